@@ -2,6 +2,11 @@
 //! infrastructure change may deploy now, needs approval, must wait for a window,
 //! or must not go at all.
 
+pub mod diag;
+pub mod limits;
+pub mod syntax;
 pub mod value;
 
+pub use diag::{Diagnostic, Diagnostics, SourceFile};
+pub use limits::Limits;
 pub use value::{Type, Value};
