@@ -3,10 +3,13 @@
 //! or must not go at all.
 
 pub mod diag;
+pub mod input;
 pub mod limits;
 pub mod syntax;
+pub mod topology;
 pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics, SourceFile};
 pub use limits::Limits;
+pub use topology::{Blast, Inventory};
 pub use value::{Type, Value};
