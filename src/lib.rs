@@ -6,6 +6,7 @@ pub mod diag;
 pub mod input;
 pub mod limits;
 pub mod syntax;
+pub mod time;
 pub mod topology;
 pub mod value;
 
