@@ -435,8 +435,6 @@ impl Builder<'_> {
                             advisory: r.advisory,
                             cond,
                             outcome,
-                            file: 0,
-                            span: r.span,
                         });
                     }
                 }

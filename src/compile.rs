@@ -36,7 +36,6 @@ pub(crate) enum CKind {
 /// A compiled glob and the pattern it came from.
 #[derive(Debug, Clone)]
 pub(crate) struct Glob {
-    pub pattern: String,
     pub matcher: GlobMatcher,
 }
 
@@ -369,7 +368,6 @@ impl Lowerer<'_> {
             .build()
         {
             Ok(g) => Some(Glob {
-                pattern: pattern.clone(),
                 matcher: g.compile_matcher(),
             }),
             Err(err) => {

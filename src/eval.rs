@@ -178,14 +178,17 @@ impl<'a> Ctx<'a> {
         }
         let mut time = time;
         if !break_glass {
-            reasons.extend(time.reasons.drain(..));
+            reasons.append(&mut time.reasons);
         } else if time.blocked {
             // Lifted: a freeze no longer blocks, and the verdict says so.
             time.freeze = None;
             reasons.push("break glass: freezes and windows are lifted for this change".into());
         }
         if default_applied {
-            reasons.push("no rule matched: the default applies".into());
+            reasons.push(format!(
+                "no rule matched: the default applies ({})",
+                policy.default_location
+            ));
         }
         let earliest = match decision {
             Decision::Deny => None,
@@ -619,7 +622,9 @@ impl<'a> Ctx<'a> {
                 Some(cond) => match self.truth(cond) {
                     Ok(b) => b,
                     Err(fault) => {
-                        errors.push(self.error(Some(&format!("freeze {}", f.name)), fault));
+                        let mut e = self.error(Some(&format!("freeze {}", f.name)), fault);
+                        e.location = e.location.or_else(|| Some(f.location.clone()));
+                        errors.push(e);
                         true
                     }
                 },

@@ -8,7 +8,7 @@ use crate::compile::CExpr;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::index::RuleIndex;
 use crate::limits::Limits;
-use crate::syntax::{Root, Span};
+use crate::syntax::Root;
 use crate::time::Shape;
 
 /// A checked, compiled policy. Compile once, evaluate many times; `Send + Sync`.
@@ -83,8 +83,6 @@ pub(crate) struct RuleDef {
     pub advisory: bool,
     pub cond: CExpr,
     pub outcome: OutcomeDef,
-    pub file: u16,
-    pub span: Span,
 }
 
 /// What a rule or the default contributes, with names resolved to indices.
