@@ -357,6 +357,8 @@ impl Builder<'_> {
                                 shape,
                                 zone,
                                 location: self.location(fi, w.span),
+                                file: fi,
+                                span: w.span,
                             });
                         }
                     }
@@ -386,6 +388,8 @@ impl Builder<'_> {
                                 tz,
                                 when,
                                 location: self.location(fi, z.span),
+                                file: fi,
+                                span: z.span,
                             });
                         }
                     }
@@ -399,7 +403,7 @@ impl Builder<'_> {
         let mut used_windows = vec![false; windows.len()];
         let mut rules = Vec::new();
         let mut rule_names: HashMap<&str, Span> = HashMap::new();
-        let mut default: Option<(OutcomeDef, String)> = None;
+        let mut default: Option<(OutcomeDef, String, Span)> = None;
         let mut default_span: Option<Span> = None;
         let names = Names {
             groups: &groups,
@@ -435,6 +439,7 @@ impl Builder<'_> {
                             advisory: r.advisory,
                             cond,
                             outcome,
+                            span: r.span,
                         });
                     }
                 }
@@ -455,7 +460,7 @@ impl Builder<'_> {
                     default_span = Some(*span);
                     if let Some(out) = self.outcome(o, &names, &mut used_groups, &mut used_windows)
                     {
-                        default = Some((out, self.location(0, *span)));
+                        default = Some((out, self.location(0, *span), *span));
                     }
                 }
                 _ => {}
@@ -509,7 +514,7 @@ impl Builder<'_> {
         self.diags
             .sort_by_key(|d| (d.file.name().to_owned(), d.offset().unwrap_or(0)));
 
-        let (default, default_location) = default?;
+        let (default, default_location, default_span) = default?;
         let (name, _) = policy_name?;
         let mut hasher = Sha256::new();
         for m in modules {
@@ -537,6 +542,7 @@ impl Builder<'_> {
             rules,
             default,
             default_location,
+            default_span,
             blast_fields: std::mem::take(&mut self.blast_fields),
             index,
             warnings: Vec::new(),

@@ -36,6 +36,8 @@ enum Command {
     Check(CheckArgs),
     /// Prints the blast radius of targets: exit 0, or 1 for an unknown target.
     Blast(BlastArgs),
+    /// Prints the calendar: every opening of each window and freeze in a period.
+    Windows(WindowsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,6 +129,27 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+struct WindowsArgs {
+    /// The policy file.
+    #[arg(short, long, value_name = "POLICY")]
+    policy: PathBuf,
+    /// An inventory, to place `local` windows at each site.
+    #[arg(short, long, value_name = "INVENTORY")]
+    inventory: Option<PathBuf>,
+    /// Start of the period, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Length of the period in days.
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=400))]
+    days: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
 struct BlastArgs {
     /// The inventory: JSON, YAML or TOML.
     #[arg(short, long, value_name = "INVENTORY")]
@@ -148,6 +171,7 @@ pub fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate(&args),
         Command::Check(args) => check(&args),
         Command::Blast(args) => blast(&args),
+        Command::Windows(args) => windows(&args),
     };
     ExitCode::from(code)
 }
@@ -392,6 +416,35 @@ fn check(args: &CheckArgs) -> u8 {
     } else {
         0
     }
+}
+
+fn windows(args: &WindowsArgs) -> u8 {
+    let limits = args.limits.limits();
+    let from = match parse_at(args.from.as_deref()) {
+        Ok(at) => at.timestamp(),
+        Err(e) => {
+            eprintln!("error: {}", e.replace("`--at`", "`--from`"));
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
+        return EXIT_BAD_INPUT;
+    };
+    let Some(inventory) = load_inventory(args.inventory.as_deref(), &limits) else {
+        return EXIT_BAD_INPUT;
+    };
+    let to = from.saturating_add(i64::from(args.days) * crate::time::DAY_SECS);
+    let calendar = policy.calendar(&inventory, from, to);
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&calendar).unwrap_or_default()
+        ),
+        OutputFormat::Text => write!(out, "{}", calendar.to_text()),
+    };
+    0
 }
 
 fn blast(args: &BlastArgs) -> u8 {

@@ -2,6 +2,7 @@
 //! infrastructure change may deploy now, needs approval, must wait for a window,
 //! or must not go at all.
 
+pub mod calendar;
 pub mod change;
 mod check;
 pub mod cli;

@@ -8,7 +8,7 @@ use crate::compile::CExpr;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::index::RuleIndex;
 use crate::limits::Limits;
-use crate::syntax::Root;
+use crate::syntax::{Root, Span};
 use crate::time::Shape;
 
 /// A checked, compiled policy. Compile once, evaluate many times; `Send + Sync`.
@@ -36,6 +36,7 @@ pub struct Policy {
     pub(crate) rules: Vec<RuleDef>,
     pub(crate) default: OutcomeDef,
     pub(crate) default_location: String,
+    pub(crate) default_span: Span,
     /// The distinct `blast.x` / `targets.x` fields conditions read, by slot.
     pub(crate) blast_fields: Vec<(Root, String)>,
     pub(crate) index: RuleIndex,
@@ -65,6 +66,9 @@ pub(crate) struct WindowDef {
     pub shape: Shape,
     pub zone: ZoneDef,
     pub location: String,
+    /// The file (index into `files`) and span of the declaration.
+    pub file: usize,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +78,8 @@ pub(crate) struct FreezeDef {
     pub tz: Tz,
     pub when: Option<CExpr>,
     pub location: String,
+    pub file: usize,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +89,8 @@ pub(crate) struct RuleDef {
     pub advisory: bool,
     pub cond: CExpr,
     pub outcome: OutcomeDef,
+    /// The rule's span in the root file.
+    pub span: Span,
 }
 
 /// What a rule or the default contributes, with names resolved to indices.
