@@ -49,6 +49,7 @@ struct Ctx<'a> {
     change: &'a Change,
     inventory: &'a Inventory,
     blast: OnceCell<BlastTable>,
+    indexed: bool,
 }
 
 impl Policy {
@@ -60,6 +61,26 @@ impl Policy {
             change,
             inventory,
             blast: OnceCell::new(),
+            indexed: true,
+        };
+        cx.run(at)
+    }
+
+    /// [`Policy::evaluate`] without the rule index: every rule is evaluated. The
+    /// reference the test suite checks the index against; not for production use.
+    #[doc(hidden)]
+    pub fn evaluate_unindexed(
+        &self,
+        change: &Change,
+        inventory: &Inventory,
+        at: DateTime<Utc>,
+    ) -> Verdict {
+        let cx = Ctx {
+            policy: self,
+            change,
+            inventory,
+            blast: OnceCell::new(),
+            indexed: false,
         };
         cx.run(at)
     }
@@ -82,7 +103,11 @@ impl<'a> Ctx<'a> {
 
         // Rules: only the index's candidates can match.
         let mut candidates = Vec::new();
-        policy.index.candidates(&self.change.value, &mut candidates);
+        if self.indexed {
+            policy.index.candidates(&self.change.value, &mut candidates);
+        } else {
+            candidates.extend(0..u32::try_from(policy.rules.len()).unwrap_or(u32::MAX));
+        }
         let mut matched_rules = Vec::new();
         let mut advisory = Vec::new();
         for &i in &candidates {
