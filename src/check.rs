@@ -22,7 +22,7 @@ use crate::time::{Days, End, OnceEnd, Shape};
 const MAX_DURATION_SECS: i64 = 366 * 86_400;
 
 /// Reads a policy file as UTF-8, within the size limit.
-pub(crate) fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
+pub fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if meta.len() > limits.max_source_bytes as u64 {

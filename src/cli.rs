@@ -38,6 +38,8 @@ enum Command {
     Blast(BlastArgs),
     /// Prints the calendar: every opening of each window and freeze in a period.
     Windows(WindowsArgs),
+    /// Formats policies in the canonical layout (in place, or `--check`).
+    Fmt(FmtArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -150,6 +152,18 @@ struct WindowsArgs {
 }
 
 #[derive(Debug, Args)]
+struct FmtArgs {
+    /// Policy files or folders (searched for `*.gate`); default: the current folder.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Change nothing: print a diff and exit 1 if any file is not formatted.
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
 struct BlastArgs {
     /// The inventory: JSON, YAML or TOML.
     #[arg(short, long, value_name = "INVENTORY")]
@@ -172,6 +186,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Blast(args) => blast(&args),
         Command::Windows(args) => windows(&args),
+        Command::Fmt(args) => fmt(&args),
     };
     ExitCode::from(code)
 }
@@ -445,6 +460,90 @@ fn windows(args: &WindowsArgs) -> u8 {
         OutputFormat::Text => write!(out, "{}", calendar.to_text()),
     };
     0
+}
+
+/// Files named by `paths`, folders searched recursively for files ending in `suffix`.
+fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') || name == "target" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, suffix, out);
+            } else if name.ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, suffix, &mut out);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn fmt(args: &FmtArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut failed = false;
+    for path in collect_files(&args.paths, ".gate") {
+        let name = path.display().to_string();
+        let source = match crate::check::read_source(&path, &limits) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = match crate::fmt::format_source(&source, &name, &limits) {
+            Ok(f) => f,
+            Err(diags) => {
+                eprint_diags(&diags, ErrorFormat::Human);
+                failed = true;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        if args.check {
+            failed = true;
+            let diff = similar::TextDiff::from_lines(&source, &formatted);
+            let mut out = std::io::stdout().lock();
+            let _ = write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(2)
+                    .header(&name, &format!("{name} (formatted)"))
+            );
+        } else if let Err(e) = std::fs::write(&path, formatted) {
+            eprintln!("error: cannot write `{name}`: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        EXIT_BAD_INPUT
+    } else {
+        0
+    }
 }
 
 fn blast(args: &BlastArgs) -> u8 {

@@ -4,11 +4,12 @@
 
 pub mod calendar;
 pub mod change;
-mod check;
+pub(crate) mod check;
 pub mod cli;
 mod compile;
 pub mod diag;
 mod eval;
+pub mod fmt;
 mod index;
 pub mod input;
 pub mod limits;

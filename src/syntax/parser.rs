@@ -147,6 +147,40 @@ fn skip_trivia(src: &str, mut i: usize) -> usize {
     i
 }
 
+/// Moves `end` back over trailing white space and comments: pest includes the
+/// trivia it skipped before a failed optional part in a pair's span.
+fn trim_trivia_end(src: &str, start: usize, mut end: usize) -> usize {
+    let bytes = src.as_bytes();
+    loop {
+        while end > start && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+            end -= 1;
+        }
+        let line_start = src
+            .get(start..end)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(start, |i| start + i + 1);
+        let mut in_string = false;
+        let mut comment = None;
+        let mut i = line_start;
+        while i < end {
+            match bytes.get(i) {
+                Some(b'\\') if in_string => i += 1,
+                Some(b'"') => in_string = !in_string,
+                Some(b'#') if !in_string => {
+                    comment = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        match comment {
+            Some(c) if c < end => end = c,
+            _ => return end,
+        }
+    }
+}
+
 /// The start of the next line (after `from`) whose first word is an item keyword.
 fn next_item_start(src: &str, from: usize) -> usize {
     let mut i = from;
@@ -376,7 +410,11 @@ struct Convert<'a> {
 impl Convert<'_> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        let start = self.base + s.start();
+        Span::new(
+            start,
+            trim_trivia_end(self.file.text(), start, self.base + s.end()),
+        )
     }
 
     fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
