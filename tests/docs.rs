@@ -88,16 +88,17 @@ impl Block {
     fn first_word(&self) -> &str {
         self.code_lines()
             .next()
-            .and_then(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next())
+            .and_then(|l| {
+                l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .next()
+            })
             .unwrap_or("")
     }
 
     /// `# file: PATH` on the first line.
     fn module_path(&self) -> Option<String> {
         let first = self.text.lines().next()?.trim();
-        first
-            .strip_prefix("# file:")
-            .map(|p| p.trim().to_owned())
+        first.strip_prefix("# file:").map(|p| p.trim().to_owned())
     }
 
     /// The value after `# KEY:` on the first comment line.
@@ -291,8 +292,9 @@ impl Checker {
                 one => vec![one],
             };
             for (k, spec) in specs.iter().enumerate() {
-                self.verdict(&policy, spec)
-                    .map_err(|e| show(format!("verdict example #{} ({}): {e}", k + 1, json.at())))?;
+                self.verdict(&policy, spec).map_err(|e| {
+                    show(format!("verdict example #{} ({}): {e}", k + 1, json.at()))
+                })?;
             }
         }
         Ok(())
@@ -379,7 +381,9 @@ fn doc_examples() {
     }
     for path in checker.modules.keys() {
         if !checker.loaded.borrow().contains(path) {
-            failures.push(format!("module `{path}` is never imported by a checked block"));
+            failures.push(format!(
+                "module `{path}` is never imported by a checked block"
+            ));
         }
     }
     assert!(
@@ -404,10 +408,15 @@ fn fragments_are_wrapped() {
     assert!(source(&b("change.kind == \"x\"\n")).contains("rule \"doc\" { when\nchange.kind"));
     assert!(source(&b("approve 1 from cab\n")).contains("when true then\napprove"));
     let s = source(&b("group netops = [\"zed\"]\ndefault deny \"no\"\n"));
-    assert!(!s.contains("\"alice\""), "the fragment's own netops replaces the prelude's");
+    assert!(
+        !s.contains("\"alice\""),
+        "the fragment's own netops replaces the prelude's"
+    );
     assert!(!s.contains("default deploy"));
     assert_eq!(
-        b("# error: changegate::syntax\nx\n").directive("error").as_deref(),
+        b("# error: changegate::syntax\nx\n")
+            .directive("error")
+            .as_deref(),
         Some("changegate::syntax")
     );
 }
