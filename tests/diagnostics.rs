@@ -44,10 +44,7 @@ fn diagnostics_match_snapshots() {
             Ok(_) => panic!("{name}: the policy was accepted, but every case must be broken"),
             Err(d) => d,
         };
-        assert!(
-            diags.has_errors(),
-            "{name}: no error among the diagnostics"
-        );
+        assert!(diags.has_errors(), "{name}: no error among the diagnostics");
         let rendered = diags.render_plain();
         assert!(!rendered.trim().is_empty(), "{name}: empty rendering");
         insta::with_settings!({

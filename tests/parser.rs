@@ -267,11 +267,8 @@ default approve 1 from b during w
 
 #[test]
 fn netops_example_round_trips() {
-    let src = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/policies/netops.gate"
-    ))
-    .expect("policies/netops.gate is readable");
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/netops.gate"))
+        .expect("policies/netops.gate is readable");
     let ast = parse_ok(&src);
     let printed = ast.to_string();
     assert_eq!(parse_ok(&printed), ast);
