@@ -2,7 +2,7 @@
 //! conditions, and builds the compiled [`Policy`]. Every problem is collected, so
 //! one run of `changegate check` reports them all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveTime};
@@ -315,6 +315,10 @@ impl Builder<'_> {
         let mut window_decls: HashMap<String, Decl> = HashMap::new();
         let mut freezes: Vec<FreezeDef> = Vec::new();
         let mut freeze_decls: HashMap<String, Decl> = HashMap::new();
+        // Declared but invalid (already reported): naming them later is not an
+        // "unknown" name, so it gets no second, misleading diagnostic.
+        let mut broken_groups: HashSet<String> = HashSet::new();
+        let mut broken_windows: HashSet<String> = HashSet::new();
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 match item {
@@ -335,6 +339,8 @@ impl Builder<'_> {
                                 name: g.name.name.clone(),
                                 members,
                             });
+                        } else {
+                            broken_groups.insert(g.name.name.clone());
                         }
                     }
                     Item::Window(w) => {
@@ -360,6 +366,8 @@ impl Builder<'_> {
                                 file: fi,
                                 span: w.span,
                             });
+                        } else {
+                            broken_windows.insert(w.name.name.clone());
                         }
                     }
                     Item::Freeze(z) => {
@@ -410,6 +418,8 @@ impl Builder<'_> {
             group_decls: &group_decls,
             window_decls: &window_decls,
             freeze_decls: &freeze_decls,
+            broken_groups: &broken_groups,
+            broken_windows: &broken_windows,
         };
         let root_items = &modules.first()?.ast.items;
         for item in root_items {
@@ -467,7 +477,8 @@ impl Builder<'_> {
             }
         }
         if default_span.is_none() {
-            let end = root.text().len();
+            // At the end of the last item: a label after the final line break is not shown.
+            let end = root.text().trim_end().len();
             self.diags.push(
                 Diagnostic::error(
                     "changegate::missing_default",
@@ -762,14 +773,21 @@ impl Builder<'_> {
                         let e_dt = self.datetime(&file, e);
                         let (s, e_dt) = (s?, e_dt?);
                         if e_dt <= s {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    "changegate::empty_window",
-                                    &file,
-                                    "this window ends before it starts, so it is never open",
+                            let (message, label) = if e_dt == s {
+                                (
+                                    "this window ends when it starts, so it is never open",
+                                    "zero length",
                                 )
-                                .label(Span::new(start.span.start, e.span.end), "zero length")
-                                .help("the end (after `..`) must be later than the start"),
+                            } else {
+                                (
+                                    "this window ends before it starts, so it is never open",
+                                    "ends before it starts",
+                                )
+                            };
+                            self.diags.push(
+                                Diagnostic::error("changegate::empty_window", &file, message)
+                                    .label(Span::new(start.span.start, e.span.end), label)
+                                    .help("the end (after `..`) must be later than the start"),
                             );
                             return None;
                         }
@@ -905,6 +923,10 @@ impl Builder<'_> {
                     action = true;
                     approve_span = Some(*span);
                     let Some(decl) = names.group_decls.get(&group.name) else {
+                        ok = false;
+                        if names.broken_groups.contains(&group.name) {
+                            continue;
+                        }
                         let help = match did_you_mean(
                             &group.name,
                             names.group_decls.keys().map(String::as_str),
@@ -975,6 +997,7 @@ impl Builder<'_> {
                                     out.windows.push(decl.index);
                                 }
                             }
+                            None if names.broken_windows.contains(&w.name) => ok = false,
                             None => {
                                 let help = if names.freeze_decls.contains_key(&w.name) {
                                     format!("`{}` is a freeze: freezes apply by themselves and are not named in `during`", w.name)
@@ -1063,6 +1086,8 @@ struct Names<'a> {
     group_decls: &'a HashMap<String, Decl>,
     window_decls: &'a HashMap<String, Decl>,
     freeze_decls: &'a HashMap<String, Decl>,
+    broken_groups: &'a HashSet<String>,
+    broken_windows: &'a HashSet<String>,
 }
 
 fn chrono_day(d: Weekday) -> chrono::Weekday {

@@ -259,6 +259,8 @@ fn friendly(rule: &Rule) -> &'static str {
         Rule::rule_decl | Rule::kw_rule => "`rule`",
         Rule::default_decl | Rule::kw_default => "`default`",
         Rule::advisory | Rule::kw_advisory => "`advisory`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
         Rule::kw_when => "`when`",
         Rule::kw_then => "`then`",
         Rule::string | Rule::inner => "a string in double quotes",
@@ -340,6 +342,15 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
         format!("`{found}`")
     };
     let at_item_start = skip_trivia(src, base) == pos;
+    if found == "\"" && unterminated_string(src, pos) {
+        let line_end = src
+            .get(pos..)
+            .and_then(|s| s.find('\n'))
+            .map_or(src.len(), |i| pos + i);
+        return Diagnostic::error("changegate::syntax", file, "unterminated string")
+            .label(Span::new(pos, line_end), "this string has no closing `\"`")
+            .help("close the string with `\"` on the same line; write a line break as `\\n`");
+    }
     let mut d = Diagnostic::error(
         "changegate::syntax",
         file,
@@ -372,11 +383,28 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
     } else if at_item_start {
         "every item starts with its keyword; check for a missing `}` or a stray word above"
             .to_owned()
+    } else if ITEM_KEYWORDS.contains(&found) {
+        format!("`{found}` starts the next item, so the item above is unfinished: write {expected} before it")
     } else {
         format!("write {expected} here")
     };
     d = d.help(help);
     d
+}
+
+/// Whether the string literal opening at `pos` runs into the end of its line.
+fn unterminated_string(src: &str, pos: usize) -> bool {
+    let bytes = src.as_bytes();
+    let mut i = pos + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return false,
+            b'\n' => return true,
+            _ => i += 1,
+        }
+    }
+    true
 }
 
 /// The token at `pos`, for messages: a word, a number, or one character.
@@ -481,7 +509,8 @@ impl Convert<'_> {
                 if advisory {
                     next = inner.next()?;
                 }
-                debug_assert_eq!(next.as_rule(), Rule::kw_when);
+                debug_assert_eq!(next.as_rule(), Rule::lbrace);
+                inner.next(); // when
                 let when = self.expr(inner.next()?, 0)?;
                 inner.next(); // then
                 let then = self.outcome(inner.next()?)?;
