@@ -132,7 +132,10 @@ impl<'a> Ctx<'a> {
         }
 
         // Combine, independent of order.
-        let default_applied = matched_rules.is_empty();
+        // When a rule failed, nobody knows whether it would have matched: the verdict
+        // is `deny` for the error, and the default does not apply.
+        let rule_failed = errors.iter().any(|e| e.rule.as_deref() != Some("change"));
+        let default_applied = matched_rules.is_empty() && !rule_failed;
         let outcomes: Vec<&OutcomeDef> = if default_applied {
             vec![&policy.default]
         } else {
@@ -343,7 +346,7 @@ impl<'a> Ctx<'a> {
                 let items = self.list(list)?;
                 let rv = self.eval(rhs)?;
                 for item in items {
-                    let hit = compare(*op, V::Ref(item), rv, list, rhs, e)?;
+                    let hit = compare_as(*op, V::Ref(item), rv, (list, Side::Element), rhs, e)?;
                     match q {
                         Quantifier::Any if hit => return Ok(V::Bool(true)),
                         Quantifier::All if !hit => return Ok(V::Bool(false)),
@@ -913,6 +916,13 @@ fn fill(policy: &Policy, required: &[(usize, u32)], people: &[&str]) -> Vec<Vec<
     out
 }
 
+/// Which side of a comparison is an element of a list (in `any`/`all`), for messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Value,
+    Element,
+}
+
 fn compare(
     op: CmpOp,
     l: V<'_>,
@@ -921,6 +931,21 @@ fn compare(
     re: &CExpr,
     whole: &CExpr,
 ) -> Result<bool, Fault> {
+    compare_as(op, l, r, (le, Side::Value), re, whole)
+}
+
+fn compare_as(
+    op: CmpOp,
+    l: V<'_>,
+    r: V<'_>,
+    (le, side): (&CExpr, Side),
+    re: &CExpr,
+    whole: &CExpr,
+) -> Result<bool, Fault> {
+    let describe_l = || match side {
+        Side::Value => describe(le),
+        Side::Element => format!("an element of {}", describe(le)),
+    };
     let mismatch = || {
         Ctx::fault(
             whole,
@@ -928,7 +953,7 @@ fn compare(
                 "`{}` compares {} ({}) with {} ({}); changegate never converts types",
                 op.as_str(),
                 l.type_of().with_article(),
-                describe(le),
+                describe_l(),
                 r.type_of().with_article(),
                 describe(re)
             ),
@@ -944,7 +969,13 @@ fn compare(
         )
     };
     if l.type_of() == Type::Float {
-        return Err(fraction(le));
+        return Err(Ctx::fault(
+            le,
+            format!(
+                "{} is a number with a fraction; conditions compare whole numbers only",
+                describe_l()
+            ),
+        ));
     }
     if r.type_of() == Type::Float && op != CmpOp::In {
         return Err(fraction(re));

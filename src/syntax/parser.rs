@@ -20,9 +20,43 @@ const ITEM_KEYWORDS: [&str; 7] = [
     "policy", "import", "group", "window", "freeze", "rule", "default",
 ];
 
+/// Stack for parsing: pest and the AST conversion recurse once per nesting level,
+/// and debug builds use large frames, so parsing runs on a thread of its own with
+/// room for [`Limits::max_depth`] levels whatever the caller's stack.
+const PARSE_STACK_BYTES: usize = 256 << 20;
+
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+    on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
+        (
+            File::default(),
+            vec![Diagnostic::error(
+                "changegate::internal",
+                file,
+                "the parser failed unexpectedly; please report this policy",
+            )
+            .help("as a workaround, simplify the most deeply nested condition")],
+        )
+    })
+}
+
+/// Runs `f` on a thread with [`PARSE_STACK_BYTES`] of stack (inline if no thread can
+/// be started); `None` if it panicked.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("changegate-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(s, f)
+        {
+            Ok(handle) => handle.join().ok(),
+            Err(_) => None,
+        }
+    })
+}
+
+fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
     let src = file.text();
     let mut diags = Vec::new();
     if src.len() > limits.max_source_bytes {
@@ -87,6 +121,16 @@ pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>)
 
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    on_big_stack(|| parse_expr_here(file, limits)).unwrap_or_else(|| {
+        Err(vec![Diagnostic::error(
+            "changegate::internal",
+            file,
+            "the parser failed unexpectedly",
+        )])
+    })
+}
+
+fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     let src = file.text();
     if let Some(d) = check_nesting(file, limits.max_depth) {
         return Err(vec![d]);
@@ -781,12 +825,15 @@ impl Convert<'_> {
         match pair.as_rule() {
             Rule::expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::expr;
-                let mut parts = Vec::new();
-                for p in pair.into_inner() {
-                    if matches!(p.as_rule(), Rule::kw_or | Rule::kw_and) {
-                        continue;
-                    }
-                    parts.push(self.expr(p, depth + 1)?);
+                let inner: Vec<_> = pair
+                    .into_inner()
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .collect();
+                // Only layers that become AST nodes count towards the depth.
+                let child_depth = if inner.len() > 1 { depth + 1 } else { depth };
+                let mut parts = Vec::with_capacity(inner.len());
+                for p in inner {
+                    parts.push(self.expr(p, child_depth)?);
                 }
                 if parts.len() == 1 {
                     return parts.pop();
@@ -838,8 +885,11 @@ impl Convert<'_> {
                         span,
                     });
                 }
+                let Some(op) = inner.next() else {
+                    return self.expr(first, depth);
+                };
                 let lhs = self.expr(first, depth + 1)?;
-                match inner.next() {
+                match Some(op) {
                     None => Some(lhs),
                     Some(op) => {
                         let op = cmp_op(op.as_str());
