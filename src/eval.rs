@@ -205,11 +205,12 @@ impl<'a> Ctx<'a> {
             );
         }
         let mut time = time;
+        let mut lifted = Vec::new();
         if !break_glass {
             reasons.append(&mut time.reasons);
         } else if time.blocked {
             // Lifted: a freeze no longer blocks, and the verdict says so.
-            time.freeze = None;
+            lifted = time.freeze.take().map(|f| f.names).unwrap_or_default();
             reasons.push("break glass: freezes and windows are lifted for this change".into());
         }
         if default_applied {
@@ -249,6 +250,7 @@ impl<'a> Ctx<'a> {
             window: time.window,
             freeze: time.freeze,
             break_glass,
+            lifted,
             advisory,
             earliest: earliest.and_then(time::format_rfc3339_utc),
             reasons,
@@ -791,8 +793,33 @@ impl<'a> Ctx<'a> {
             state.blocked = true;
         }
         if !a.blocking.is_empty() {
-            let names: Vec<String> = a
-                .blocking
+            // The freezes that block now, and those that take over before the change
+            // is free (a freeze followed by a weekend freeze, say): follow the chain,
+            // each time to the freeze that holds the change longest.
+            let mut chain: Vec<usize> = a.blocking.clone();
+            if let Some(until) = a.freeze_until {
+                let mut t = at;
+                for _ in 0..64 {
+                    if t >= until {
+                        break;
+                    }
+                    let next = freeze_streams
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, s)| s.next_interval(t).map(|iv| (i, iv)))
+                        .filter(|(_, iv)| iv.start < t.saturating_add(runway.max(1)))
+                        .max_by_key(|(_, iv)| iv.end);
+                    let Some((i, iv)) = next else { break };
+                    if !chain.contains(&i) {
+                        chain.push(i);
+                    }
+                    if iv.end <= t {
+                        break;
+                    }
+                    t = iv.end;
+                }
+            }
+            let names: Vec<String> = chain
                 .iter()
                 .filter_map(|&i| freeze_names.get(i).cloned())
                 .collect();

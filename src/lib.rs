@@ -16,6 +16,7 @@ pub mod limits;
 mod lint;
 mod policy;
 pub mod syntax;
+pub mod testing;
 pub mod time;
 pub mod topology;
 pub mod value;
