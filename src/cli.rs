@@ -120,6 +120,9 @@ struct EvaluateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
+    /// Also explain every rule (the values its condition saw) and every window and freeze.
+    #[arg(long)]
+    explain: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -358,8 +361,32 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
     let Some(change) = load_change(&args.change, &limits) else {
         return EXIT_BAD_INPUT;
     };
-    let verdict = policy.evaluate(&change, &inventory, at);
-    print_verdict(&verdict, args.format);
+    let verdict = if args.explain {
+        let (verdict, explanation) = policy.explain(&change, &inventory, at);
+        let mut out = std::io::stdout().lock();
+        let _ = match args.format {
+            OutputFormat::Json => {
+                let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert(
+                        "explain".into(),
+                        serde_json::to_value(&explanation).unwrap_or_default(),
+                    );
+                }
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                )
+            }
+            OutputFormat::Text => write!(out, "{}{}", verdict.to_text(), explanation.to_text()),
+        };
+        verdict
+    } else {
+        let verdict = policy.evaluate(&change, &inventory, at);
+        print_verdict(&verdict, args.format);
+        verdict
+    };
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
 }
 

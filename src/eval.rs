@@ -17,8 +17,8 @@ use crate::value::{Type, Value};
 use crate::verdict::*;
 
 /// An error while evaluating one expression.
-struct Fault {
-    message: String,
+pub(crate) struct Fault {
+    pub(crate) message: String,
     expr_file: u16,
     expr_start: usize,
 }
@@ -26,13 +26,22 @@ struct Fault {
 /// A value during evaluation: borrowed from the change, the policy or the blast
 /// table, or computed.
 #[derive(Clone, Copy)]
-enum V<'a> {
+pub(crate) enum V<'a> {
     Ref(&'a Value),
     Int(i64),
     Bool(bool),
 }
 
 impl V<'_> {
+    /// The value as the policy language writes it.
+    pub(crate) fn show(&self) -> String {
+        match self {
+            V::Ref(v) => v.to_string(),
+            V::Int(i) => i.to_string(),
+            V::Bool(b) => b.to_string(),
+        }
+    }
+
     fn type_of(&self) -> Type {
         match self {
             V::Ref(v) => v.type_of(),
@@ -44,10 +53,10 @@ impl V<'_> {
 
 type BlastTable = Result<(Vec<Option<Value>>, Option<BlastSummary>), String>;
 
-struct Ctx<'a> {
-    policy: &'a Policy,
-    change: &'a Change,
-    inventory: &'a Inventory,
+pub(crate) struct Ctx<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) change: &'a Change,
+    pub(crate) inventory: &'a Inventory,
     blast: OnceCell<BlastTable>,
     indexed: bool,
 }
@@ -87,6 +96,17 @@ impl Policy {
 }
 
 impl<'a> Ctx<'a> {
+    /// A context for evaluating conditions of `policy` on `change`.
+    pub(crate) fn new(policy: &'a Policy, change: &'a Change, inventory: &'a Inventory) -> Ctx<'a> {
+        Ctx {
+            policy,
+            change,
+            inventory,
+            blast: OnceCell::new(),
+            indexed: true,
+        }
+    }
+
     fn run(&self, at: DateTime<Utc>) -> Verdict {
         let policy = self.policy;
         let at_secs = at.timestamp();
@@ -282,7 +302,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn truth(&self, e: &'a CExpr) -> Result<bool, Fault> {
+    pub(crate) fn truth(&self, e: &'a CExpr) -> Result<bool, Fault> {
         match self.eval(e)? {
             V::Bool(b) => Ok(b),
             V::Ref(Value::Bool(b)) => Ok(*b),
@@ -297,7 +317,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn eval(&self, e: &'a CExpr) -> Result<V<'_>, Fault> {
+    pub(crate) fn eval(&self, e: &'a CExpr) -> Result<V<'_>, Fault> {
         match &e.kind {
             CKind::Const(v) => Ok(V::Ref(v)),
             CKind::Path(p) => match self.resolve(p, e)? {
@@ -845,7 +865,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The distinct (site, zone) of the change's targets, for `local` windows.
-    fn site_zones(&self) -> Result<Vec<(String, Tz)>, String> {
+    pub(crate) fn site_zones(&self) -> Result<Vec<(String, Tz)>, String> {
         let targets = self.targets()?;
         let mut out: Vec<(String, Tz)> = Vec::new();
         for t in targets {
@@ -950,7 +970,7 @@ enum Side {
     Element,
 }
 
-fn compare(
+pub(crate) fn compare(
     op: CmpOp,
     l: V<'_>,
     r: V<'_>,

@@ -9,6 +9,7 @@ pub mod cli;
 mod compile;
 pub mod diag;
 mod eval;
+pub mod explain;
 pub mod fmt;
 mod index;
 pub mod input;
