@@ -72,6 +72,7 @@ pub(crate) fn build(
     match policy {
         Some(mut p) if !diags.iter().any(Diagnostic::is_error) => {
             diags.extend(crate::lint::never_open(&p));
+            diags.extend(crate::lint::rules(&p));
             p.warnings = diags;
             Ok(p)
         }
