@@ -66,6 +66,8 @@ pub(crate) fn build(
         diags,
         limits,
         blast_fields: Vec::new(),
+        schema: None,
+        change_fields: Vec::new(),
     };
     let policy = b.build();
     let mut diags = b.diags;
@@ -236,6 +238,9 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     limits: &'a Limits,
     blast_fields: Vec<(Root, String)>,
+    schema: Option<Vec<SchemaField>>,
+    /// Top-level change fields conditions read, with where.
+    change_fields: Vec<(String, String)>,
 }
 
 /// Where a name was declared: file index and span.
@@ -265,7 +270,9 @@ impl Builder<'_> {
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 let misplaced = match item {
-                    Item::Policy(..) | Item::Rule(_) | Item::Default(..) => fi > 0,
+                    Item::Policy(..) | Item::Rule(_) | Item::Default(..) | Item::Schema(_) => {
+                        fi > 0
+                    }
                     _ => false,
                 };
                 if misplaced {
@@ -277,7 +284,7 @@ impl Builder<'_> {
                         )
                         .label(item.span(), "not allowed in a module")
                         .help(
-                            "move the policy header, rules and default into the importing policy",
+                            "move the policy header, schema, rules and default into the importing policy",
                         ),
                     );
                 }
@@ -307,6 +314,40 @@ impl Builder<'_> {
                     .label(Span::new(0, 0), "expected `policy \"…\"` here")
                     .help("start the file with `policy \"my-team-production\"`"),
             );
+        }
+
+        // The schema, if any, before any condition is typed against it.
+        for item in &modules.first()?.ast.items {
+            if let Item::Schema(s) = item {
+                if self.schema.is_some() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "changegate::duplicate_name",
+                            root,
+                            "the policy declares two schemas",
+                        )
+                        .label(s.span, "second schema")
+                        .help("merge the fields into one `schema { … }`"),
+                    );
+                    continue;
+                }
+                let mut seen: Vec<&str> = Vec::new();
+                for f in &s.fields {
+                    if seen.contains(&f.name.as_str()) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "changegate::duplicate_name",
+                                root,
+                                format!("field `{}` is declared twice in the schema", f.name),
+                            )
+                            .label(f.span, "declared again")
+                            .help("keep one declaration of each field"),
+                        );
+                    }
+                    seen.push(&f.name);
+                }
+                self.schema = Some(s.fields.clone());
+            }
         }
 
         // Declarations, across all modules.
@@ -556,6 +597,8 @@ impl Builder<'_> {
             default_location,
             default_span,
             blast_fields: std::mem::take(&mut self.blast_fields),
+            schema: self.schema.take(),
+            change_fields: std::mem::take(&mut self.change_fields),
             index,
             warnings: Vec::new(),
         })
@@ -679,6 +722,8 @@ impl Builder<'_> {
             file_index: u16::try_from(fi).unwrap_or(u16::MAX),
             diags: &mut self.diags,
             blast_fields: &mut self.blast_fields,
+            schema: self.schema.as_deref(),
+            change_fields: &mut self.change_fields,
         };
         lowerer.condition(e)
     }

@@ -121,6 +121,17 @@ impl<'a> Ctx<'a> {
             })
             .collect();
 
+        // The schema, when declared, holds for the change's own fields too.
+        if let Some(schema) = &policy.schema {
+            for message in schema_errors(schema, &self.change.value) {
+                errors.push(EvalError {
+                    rule: Some("schema".into()),
+                    location: None,
+                    message,
+                });
+            }
+        }
+
         // Rules: only the index's candidates can match.
         let mut candidates = Vec::new();
         if self.indexed {
@@ -1163,6 +1174,40 @@ pub(crate) fn describe_outcome(policy: &Policy, o: &OutcomeDef) -> String {
         s.push_str(&format!(" during {}", names.join(", ")));
     }
     s
+}
+
+/// Where the change disagrees with the declared schema.
+fn schema_errors(schema: &[crate::syntax::SchemaField], change: &Value) -> Vec<String> {
+    use crate::syntax::FieldType;
+    fn fits(t: &FieldType, v: &Value) -> bool {
+        match (t, v) {
+            (FieldType::Any, _) => true,
+            (FieldType::Str, Value::Str(_))
+            | (FieldType::Int, Value::Int(_))
+            | (FieldType::Bool, Value::Bool(_))
+            | (FieldType::Object, Value::Map(_)) => true,
+            (FieldType::List(e), Value::List(items)) => items.iter().all(|i| fits(e, i)),
+            _ => false,
+        }
+    }
+    let mut out = Vec::new();
+    for f in schema {
+        match change.get(&f.name) {
+            None | Some(Value::Null) if !f.optional => out.push(format!(
+                "`change.{}` is missing, but the schema requires it (declare it `{}?: {}` if it may be)",
+                f.name, f.name, f.ty
+            )),
+            None | Some(Value::Null) => {}
+            Some(v) if !fits(&f.ty, v) => out.push(format!(
+                "`change.{}` is {}, but the schema declares `{}`",
+                f.name,
+                v.type_of().with_article(),
+                f.ty
+            )),
+            Some(_) => {}
+        }
+    }
+    out
 }
 
 /// `5400` -> `1h30m`.

@@ -161,6 +161,9 @@ pub struct FileReport {
     /// A problem that stopped the file from running (unreadable, policy errors…).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Likely mistakes: fields the policy reads that no case's change has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl FileReport {
@@ -171,6 +174,7 @@ impl FileReport {
             cases: Vec::new(),
             coverage: Coverage::default(),
             error: Some(error),
+            warnings: Vec::new(),
         }
     }
 }
@@ -242,6 +246,7 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
             .collect(),
     };
     let mut cases = Vec::new();
+    let mut seen_fields: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for case in &spec.cases {
         let inv_key = case
             .inventory
@@ -258,6 +263,9 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
                 }
                 inline => crate::value::Value::from_json(inline.clone()),
             };
+            if let crate::value::Value::Map(m) = &value {
+                seen_fields.extend(m.keys().cloned());
+            }
             let change = Change::from_value(value).map_err(|e| e.to_string())?;
             let empty = Inventory::empty();
             let inventory = match inv_key {
@@ -301,12 +309,33 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
         };
         cases.push(report);
     }
+    // A field the policy reads that no case ever sets is likely a typo (or untested).
+    let declared: Vec<&str> = policy
+        .schema
+        .iter()
+        .flatten()
+        .map(|f| f.name.as_str())
+        .collect();
+    let warnings = policy
+        .change_fields()
+        .iter()
+        .filter(|(f, _)| !seen_fields.contains(f) && !declared.contains(&f.as_str()))
+        .map(|(f, at)| {
+            let hint = crate::diag::did_you_mean(f, seen_fields.iter().map(String::as_str))
+                .map(|s| format!(" (did you mean `change.{s}`?)"))
+                .unwrap_or_default();
+            format!(
+                "`change.{f}` (read at {at}) appears in no test case and no schema: a typo, or an untested field{hint}"
+            )
+        })
+        .collect();
     FileReport {
         file: path.display().to_string(),
         policy: policy_name,
         cases,
         coverage,
         error: None,
+        warnings,
     }
 }
 
@@ -429,6 +458,9 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
                 failed_n += 1;
                 failed.push((r, c));
             }
+        }
+        for w in &r.warnings {
+            let _ = writeln!(out, "warning: {w}");
         }
         if show_coverage {
             out.push_str(&render_coverage(r));

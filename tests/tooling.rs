@@ -252,3 +252,30 @@ fn a_broken_test_file_fails_with_its_reason() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("unknown field `expct`"), "{text}");
 }
+
+#[test]
+fn a_field_no_case_mentions_is_flagged() {
+    let dir = TempDir::new("fields");
+    dir.write(
+        "f.gate",
+        "policy \"f\"\n\ngroup ops = [\"a\", \"b\"]\n\nrule \"r\" {\n  when not change.rollback_plna\n  then deny \"x\"\n}\n\ndefault deploy\n",
+    );
+    dir.write(
+        "f.test.yaml",
+        "cases:\n  - name: x\n    at: 2026-11-26T10:00:00Z\n    change: { rollback_plan: true, rollback_plna: true }\n    expect: { decision: deploy }\n  - name: y\n    at: 2026-11-26T10:00:00Z\n    change: { rollback_plan: true }\n    expect: { decision: deny }\n",
+    );
+    // The first case sets the misspelt field, so nothing is flagged...
+    let out = changegate(&["test"], &dir.0);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("warning:"));
+    // ...until no case does.
+    dir.write(
+        "f.test.yaml",
+        "cases:\n  - name: y\n    at: 2026-11-26T10:00:00Z\n    change: { rollback_plan: true }\n    expect: { decision: deny }\n",
+    );
+    let out = changegate(&["test"], &dir.0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warning: `change.rollback_plna` (read at ./f.gate:6:12) appears in no test case and no schema: a typo, or an untested field (did you mean `change.rollback_plan`?)"),
+        "{text}"
+    );
+}

@@ -16,8 +16,8 @@ use crate::limits::Limits;
 #[grammar = "../grammar/changegate.pest"]
 struct Grammar;
 
-const ITEM_KEYWORDS: [&str; 7] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default",
+const ITEM_KEYWORDS: [&str; 8] = [
+    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
 
 /// Stack for parsing: pest and the AST conversion recurse once per nesting level,
@@ -505,6 +505,34 @@ impl Convert<'_> {
             Rule::policy_decl => {
                 inner.next();
                 Some(Item::Policy(self.string(inner.next()?)?, span))
+            }
+            Rule::schema_decl => {
+                let mut fields = Vec::new();
+                for p in inner {
+                    if p.as_rule() != Rule::schema_field {
+                        continue;
+                    }
+                    let fspan = self.span(&p);
+                    let mut parts = p.into_inner();
+                    let seg = parts.next()?.into_inner().next()?;
+                    let name = if seg.as_rule() == Rule::string {
+                        self.string(seg)?.value
+                    } else {
+                        seg.as_str().to_owned()
+                    };
+                    let mut next = parts.next()?;
+                    let optional = next.as_rule() == Rule::optional_mark;
+                    if optional {
+                        next = parts.next()?;
+                    }
+                    fields.push(SchemaField {
+                        name,
+                        optional,
+                        ty: field_type(next)?,
+                        span: fspan,
+                    });
+                }
+                Some(Item::Schema(Schema { fields, span }))
             }
             Rule::import_decl => {
                 inner.next();
@@ -1030,6 +1058,22 @@ impl Convert<'_> {
 
 // `Rule` is both pest's enum and our AST type; the AST one is re-exported under this name.
 use super::ast::Rule as Rule_;
+
+fn field_type(pair: Pair<'_, Rule>) -> Option<FieldType> {
+    let inner = pair.into_inner().next()?;
+    match inner.as_rule() {
+        Rule::list_type => Some(FieldType::List(Box::new(field_type(
+            inner.into_inner().next()?,
+        )?))),
+        _ => Some(match inner.as_str() {
+            "string" => FieldType::Str,
+            "int" => FieldType::Int,
+            "bool" => FieldType::Bool,
+            "object" => FieldType::Object,
+            _ => FieldType::Any,
+        }),
+    }
+}
 
 fn weekday(s: &str) -> Option<Weekday> {
     Weekday::ALL.into_iter().find(|d| d.keyword() == s)
