@@ -212,7 +212,6 @@ impl Inventory {
         let sources = self.resolve(targets)?;
         let n = self.names.len();
         let mut dist = vec![u32::MAX; n];
-        let mut pred = vec![NONE; n];
         let mut queue: Vec<u32> = Vec::with_capacity(sources.len());
         for &s in &sources {
             if let Some(d) = dist.get_mut(s as usize) {
@@ -230,13 +229,9 @@ impl Inventory {
                 .graph
                 .neighbors_directed(NodeIndex::new(u as usize), Direction::Outgoing)
             {
-                let v = v.index();
-                if let Some(d) = dist.get_mut(v).filter(|d| **d == u32::MAX) {
+                if let Some(d) = dist.get_mut(v.index()).filter(|d| **d == u32::MAX) {
                     *d = next;
-                    if let Some(p) = pred.get_mut(v) {
-                        *p = u;
-                    }
-                    queue.push(v as u32);
+                    queue.push(v.index() as u32);
                 }
             }
         }
@@ -250,13 +245,7 @@ impl Inventory {
         let depth = furthest
             .and_then(|d| dist.get(d as usize).copied())
             .unwrap_or(0);
-        let mut path = Vec::new();
-        let mut cur = furthest.unwrap_or(NONE);
-        while let Some(name) = self.names.get(cur as usize) {
-            path.push(name.clone());
-            cur = pred.get(cur as usize).copied().unwrap_or(NONE);
-        }
-        path.reverse();
+        let path = furthest.map_or_else(Vec::new, |f| self.path_back(f, &dist));
         queue.sort_unstable();
         Ok(self.summarize(&queue, depth as usize, path))
     }
@@ -272,6 +261,35 @@ impl Inventory {
             .into_iter()
             .collect();
         Ok(self.summarize(&ids, 0, path))
+    }
+
+    /// The path from a target to `device`, walking back one step of distance at a
+    /// time through the first upstream device by name, so that the path depends
+    /// on the inventory alone, not on the order edges were added.
+    fn path_back(&self, device: u32, dist: &[u32]) -> Vec<String> {
+        let mut path = Vec::new();
+        let mut cur = device as usize;
+        loop {
+            if let Some(name) = self.names.get(cur) {
+                path.push(name.clone());
+            }
+            let d = dist.get(cur).copied().unwrap_or(0);
+            if d == 0 {
+                break;
+            }
+            let prev = self
+                .graph
+                .neighbors_directed(NodeIndex::new(cur), Direction::Incoming)
+                .map(|p| p.index())
+                .filter(|&p| dist.get(p).copied() == Some(d - 1))
+                .min();
+            match prev {
+                Some(p) => cur = p,
+                None => break,
+            }
+        }
+        path.reverse();
+        path
     }
 
     fn index(&self, device: &str) -> Option<usize> {
@@ -409,11 +427,21 @@ pub(crate) fn suggest<'a>(
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    // A third of the length in edits (at least one) reads as a typo; more, as
+    // another name.
+    let allowed = (lower.chars().count() / 3).max(1);
     candidates
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            let edits = strsim::damerau_levenshtein(&lower, &other);
+            (edits <= allowed).then(|| (edits, strsim::jaro_winkler(&lower, &other), c))
+        })
+        .min_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| b.1.total_cmp(&a.1))
+                .then_with(|| a.2.cmp(b.2))
+        })
+        .map(|(_, _, c)| c)
 }
 
 /// The blast radius of a change: what a policy reads as `blast.*` (or, from
