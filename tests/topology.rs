@@ -541,6 +541,62 @@ fn shape_problems() {
 }
 
 #[test]
+fn repeated_fields_and_sections() {
+    let text = r#"{
+  "sites": { "A": { "timezone": "UTC" } },
+  "devices": { "x": { "site": "A", "role": "core", "site": "B", "customers": 1, "customers": 2 } },
+  "sites": {}
+}"#;
+    let e = error(text, Format::Json);
+    assert_eq!(
+        problems(&e),
+        [
+            (
+                ProblemKind::DuplicateKey,
+                3,
+                52,
+                "duplicate key `site`".to_owned()
+            ),
+            (
+                ProblemKind::DuplicateKey,
+                3,
+                81,
+                "duplicate key `customers`".to_owned()
+            ),
+            (
+                ProblemKind::DuplicateKey,
+                4,
+                3,
+                "duplicate key `sites`".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_device_defined_three_times() {
+    let text = "devices:\n  a: {}\n  b: {}\n  a: {}\n  a: {}\n";
+    let e = error(text, Format::Yaml);
+    assert_eq!(
+        problems(&e),
+        [
+            (
+                ProblemKind::DuplicateDevice,
+                4,
+                3,
+                "duplicate device `a`".to_owned()
+            ),
+            (
+                ProblemKind::DuplicateDevice,
+                5,
+                3,
+                "duplicate device `a`".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn the_rendered_diagnostic_shows_the_place() {
     let e = error(
         "sites:\n  NYC: { timezone: America/New_Yrok }\n",
