@@ -65,6 +65,13 @@ fn inventory_json(n: usize) -> String {
     json!({ "sites": sites, "devices": devices }).to_string()
 }
 
+/// Parses once, so that a bench never measures an error path.
+fn check(text: &str, format: Format) {
+    if let Err(e) = Inventory::parse(text, format, "bench", &limits()) {
+        panic!("{:?}", miette::Report::new(e));
+    }
+}
+
 fn limits() -> Limits {
     Limits {
         max_bytes: 64 * 1024 * 1024,
@@ -80,10 +87,27 @@ fn load(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5));
     for n in [1_000, 10_000, 100_000] {
         let json = inventory_json(n);
+        check(&json, Format::Json);
         group.throughput(Throughput::Bytes(json.len() as u64));
         group.bench_with_input(BenchmarkId::new("json", n), &json, |b, text| {
             b.iter(|| Inventory::parse(black_box(text), Format::Json, "bench", &limits()))
         });
+        if n == 10_000 {
+            // The same inventory as YAML and TOML, to compare the parsers.
+            let value: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+            let yaml = serde_saphyr::to_string(&value).unwrap_or_default();
+            check(&yaml, Format::Yaml);
+            group.throughput(Throughput::Bytes(yaml.len() as u64));
+            group.bench_with_input(BenchmarkId::new("yaml", n), &yaml, |b, text| {
+                b.iter(|| Inventory::parse(black_box(text), Format::Yaml, "bench", &limits()))
+            });
+            let toml = toml::to_string(&value).unwrap_or_default();
+            check(&toml, Format::Toml);
+            group.throughput(Throughput::Bytes(toml.len() as u64));
+            group.bench_with_input(BenchmarkId::new("toml", n), &toml, |b, text| {
+                b.iter(|| Inventory::parse(black_box(text), Format::Toml, "bench", &limits()))
+            });
+        }
     }
     group.finish();
 }

@@ -566,15 +566,13 @@ impl UnknownTargets {
                     .map(|s| format!("did you mean `{s}` for `{}`?", u.name))
             })
             .collect();
-        let help = if hints.is_empty() {
-            Some("a target must be a device named in the inventory".to_owned())
-        } else if let ([hint], [u]) = (hints.as_slice(), unknown.as_slice()) {
-            let _ = hint;
-            u.suggestion
+        let help = match (unknown.as_slice(), hints.is_empty()) {
+            (_, true) => Some("a target must be a device named in the inventory".to_owned()),
+            ([only], false) => only
+                .suggestion
                 .as_ref()
-                .map(|s| format!("did you mean `{s}`?"))
-        } else {
-            Some(hints.join("; "))
+                .map(|s| format!("did you mean `{s}`?")),
+            _ => Some(hints.join("; ")),
         };
         UnknownTargets {
             unknown,

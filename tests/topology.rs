@@ -827,3 +827,35 @@ fn example_wan_inventory() {
     };
     assert!(!customers.is_empty());
 }
+
+#[test]
+fn an_inventory_is_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Inventory>();
+    shared::<Blast>();
+}
+
+#[test]
+fn a_file_must_name_its_format() {
+    let e = Inventory::from_file("inventory.txt").unwrap_err();
+    let input = e.input().expect("an input error");
+    assert_eq!(input.kind(), InputErrorKind::UnknownFormat);
+    assert_eq!(input.message(), "cannot tell the format of `inventory.txt`");
+    let e = Inventory::from_file("does-not-exist.json").unwrap_err();
+    assert_eq!(e.input().map(|i| i.kind()), Some(InputErrorKind::Io));
+}
+
+#[test]
+fn null_attributes_are_values() {
+    let inv = load(
+        r#"{"devices": {"a": {"customers": null}, "b": {"customers": 3}}}"#,
+        Format::Json,
+    );
+    let b = inv.targets_only(&["a", "b"]).unwrap();
+    assert_eq!(
+        b.field("customers"),
+        Some(Value::List(vec![Value::Null, Value::Int(3)]))
+    );
+    assert!(b.sites.is_empty());
+    assert_eq!(inv.device_zone("a"), None);
+}
