@@ -4,6 +4,13 @@
 //! runway), building the streams afresh for each query as an evaluation does; divide
 //! the reported time by 8 for the cost of one query.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use changegate::time::{earliest, Days, End, IntervalStream, Shape, WindowStream, ZonedWindow};
 use chrono::Weekday;
 use chrono_tz::Tz;

@@ -5,6 +5,13 @@
 //! for every third device, on its parent's next sibling too), so the devices below a
 //! first-level device number about a tenth of the whole: 11k of 100k.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

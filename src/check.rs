@@ -22,7 +22,7 @@ use crate::time::{Days, End, OnceEnd, Shape};
 const MAX_DURATION_SECS: i64 = 366 * 86_400;
 
 /// Reads a policy file as UTF-8, within the size limit.
-pub fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
+pub(crate) fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if meta.len() > limits.max_source_bytes as u64 {
@@ -66,6 +66,7 @@ pub(crate) fn build(
         diags,
         limits,
         blast_fields: Vec::new(),
+        fallback: SourceFile::new(name, source),
         schema: None,
         change_fields: Vec::new(),
     };
@@ -238,6 +239,7 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     limits: &'a Limits,
     blast_fields: Vec<(Root, String)>,
+    fallback: SourceFile,
     schema: Option<Vec<SchemaField>>,
     /// Top-level change fields conditions read, with where.
     change_fields: Vec<(String, String)>,
@@ -253,8 +255,8 @@ struct Decl {
 
 impl Builder<'_> {
     fn file(&self, i: usize) -> &SourceFile {
-        // `i` always comes from enumerating `modules`, and there is at least one.
-        &self.modules[i.min(self.modules.len() - 1)].file
+        // `i` always comes from enumerating `modules`; the fallback is never used.
+        self.modules.get(i).map_or(&self.fallback, |m| &m.file)
     }
 
     fn location(&self, file: usize, span: Span) -> String {

@@ -160,7 +160,7 @@ impl Lowerer<'_> {
     }
 
     /// Lowers a condition, which must be boolean.
-    pub fn condition(&mut self, e: &Expr) -> Option<CExpr> {
+    pub(crate) fn condition(&mut self, e: &Expr) -> Option<CExpr> {
         let (c, t) = self.lower(e)?;
         if !t.compatible(&SType::Bool) {
             self.error(

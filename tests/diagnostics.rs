@@ -6,6 +6,13 @@
 //! `INSTA_UPDATE=always cargo test --test diagnostics` (or `cargo insta review`),
 //! then read each one: the label must sit on the right span.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 
 use changegate::Policy;

@@ -2,6 +2,13 @@
 //! reordering rules never changes a verdict; the rule index never changes one; a
 //! matching `deny` always denies; an error or an unmet approval never deploys.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use changegate::{Change, Decision, Inventory, Policy, Verdict};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;

@@ -2,6 +2,13 @@
 //! here, which converts each instant to local time with chrono-tz and applies the
 //! literal rules of the design (no intervals, no segments, no caching).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use changegate::time::*;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;

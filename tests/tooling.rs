@@ -1,6 +1,13 @@
 //! `changegate fmt` and `changegate test`: formatting snapshots and laws, and the
 //! test runner's output, exit codes, coverage figures and JUnit report.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
