@@ -173,11 +173,43 @@ fn load_modules(
         if !is_cycle {
             continue;
         }
-        let mut members: Vec<usize> = scc.iter().map(|n| n.index()).collect();
-        members.sort_unstable();
-        let names: Vec<String> = members
+        // Walk the cycle from its first file, so the message reads a -> b -> a.
+        let start = scc
             .iter()
-            .filter_map(|&i| modules.get(i).map(|m| format!("`{}`", m.file.name())))
+            .min_by_key(|n| n.index())
+            .copied()
+            .unwrap_or_default();
+        let mut path = vec![start];
+        let mut cur = start;
+        for _ in 0..scc.len() {
+            use petgraph::visit::EdgeRef;
+            let mut targets: Vec<NodeIndex> = graph
+                .edges(cur)
+                .map(|e| e.target())
+                .filter(|t| scc.contains(t))
+                .collect();
+            targets.sort_by_key(|t| t.index());
+            let next = targets
+                .iter()
+                .find(|t| !path.contains(t))
+                .or_else(|| targets.iter().find(|t| **t == start));
+            match next {
+                Some(&n) if n == start => break,
+                Some(&n) => {
+                    path.push(n);
+                    cur = n;
+                }
+                None => break,
+            }
+        }
+        path.push(start);
+        let names: Vec<String> = path
+            .iter()
+            .filter_map(|n| {
+                modules
+                    .get(n.index())
+                    .map(|m| format!("`{}`", m.file.name()))
+            })
             .collect();
         let mut cycle_edges = Vec::new();
         for &n in &scc {
