@@ -20,7 +20,7 @@
 //! A block that starts (after comments) with `policy`, or is tagged `whole`, is a
 //! whole policy. Any other block is a fragment, wrapped into a policy before checking:
 //!
-//! * items (`group`, `window`, `freeze`, `rule`, `default`, `import`): put after
+//! * items (`schema`, `group`, `window`, `freeze`, `rule`, `default`, `import`): put after
 //!   `policy "doc"` and the [`PRELUDE`] declarations (those the fragment does not
 //!   declare itself), followed by `default deploy` unless it has its own `default`;
 //! * an outcome (`deploy`, `approve`, `deny`, `break glass`, `during`): becomes
@@ -51,8 +51,8 @@ window sunday     = sun 01:00-05:00 in "Europe/Berlin"
 window saturday   = sat 23:00 for 6h in "UTC"
 window site_night = daily 02:00-05:00 local"#;
 
-const ITEM_WORDS: [&str; 7] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default",
+const ITEM_WORDS: [&str; 8] = [
+    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
 const OUTCOME_WORDS: [&str; 5] = ["deploy", "approve", "deny", "break", "during"];
 
