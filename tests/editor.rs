@@ -22,9 +22,9 @@ const VSCODE_COPY: &str = "editors/vscode/syntaxes/changegate.tmLanguage.json";
 
 /// Reserved words (`docs/language.md`, "Reserved words").
 const RESERVED: &[&str] = &[
-    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when",
-    "then", "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not",
-    "in", "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
+    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
+    "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
+    "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
     "change", "blast", "targets", "schema",
 ];
 
@@ -119,7 +119,10 @@ fn pattern(p: &Value, repo: &serde_json::Map<String, Value>, depth: usize) -> Ve
         }];
     }
     if let Some(b) = p.get("begin").and_then(Value::as_str) {
-        let e = p.get("end").and_then(Value::as_str).expect("begin without end");
+        let e = p
+            .get("end")
+            .and_then(Value::as_str)
+            .expect("begin without end");
         let both = p.get("captures");
         return vec![Pattern::Block(Box::new(Block {
             begin: compile(b, "begin"),
@@ -525,9 +528,8 @@ fn sample_scopes() {
 /// The sample is a real policy (apart from its import, served here).
 #[test]
 fn sample_checks() {
-    let loader = |_: &std::path::Path| -> std::io::Result<String> {
-        Ok("group spare = [\"zed\"]\n".into())
-    };
+    let loader =
+        |_: &std::path::Path| -> std::io::Result<String> { Ok("group spare = [\"zed\"]\n".into()) };
     let src = SAMPLE.replace("import \"shared.gate\"\n", "");
     if let Err(d) = changegate::Policy::parse_with_loader(
         &src,
