@@ -117,10 +117,14 @@ impl Value {
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Value::Str(s),
-            serde_json::Value::Array(a) => Value::List(a.into_iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => {
-                Value::Map(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect())
+            serde_json::Value::Array(a) => {
+                Value::List(a.into_iter().map(Value::from_json).collect())
             }
+            serde_json::Value::Object(o) => Value::Map(
+                o.into_iter()
+                    .map(|(k, v)| (k, Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -135,9 +139,9 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::Str(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }

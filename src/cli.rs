@@ -1,0 +1,573 @@
+//! The `changegate` command line: a thin shell over the library. This is the only
+//! module that reads files, the clock, standard input or the terminal.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::change::Change;
+use crate::diag::Diagnostics;
+use crate::input::{self, Format};
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::topology::Inventory;
+use crate::verdict::Verdict;
+
+/// Exit code for inputs that cannot be read or parsed at all.
+pub const EXIT_BAD_INPUT: u8 = 1;
+
+/// changegate: decides whether an infrastructure change may deploy now, needs
+/// approval, must wait for a change window, or must not go at all.
+#[derive(Debug, Parser)]
+#[command(name = "changegate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluates a change against a policy: exit 0 deploy, 10 approve, 11 wait, 12 deny, 1 bad input.
+    Evaluate(EvaluateArgs),
+    /// Parses and checks policies: exit 0 when clean, 1 on errors.
+    Check(CheckArgs),
+    /// Prints the blast radius of targets: exit 0, or 1 for an unknown target.
+    Blast(BlastArgs),
+    /// Prints the calendar: every opening of each window and freeze in a period.
+    Windows(WindowsArgs),
+    /// Formats policies in the canonical layout (in place, or `--check`).
+    Fmt(FmtArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ErrorFormat {
+    Human,
+    Json,
+}
+
+/// Limits on inputs; the defaults are documented in `docs/hardening.md`.
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Largest policy file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_source_bytes)]
+    max_policy_bytes: usize,
+    /// Deepest nesting of expressions, lists and objects.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
+    /// Most items (rules, groups, windows, …) in one policy file.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_items)]
+    max_rules: usize,
+    /// Longest string, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_string_len)]
+    max_string_len: usize,
+    /// Longest list.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_list_len)]
+    max_list_len: usize,
+    /// Deepest chain of imports.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_import_depth)]
+    max_import_depth: usize,
+    /// Largest change or inventory file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input_bytes)]
+    max_input_bytes: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_source_bytes: self.max_policy_bytes,
+            max_depth: self.max_depth,
+            max_items: self.max_rules,
+            max_string_len: self.max_string_len,
+            max_list_len: self.max_list_len,
+            max_import_depth: self.max_import_depth,
+            max_input_bytes: self.max_input_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct EvaluateArgs {
+    /// The policy file.
+    #[arg(short, long, value_name = "POLICY")]
+    policy: PathBuf,
+    /// The change: JSON or YAML (`-` for standard input), or JSON Lines (`.jsonl`) for a batch.
+    #[arg(short, long, value_name = "CHANGE")]
+    change: PathBuf,
+    /// The inventory: JSON, YAML or TOML.
+    #[arg(short, long, value_name = "INVENTORY")]
+    inventory: Option<PathBuf>,
+    /// The instant to evaluate at, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Policy files.
+    #[arg(required = true, value_name = "POLICY")]
+    policies: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    deny_warnings: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+struct WindowsArgs {
+    /// The policy file.
+    #[arg(short, long, value_name = "POLICY")]
+    policy: PathBuf,
+    /// An inventory, to place `local` windows at each site.
+    #[arg(short, long, value_name = "INVENTORY")]
+    inventory: Option<PathBuf>,
+    /// Start of the period, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Length of the period in days.
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=400))]
+    days: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+struct FmtArgs {
+    /// Policy files or folders (searched for `*.gate`); default: the current folder.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Change nothing: print a diff and exit 1 if any file is not formatted.
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+struct BlastArgs {
+    /// The inventory: JSON, YAML or TOML.
+    #[arg(short, long, value_name = "INVENTORY")]
+    inventory: PathBuf,
+    /// The devices the change touches.
+    #[arg(required = true, value_name = "TARGET")]
+    targets: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Evaluate(args) => evaluate(&args),
+        Command::Check(args) => check(&args),
+        Command::Blast(args) => blast(&args),
+        Command::Windows(args) => windows(&args),
+        Command::Fmt(args) => fmt(&args),
+    };
+    ExitCode::from(code)
+}
+
+/// Whether stderr gets colour: a terminal, and `NO_COLOR` unset or empty.
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Renders a miette diagnostic for people.
+pub fn render(diag: &dyn miette::Diagnostic) -> String {
+    let theme = if color() {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diag).is_err() {
+        out = diag.to_string();
+    }
+    out
+}
+
+fn eprint_diags(diags: &Diagnostics, format: ErrorFormat) {
+    let mut err = std::io::stderr().lock();
+    for d in diags.iter() {
+        let _ = match format {
+            ErrorFormat::Human => write!(err, "{}", render(d)),
+            ErrorFormat::Json => writeln!(
+                err,
+                "{}",
+                serde_json::to_string(&d.to_json()).unwrap_or_default()
+            ),
+        };
+    }
+}
+
+fn input_limits(l: &Limits) -> input::Limits {
+    input::Limits {
+        max_bytes: l.max_input_bytes,
+        max_depth: l.max_depth,
+        max_string_len: l.max_string_len,
+        max_list_len: l.max_list_len,
+        ..input::Limits::default()
+    }
+}
+
+fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, String> {
+    let Some(text) = at else {
+        return Ok(Utc::now());
+    };
+    let secs = crate::time::parse_at(text).map_err(|e| format!("invalid `--at` {text:?}: {e}"))?;
+    DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| format!("invalid `--at` {text:?}: out of range"))
+}
+
+fn load_policy(path: &Path, limits: &Limits, format: ErrorFormat) -> Option<Policy> {
+    match Policy::from_file_with_limits(path, limits) {
+        Ok(p) => Some(p),
+        Err(diags) => {
+            eprint_diags(&diags, format);
+            None
+        }
+    }
+}
+
+fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
+    let Some(path) = path else {
+        return Some(Inventory::empty());
+    };
+    match Inventory::from_file_with(path, &input_limits(limits)) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            eprint!("{}", render(&e));
+            None
+        }
+    }
+}
+
+/// Reads a change document (file or `-`), returning it or printing a diagnostic.
+fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
+    let il = input_limits(limits);
+    let value = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
+            eprintln!("error: cannot read the change from standard input: {e}");
+            return None;
+        }
+        let trimmed = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        let format = if matches!(trimmed, Some(b'{') | Some(b'[')) {
+            Format::Json
+        } else {
+            Format::Yaml
+        };
+        input::parse_bytes(&bytes, format, "<stdin>", &il)
+    } else {
+        input::read_file(path, &il)
+    };
+    match value {
+        Ok(v) => match Change::from_value(v) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                None
+            }
+        },
+        Err(e) => {
+            eprint!("{}", render(&e));
+            None
+        }
+    }
+}
+
+fn print_verdict(v: &Verdict, format: OutputFormat) {
+    let mut out = std::io::stdout().lock();
+    let _ = match format {
+        OutputFormat::Json => writeln!(out, "{}", v.to_json_pretty()),
+        OutputFormat::Text => write!(out, "{}", v.to_text()),
+    };
+}
+
+fn evaluate(args: &EvaluateArgs) -> u8 {
+    let limits = args.limits.limits();
+    let at = match parse_at(args.at.as_deref()) {
+        Ok(at) => at,
+        Err(e) => {
+            eprintln!("error: {e}\n  help: write an RFC 3339 instant such as `2026-11-26T10:00:00Z` or `2026-11-26T05:00:00-05:00`");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
+        return EXIT_BAD_INPUT;
+    };
+    let Some(inventory) = load_inventory(args.inventory.as_deref(), &limits) else {
+        return EXIT_BAD_INPUT;
+    };
+    if args.change.extension().is_some_and(|e| e == "jsonl") {
+        return evaluate_batch(args, &policy, &inventory, at, &limits);
+    }
+    let Some(change) = load_change(&args.change, &limits) else {
+        return EXIT_BAD_INPUT;
+    };
+    let verdict = policy.evaluate(&change, &inventory, at);
+    print_verdict(&verdict, args.format);
+    u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
+}
+
+/// One change per line; one verdict per line (JSON) in the same order. Streams, so
+/// memory does not grow with the file. Exits with the most restrictive code, and 1
+/// if any line could not be read.
+fn evaluate_batch(
+    args: &EvaluateArgs,
+    policy: &Policy,
+    inventory: &Inventory,
+    at: DateTime<Utc>,
+    limits: &Limits,
+) -> u8 {
+    let file = match std::fs::File::open(&args.change) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", args.change.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let il = input_limits(limits);
+    let name = args.change.display().to_string();
+    let mut reader = std::io::BufReader::new(file);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut worst: Option<crate::verdict::Decision> = None;
+    let mut bad = false;
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: cannot read `{name}`: {e}");
+                bad = true;
+                break;
+            }
+        }
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = input::parse_bytes(&line, Format::Json, &format!("{name}:{number}"), &il)
+            .map_err(|e| e.to_string())
+            .and_then(|v| Change::from_value(v).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(change) => {
+                let v = policy.evaluate(&change, inventory, at);
+                worst = Some(worst.map_or(v.decision, |w| {
+                    if v.decision.severity() > w.severity() {
+                        v.decision
+                    } else {
+                        w
+                    }
+                }));
+                let _ = match args.format {
+                    OutputFormat::Json => writeln!(out, "{}", v.to_json()),
+                    OutputFormat::Text => writeln!(out, "{}", v.to_text()),
+                };
+            }
+            Err(e) => {
+                bad = true;
+                let _ = writeln!(out, "{}", serde_json::json!({"line": number, "error": e}));
+            }
+        }
+    }
+    let _ = out.flush();
+    if bad {
+        return EXIT_BAD_INPUT;
+    }
+    worst.map_or(0, |d| u8::try_from(d.exit_code()).unwrap_or(EXIT_BAD_INPUT))
+}
+
+fn check(args: &CheckArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut failed = false;
+    for path in &args.policies {
+        match Policy::from_file_with_limits(path, &limits) {
+            Ok(policy) => {
+                let warnings = Diagnostics(policy.warnings().to_vec());
+                if !warnings.is_empty() {
+                    eprint_diags(&warnings, args.error_format);
+                    if args.deny_warnings {
+                        failed = true;
+                    }
+                }
+            }
+            Err(diags) => {
+                eprint_diags(&diags, args.error_format);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        EXIT_BAD_INPUT
+    } else {
+        0
+    }
+}
+
+fn windows(args: &WindowsArgs) -> u8 {
+    let limits = args.limits.limits();
+    let from = match parse_at(args.from.as_deref()) {
+        Ok(at) => at.timestamp(),
+        Err(e) => {
+            eprintln!("error: {}", e.replace("`--at`", "`--from`"));
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
+        return EXIT_BAD_INPUT;
+    };
+    let Some(inventory) = load_inventory(args.inventory.as_deref(), &limits) else {
+        return EXIT_BAD_INPUT;
+    };
+    let to = from.saturating_add(i64::from(args.days) * crate::time::DAY_SECS);
+    let calendar = policy.calendar(&inventory, from, to);
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&calendar).unwrap_or_default()
+        ),
+        OutputFormat::Text => write!(out, "{}", calendar.to_text()),
+    };
+    0
+}
+
+/// Files named by `paths`, folders searched recursively for files ending in `suffix`.
+fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') || name == "target" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, suffix, out);
+            } else if name.ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, suffix, &mut out);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn fmt(args: &FmtArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut failed = false;
+    for path in collect_files(&args.paths, ".gate") {
+        let name = path.display().to_string();
+        let source = match crate::check::read_source(&path, &limits) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = match crate::fmt::format_source(&source, &name, &limits) {
+            Ok(f) => f,
+            Err(diags) => {
+                eprint_diags(&diags, ErrorFormat::Human);
+                failed = true;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        if args.check {
+            failed = true;
+            let diff = similar::TextDiff::from_lines(&source, &formatted);
+            let mut out = std::io::stdout().lock();
+            let _ = write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(2)
+                    .header(&name, &format!("{name} (formatted)"))
+            );
+        } else if let Err(e) = std::fs::write(&path, formatted) {
+            eprintln!("error: cannot write `{name}`: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        EXIT_BAD_INPUT
+    } else {
+        0
+    }
+}
+
+fn blast(args: &BlastArgs) -> u8 {
+    let limits = args.limits.limits();
+    let Some(inventory) = load_inventory(Some(&args.inventory), &limits) else {
+        return EXIT_BAD_INPUT;
+    };
+    let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();
+    match inventory.blast(&targets) {
+        Ok(b) => {
+            let mut out = std::io::stdout().lock();
+            let _ = match args.format {
+                OutputFormat::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&b).unwrap_or_default()
+                ),
+                OutputFormat::Text => writeln!(out, "{b}"),
+            };
+            0
+        }
+        Err(e) => {
+            eprint!("{}", render(&e));
+            EXIT_BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! Conditions, lowered from the AST into a compact form that evaluation walks
+//! without looking at syntax: literals are values, globs are compiled, field paths
+//! are split, and every node keeps the span an error should point at.
+
+use globset::{GlobBuilder, GlobMatcher};
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::syntax::{CmpOp, Expr, ExprKind, Lit, Path, Quantifier, Root, Span};
+use crate::value::Value;
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub(crate) struct CExpr {
+    pub kind: CKind,
+    pub span: Span,
+    /// Which file of the policy the span is in.
+    pub file: u16,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CKind {
+    Const(Value),
+    Path(Box<PathRef>),
+    Has(Box<PathRef>),
+    Not(Box<CExpr>),
+    And(Vec<CExpr>),
+    Or(Vec<CExpr>),
+    Cmp(CmpOp, Box<CExpr>, Box<CExpr>),
+    Match(Box<CExpr>, Box<Glob>),
+    Quant(Quantifier, Box<CExpr>, CmpOp, Box<CExpr>),
+    QuantMatch(Quantifier, Box<CExpr>, Box<Glob>),
+    Count(Box<CExpr>),
+    Sum(Box<CExpr>),
+}
+
+/// A compiled glob and the pattern it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Glob {
+    pub matcher: GlobMatcher,
+}
+
+/// A resolved field path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PathRef {
+    pub root: Root,
+    pub fields: Vec<String>,
+    /// For `blast.x`/`targets.x`: the slot in the evaluation's blast table.
+    pub slot: usize,
+    /// The path as written (`change.kind`), for messages.
+    pub text: String,
+}
+
+/// What is known of an expression's type before evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SType {
+    Bool,
+    Int,
+    Str,
+    List(Box<SType>),
+    /// Read from input: known only at evaluation.
+    Any,
+}
+
+impl SType {
+    fn describe(&self) -> String {
+        match self {
+            SType::Bool => "a boolean".into(),
+            SType::Int => "an integer".into(),
+            SType::Str => "a string".into(),
+            SType::List(e) if **e == SType::Any => "a list".into(),
+            SType::List(e) => format!("a list of {}", e.plural()),
+            SType::Any => "a value".into(),
+        }
+    }
+
+    fn plural(&self) -> &'static str {
+        match self {
+            SType::Bool => "booleans",
+            SType::Int => "integers",
+            SType::Str => "strings",
+            SType::List(_) => "lists",
+            SType::Any => "values",
+        }
+    }
+
+    fn compatible(&self, other: &SType) -> bool {
+        match (self, other) {
+            (SType::Any, _) | (_, SType::Any) => true,
+            (SType::List(a), SType::List(b)) => a.compatible(b),
+            (a, b) => a == b,
+        }
+    }
+
+    fn element(&self) -> Option<SType> {
+        match self {
+            SType::List(e) => Some((**e).clone()),
+            SType::Any => Some(SType::Any),
+            _ => None,
+        }
+    }
+}
+
+/// The blast fields whose types are known.
+fn blast_type(field: &str) -> SType {
+    match field {
+        "devices" | "sites" | "roles" => SType::List(Box::new(SType::Str)),
+        "depth" => SType::Int,
+        _ => SType::List(Box::new(SType::Any)),
+    }
+}
+
+/// Lowers expressions of one file, collecting diagnostics; also collects the
+/// distinct blast/targets fields the policy reads.
+pub(crate) struct Lowerer<'a> {
+    pub file: &'a SourceFile,
+    pub file_index: u16,
+    pub diags: &'a mut Vec<Diagnostic>,
+    pub blast_fields: &'a mut Vec<(Root, String)>,
+}
+
+impl Lowerer<'_> {
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
+        self.diags.push(
+            Diagnostic::error(code, self.file, message)
+                .label(span, label)
+                .help(help),
+        );
+    }
+
+    fn node(&self, kind: CKind, span: Span) -> CExpr {
+        CExpr {
+            kind,
+            span,
+            file: self.file_index,
+        }
+    }
+
+    /// Lowers a condition, which must be boolean.
+    pub fn condition(&mut self, e: &Expr) -> Option<CExpr> {
+        let (c, t) = self.lower(e)?;
+        if !t.compatible(&SType::Bool) {
+            self.error(
+                "changegate::type_mismatch",
+                e.span,
+                format!(
+                    "a condition must be true or false, but this is {}",
+                    t.describe()
+                ),
+                "not a boolean",
+                "compare it with something, e.g. `change.kind == \"firewall\"`".into(),
+            );
+            return None;
+        }
+        Some(c)
+    }
+
+    fn lower(&mut self, e: &Expr) -> Option<(CExpr, SType)> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Lit(l) => {
+                let (v, t) = lit(l);
+                Some((self.node(CKind::Const(v), span), t))
+            }
+            ExprKind::List(items) => {
+                let mut elem = None::<SType>;
+                let mut values = Vec::with_capacity(items.len());
+                for l in items {
+                    let (v, t) = lit(l);
+                    if let Some(prev) = &elem {
+                        if *prev != t {
+                            self.error(
+                                "changegate::type_mismatch",
+                                span,
+                                format!("this list mixes {} and {}", prev.plural(), t.plural()),
+                                "mixed list",
+                                "a list holds values of one type".into(),
+                            );
+                            return None;
+                        }
+                    }
+                    elem = Some(t);
+                    values.push(v);
+                }
+                let t = SType::List(Box::new(elem.unwrap_or(SType::Any)));
+                Some((self.node(CKind::Const(Value::List(values)), span), t))
+            }
+            ExprKind::Path(p) => {
+                let (r, t) = self.path(p);
+                Some((self.node(CKind::Path(Box::new(r)), span), t))
+            }
+            ExprKind::Has(p) => {
+                let (r, _) = self.path(p);
+                Some((self.node(CKind::Has(Box::new(r)), span), SType::Bool))
+            }
+            ExprKind::Paren(inner) => self.lower(inner),
+            ExprKind::Not(inner) => {
+                let (c, t) = self.lower(inner)?;
+                self.expect_bool(&t, inner.span, "not")?;
+                Some((self.node(CKind::Not(Box::new(c)), span), SType::Bool))
+            }
+            ExprKind::And(parts) | ExprKind::Or(parts) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                let mut out = Vec::with_capacity(parts.len());
+                let mut ok = true;
+                for p in parts {
+                    match self.lower(p) {
+                        Some((c, t)) => {
+                            if self
+                                .expect_bool(&t, p.span, if is_and { "and" } else { "or" })
+                                .is_none()
+                            {
+                                ok = false;
+                            }
+                            out.push(c);
+                        }
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                let kind = if is_and {
+                    CKind::And(out)
+                } else {
+                    CKind::Or(out)
+                };
+                Some((self.node(kind, span), SType::Bool))
+            }
+            ExprKind::Compare(op, l, r) => {
+                let (lc, lt) = self.lower(l)?;
+                if *op == CmpOp::Match {
+                    self.expect_string_operand(&lt, l.span)?;
+                    let glob = self.glob(r)?;
+                    return Some((
+                        self.node(CKind::Match(Box::new(lc), Box::new(glob)), span),
+                        SType::Bool,
+                    ));
+                }
+                let (rc, rt) = self.lower(r)?;
+                self.check_cmp(*op, &lt, &rt, l.span, r.span)?;
+                Some((
+                    self.node(CKind::Cmp(*op, Box::new(lc), Box::new(rc)), span),
+                    SType::Bool,
+                ))
+            }
+            ExprKind::Quant(q, list, op, rhs) => {
+                let (lc, lt) = self.lower(list)?;
+                let Some(elem) = lt.element() else {
+                    self.error(
+                        "changegate::type_mismatch",
+                        list.span,
+                        format!(
+                            "`{}` needs a list, but this is {}",
+                            quant_word(*q),
+                            lt.describe()
+                        ),
+                        "not a list",
+                        "`any` and `all` range over a list, e.g. `any change.labels == \"urgent\"`"
+                            .into(),
+                    );
+                    return None;
+                };
+                if *op == CmpOp::Match {
+                    self.expect_string_operand(&elem, list.span)?;
+                    let glob = self.glob(rhs)?;
+                    return Some((
+                        self.node(CKind::QuantMatch(*q, Box::new(lc), Box::new(glob)), span),
+                        SType::Bool,
+                    ));
+                }
+                let (rc, rt) = self.lower(rhs)?;
+                self.check_cmp(*op, &elem, &rt, list.span, rhs.span)?;
+                Some((
+                    self.node(CKind::Quant(*q, Box::new(lc), *op, Box::new(rc)), span),
+                    SType::Bool,
+                ))
+            }
+            ExprKind::Count(inner) => {
+                let (c, t) = self.lower(inner)?;
+                if t.element().is_none() {
+                    self.error(
+                        "changegate::type_mismatch",
+                        inner.span,
+                        format!("`count` needs a list, but this is {}", t.describe()),
+                        "not a list",
+                        "`count` gives the length of a list, e.g. `count change.targets`".into(),
+                    );
+                    return None;
+                }
+                Some((self.node(CKind::Count(Box::new(c)), span), SType::Int))
+            }
+            ExprKind::Sum(inner) => {
+                let (c, t) = self.lower(inner)?;
+                match t.element() {
+                    Some(SType::Int | SType::Any) => {}
+                    _ => {
+                        self.error(
+                            "changegate::type_mismatch",
+                            inner.span,
+                            format!(
+                                "`sum` needs a list of integers, but this is {}",
+                                t.describe()
+                            ),
+                            "not a list of integers",
+                            "`sum` adds up a list of integers, e.g. `sum blast.customers`".into(),
+                        );
+                        return None;
+                    }
+                }
+                Some((self.node(CKind::Sum(Box::new(c)), span), SType::Int))
+            }
+        }
+    }
+
+    fn expect_bool(&mut self, t: &SType, span: Span, op: &str) -> Option<()> {
+        if t.compatible(&SType::Bool) {
+            return Some(());
+        }
+        self.error(
+            "changegate::type_mismatch",
+            span,
+            format!("`{op}` needs true or false, but this is {}", t.describe()),
+            "not a boolean",
+            "compare it with something first, e.g. `change.risk > 3`".into(),
+        );
+        None
+    }
+
+    fn expect_string_operand(&mut self, t: &SType, span: Span) -> Option<()> {
+        if t.compatible(&SType::Str) {
+            return Some(());
+        }
+        self.error(
+            "changegate::type_mismatch",
+            span,
+            format!("`match` needs a string, but this is {}", t.describe()),
+            "not a string",
+            "`match` tests a string against a glob, e.g. `change.repo match \"net/*\"`".into(),
+        );
+        None
+    }
+
+    fn glob(&mut self, r: &Expr) -> Option<Glob> {
+        let inner = match &r.kind {
+            ExprKind::Paren(e) => e.as_ref(),
+            _ => r,
+        };
+        let ExprKind::Lit(Lit::Str(pattern)) = &inner.kind else {
+            self.error(
+                "changegate::bad_glob",
+                r.span,
+                "the right side of `match` must be a glob in a string".into(),
+                "not a string literal",
+                "write the pattern literally, e.g. `match \"docs/**\"`".into(),
+            );
+            return None;
+        };
+        match GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+        {
+            Ok(g) => Some(Glob {
+                matcher: g.compile_matcher(),
+            }),
+            Err(err) => {
+                self.error(
+                    "changegate::bad_glob",
+                    r.span,
+                    format!("`{pattern}` is not a valid glob: {}", err.kind()),
+                    "invalid glob",
+                    "globs use `*` (within a path segment), `**` (across segments), `?`, `[abc]` and `{a,b}`".into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_cmp(&mut self, op: CmpOp, lt: &SType, rt: &SType, ls: Span, rs: Span) -> Option<()> {
+        let both = Span::new(ls.start, rs.end);
+        match op {
+            CmpOp::Eq | CmpOp::Ne => {
+                if !lt.compatible(rt) {
+                    self.error(
+                        "changegate::type_mismatch",
+                        both,
+                        format!(
+                            "`{}` compares {} with {}, which can never be equal",
+                            op.as_str(),
+                            lt.describe(),
+                            rt.describe()
+                        ),
+                        "different types",
+                        "compare values of the same type; changegate never converts types".into(),
+                    );
+                    return None;
+                }
+            }
+            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
+                for (t, s) in [(lt, ls), (rt, rs)] {
+                    if !matches!(t, SType::Int | SType::Str | SType::Any) {
+                        self.error(
+                            "changegate::type_mismatch",
+                            s,
+                            format!(
+                                "`{}` orders integers or strings, not {}",
+                                op.as_str(),
+                                t.plural()
+                            ),
+                            "cannot be ordered",
+                            "order integers (`change.risk >= 3`) or strings".into(),
+                        );
+                        return None;
+                    }
+                }
+                if !lt.compatible(rt) {
+                    self.error(
+                        "changegate::type_mismatch",
+                        both,
+                        format!(
+                            "`{}` compares {} with {}",
+                            op.as_str(),
+                            lt.describe(),
+                            rt.describe()
+                        ),
+                        "different types",
+                        "compare values of the same type; changegate never converts types".into(),
+                    );
+                    return None;
+                }
+            }
+            CmpOp::In => match rt.element() {
+                None => {
+                    self.error(
+                        "changegate::type_mismatch",
+                        rs,
+                        format!(
+                            "`in` needs a list on its right, but this is {}",
+                            rt.describe()
+                        ),
+                        "not a list",
+                        "write a list, e.g. `change.kind in [\"bgp\", \"ospf\"]`".into(),
+                    );
+                    return None;
+                }
+                Some(elem) => {
+                    if !lt.compatible(&elem) {
+                        self.error(
+                            "changegate::type_mismatch",
+                            both,
+                            format!(
+                                "`in` looks for {} in {}, which can never hold it",
+                                lt.describe(),
+                                rt.describe()
+                            ),
+                            "different types",
+                            "look for a value of the list's element type".into(),
+                        );
+                        return None;
+                    }
+                }
+            },
+            CmpOp::Match => {}
+        }
+        Some(())
+    }
+
+    fn path(&mut self, p: &Path) -> (PathRef, SType) {
+        let text = p.to_string();
+        match p.root {
+            Root::Change => (
+                PathRef {
+                    root: p.root,
+                    fields: p.fields.clone(),
+                    slot: 0,
+                    text,
+                },
+                SType::Any,
+            ),
+            Root::Blast | Root::Targets => {
+                let field = p.fields.first().cloned().unwrap_or_default();
+                let key = (p.root, field.clone());
+                let slot = match self.blast_fields.iter().position(|k| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        self.blast_fields.push(key);
+                        self.blast_fields.len() - 1
+                    }
+                };
+                let t = if p.fields.len() > 1 {
+                    SType::Any
+                } else {
+                    blast_type(&field)
+                };
+                (
+                    PathRef {
+                        root: p.root,
+                        fields: p
+                            .fields
+                            .get(1..)
+                            .map(<[String]>::to_vec)
+                            .unwrap_or_default(),
+                        slot,
+                        text,
+                    },
+                    t,
+                )
+            }
+        }
+    }
+}
+
+fn quant_word(q: Quantifier) -> &'static str {
+    match q {
+        Quantifier::Any => "any",
+        Quantifier::All => "all",
+    }
+}
+
+fn lit(l: &Lit) -> (Value, SType) {
+    match l {
+        Lit::Str(s) => (Value::Str(s.clone()), SType::Str),
+        Lit::Int(i) => (Value::Int(*i), SType::Int),
+        Lit::Bool(b) => (Value::Bool(*b), SType::Bool),
+    }
+}

@@ -1,0 +1,337 @@
+//! Diagnostics: what is wrong with a policy, where, and how to fix it.
+//!
+//! Every stage reports [`Diagnostic`]s, each with a stable code
+//! (`changegate::unknown_group`), a lowercase message, labelled spans and a `help`
+//! line. They render through miette (human) or as JSON objects (machines).
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+
+use crate::syntax::Span;
+
+/// A source file: its name as the user gave it and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    name: Arc<str>,
+    text: Arc<str>,
+    named: NamedSource<Arc<str>>,
+}
+
+impl SourceFile {
+    /// A source named `name` (usually its path) with `text`.
+    pub fn new(name: &str, text: &str) -> SourceFile {
+        let text: Arc<str> = Arc::from(text);
+        SourceFile {
+            name: Arc::from(name),
+            named: NamedSource::new(name, text.clone()).with_language("changegate"),
+            text,
+        }
+    }
+
+    /// The file's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// One-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
+
+    /// `file:line:col` of a byte offset.
+    pub fn location(&self, offset: usize) -> String {
+        let (line, col) = self.line_col(offset);
+        format!("{}:{}:{}", self.name, line, col)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The policy is rejected.
+    Error,
+    /// The policy works but something is likely wrong (an error with `--deny-warnings`).
+    Warning,
+}
+
+/// A label on a span of the diagnostic's file.
+#[derive(Debug, Clone)]
+pub struct Label {
+    /// What is labelled.
+    pub span: Span,
+    /// What to say there.
+    pub text: Option<String>,
+}
+
+/// One problem found in a policy.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// Stable code, such as `changegate::unknown_group`.
+    pub code: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong: lowercase, no final period, user input in backticks.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The file it is about.
+    pub file: SourceFile,
+    /// Labelled spans in that file; the first is the primary one.
+    pub labels: Vec<Label>,
+    /// Further diagnostics, e.g. the other definition of a duplicate in another file.
+    pub related: Vec<Diagnostic>,
+}
+
+impl Diagnostic {
+    /// An error with `code` and `message` in `file`.
+    pub fn error(code: &'static str, file: &SourceFile, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            help: None,
+            file: file.clone(),
+            labels: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+
+    /// A warning with `code` and `message` in `file`.
+    pub fn warning(
+        code: &'static str,
+        file: &SourceFile,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, file, message)
+        }
+    }
+
+    /// Adds a labelled span.
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            text: Some(text.into()),
+        });
+        self
+    }
+
+    /// Adds a help line.
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a related diagnostic.
+    pub fn with_related(mut self, related: Diagnostic) -> Diagnostic {
+        self.related.push(related);
+        self
+    }
+
+    /// Whether this is an error (not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The primary span's offset, if any.
+    pub fn offset(&self) -> Option<usize> {
+        self.labels.first().map(|l| l.span.start)
+    }
+
+    /// The primary position, one-based `(line, column)`; `(1, 1)` without a span.
+    pub fn line_col(&self) -> (usize, usize) {
+        self.offset().map_or((1, 1), |o| self.file.line_col(o))
+    }
+
+    /// The machine-readable form used by `--error-format json`.
+    pub fn to_json(&self) -> DiagnosticJson {
+        let (line, column) = self.line_col();
+        DiagnosticJson {
+            code: self.code,
+            severity: self.severity,
+            file: self.file.name().to_owned(),
+            line,
+            column,
+            message: self.message.clone(),
+            help: self.help.clone(),
+            related: self.related.iter().map(Diagnostic::to_json).collect(),
+        }
+    }
+}
+
+/// A diagnostic as one JSON object.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiagnosticJson {
+    /// Stable code.
+    pub code: &'static str,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// The file's name.
+    pub file: String,
+    /// One-based line.
+    pub line: usize,
+    /// One-based column.
+    pub column: usize,
+    /// The message.
+    pub message: String,
+    /// The advice, if any.
+    pub help: Option<String>,
+    /// Related diagnostics (e.g. the other definition).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<DiagnosticJson>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.file.named)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().enumerate().map(|(i, l)| {
+            let span: SourceSpan = l.span.into();
+            if i == 0 {
+                LabeledSpan::new_primary_with_span(l.text.clone(), span)
+            } else {
+                LabeledSpan::new_with_span(l.text.clone(), span)
+            }
+        })))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// All the problems found in a policy, errors and warnings, in source order.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Whether any is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    /// The diagnostics.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Renders every diagnostic as miette's report, without colour.
+    pub fn render_plain(&self) -> String {
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100);
+        let mut out = String::new();
+        for d in &self.0 {
+            // Rendering into a String cannot fail.
+            let _ = handler.render_report(&mut out, d);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors = self.0.iter().filter(|d| d.is_error()).count();
+        match self.0.iter().find(|d| d.is_error()) {
+            Some(first) if errors == 1 => write!(f, "{}: {}", first.file.name(), first.message),
+            Some(first) => write!(
+                f,
+                "{}: {} (and {} more errors)",
+                first.file.name(),
+                first.message,
+                errors - 1
+            ),
+            None => write!(f, "{} warnings", self.0.len()),
+        }
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl miette::Diagnostic for Diagnostics {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.0.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// Suggests the closest candidate to `name`, for "did you mean" help.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

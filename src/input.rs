@@ -1,0 +1,1433 @@
+//! Reading documents: JSON, YAML or TOML text to a [`Value`], within [`Limits`].
+//!
+//! Changes and inventories both come through here. Every format is read by its own
+//! well-kept parser and converted by one visitor, which enforces the limits as it
+//! goes (so a deep or huge document is refused before it is built) and notices
+//! duplicate keys, which `serde_json` would otherwise silently resolve to the last.
+//!
+//! Format notes:
+//!
+//! - **JSON**: integers that fit `i64` stay exact; other numbers become
+//!   [`Value::Float`].
+//! - **YAML** (1.2 core schema, read by `serde-saphyr`): only `true` and `false` are
+//!   booleans; `yes`, `no`, `on` and `off` stay strings. Anchors and aliases work but
+//!   the events replayed by aliases are bounded by [`Limits::max_alias_events`], so a
+//!   "billion laughs" document is refused. A stream of several documents is refused.
+//! - **TOML**: datetimes become strings in their TOML spelling; TOML itself refuses
+//!   duplicate keys.
+//!
+//! ```
+//! use changegate::input::{parse_value, Format, Limits};
+//! use changegate::Value;
+//!
+//! let v = parse_value("risk: low\nenabled: on\n", Format::Yaml, &Limits::default())?;
+//! assert_eq!(v.get("enabled"), Some(&Value::from("on")));
+//! # Ok::<(), changegate::input::InputError>(())
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use thiserror::Error;
+
+use crate::value::{Map, Value};
+
+/// A document format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// JSON (RFC 8259).
+    Json,
+    /// YAML 1.2, one document.
+    Yaml,
+    /// TOML 1.0.
+    Toml,
+}
+
+impl Format {
+    /// The format a file's extension names: `.json`, `.yaml`/`.yml` or `.toml`
+    /// (any case); `None` for anything else.
+    ///
+    /// `.jsonl` is not accepted: a change or an inventory is one document.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "yaml" | "yml" => Some(Format::Yaml),
+            "toml" => Some(Format::Toml),
+            _ => None,
+        }
+    }
+
+    /// The format's name as diagnostics spell it: `JSON`, `YAML`, `TOML`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+            Format::Toml => "TOML",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Bounds on what a document may contain, checked while it is read.
+///
+/// The defaults ([`Limits::default`]) suit changes and inventories of a large
+/// network (100,000 devices fit in about 12 MiB of JSON):
+///
+/// | limit | default |
+/// |---|---|
+/// | `max_bytes` | 16 MiB |
+/// | `max_depth` | 64 levels of lists and objects |
+/// | `max_string_len` | 64 KiB per string (keys included) |
+/// | `max_list_len` | 100,000 items per list |
+/// | `max_alias_events` | 250,000 YAML events replayed by aliases |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest document, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of lists and objects; the top-level object is level 1.
+    pub max_depth: usize,
+    /// Longest string or key, in bytes.
+    pub max_string_len: usize,
+    /// Most items in one list (objects are bounded by `max_bytes` alone).
+    pub max_list_len: usize,
+    /// Most YAML parser events that aliases (`*name`) and merges (`<<`) may replay
+    /// in one document: what stops "billion laughs".
+    pub max_alias_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 16 * 1024 * 1024,
+            max_depth: 64,
+            max_string_len: 64 * 1024,
+            max_list_len: 100_000,
+            max_alias_events: 250_000,
+        }
+    }
+}
+
+/// What went wrong while reading a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputErrorKind {
+    /// The file could not be read.
+    Io,
+    /// The file's extension names no known format.
+    UnknownFormat,
+    /// The document is larger than [`Limits::max_bytes`].
+    TooLarge,
+    /// The bytes are not UTF-8.
+    NotUtf8,
+    /// The text is not valid JSON, YAML or TOML.
+    Syntax,
+    /// Lists and objects nest deeper than [`Limits::max_depth`].
+    TooDeep,
+    /// A string is longer than [`Limits::max_string_len`].
+    StringTooLong,
+    /// A list is longer than [`Limits::max_list_len`].
+    ListTooLong,
+    /// YAML aliases or the YAML parser's budget were exceeded.
+    AliasLimit,
+    /// An object has the same key twice.
+    DuplicateKey,
+    /// A YAML stream holds more than one document.
+    MultipleDocuments,
+    /// A value of a kind no [`Value`] holds (binary data, a non-scalar key).
+    Unsupported,
+}
+
+/// A document that could not be read, with the place in it that is at fault.
+///
+/// The source text travels with the error, so it renders on its own with miette.
+#[derive(Debug, Error, Diagnostic)]
+#[error(transparent)]
+#[diagnostic(transparent)]
+pub struct InputError(Box<Details>);
+
+/// The fields of an [`InputError`], boxed so that results stay small.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(changegate::input))]
+struct Details {
+    kind: InputErrorKind,
+    message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    help: Option<String>,
+    line: usize,
+    column: usize,
+}
+
+impl InputError {
+    /// What kind of problem this is.
+    pub fn kind(&self) -> InputErrorKind {
+        self.0.kind
+    }
+
+    /// The message, without position.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The 1-based line of the fault, 0 when it has no place (an I/O error).
+    pub fn line(&self) -> usize {
+        self.0.line
+    }
+
+    /// The 1-based column (in characters) of the fault, 0 when it has no place.
+    pub fn column(&self) -> usize {
+        self.0.column
+    }
+
+    /// The byte range at fault, if there is one.
+    pub fn span(&self) -> Option<SourceSpan> {
+        self.0.span
+    }
+
+    /// The advice, if any.
+    pub fn advice(&self) -> Option<&str> {
+        self.0.help.as_deref()
+    }
+
+    /// The name of the document (usually its path).
+    pub fn source_name(&self) -> &str {
+        self.0.src.name()
+    }
+
+    fn without_place(
+        kind: InputErrorKind,
+        name: &str,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
+        InputError(Box::new(Details {
+            kind,
+            message,
+            src: NamedSource::new(name, String::new()),
+            span: None,
+            label: String::new(),
+            help,
+            line: 0,
+            column: 0,
+        }))
+    }
+
+    fn at(
+        kind: InputErrorKind,
+        name: &str,
+        text: &str,
+        span: Range<usize>,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) -> Self {
+        let (line, column) = line_col(text, span.start);
+        InputError(Box::new(Details {
+            kind,
+            message,
+            src: NamedSource::new(name, text.to_owned()),
+            span: Some(SourceSpan::from(span)),
+            label: label.to_owned(),
+            help,
+            line,
+            column,
+        }))
+    }
+}
+
+/// Parses `text` as `format` within `limits`, naming it `<input>` in diagnostics.
+pub fn parse_value(text: &str, format: Format, limits: &Limits) -> Result<Value, InputError> {
+    parse_named(text, format, "<input>", limits)
+}
+
+/// Parses `text` as `format` within `limits`; `name` (usually the path) names the
+/// document in diagnostics. A duplicate key is an error.
+pub fn parse_named(
+    text: &str,
+    format: Format,
+    name: &str,
+    limits: &Limits,
+) -> Result<Value, InputError> {
+    let (value, duplicates) = parse_with_duplicates(text, format, name, limits)?;
+    match duplicates.into_iter().next() {
+        None => Ok(value),
+        Some(dup) => Err(duplicate_key_error(text, format, name, &dup)),
+    }
+}
+
+/// Parses raw bytes: refuses more than [`Limits::max_bytes`] and anything that is not
+/// UTF-8 (the error points at the first bad byte), then reads as [`parse_named`].
+pub fn parse_bytes(
+    bytes: &[u8],
+    format: Format,
+    name: &str,
+    limits: &Limits,
+) -> Result<Value, InputError> {
+    let text = check_bytes(bytes, name, limits)?;
+    parse_named(text, format, name, limits)
+}
+
+/// Reads a file, choosing the format from its extension ([`Format::from_path`]).
+pub fn read_file(path: &Path, limits: &Limits) -> Result<Value, InputError> {
+    let (bytes, format, name) = read_source(path, limits)?;
+    parse_bytes(&bytes, format, &name, limits)
+}
+
+/// Reads a file's bytes and format, refusing an unknown extension or a file larger
+/// than the limit before reading it whole.
+pub(crate) fn read_source(
+    path: &Path,
+    limits: &Limits,
+) -> Result<(Vec<u8>, Format, String), InputError> {
+    let name = path.display().to_string();
+    let format = Format::from_path(path).ok_or_else(|| {
+        InputError::without_place(
+            InputErrorKind::UnknownFormat,
+            &name,
+            format!("cannot tell the format of `{name}`"),
+            Some("name the file `.json`, `.yaml`, `.yml` or `.toml`".to_owned()),
+        )
+    })?;
+    let io_error = |e: std::io::Error| {
+        InputError::without_place(
+            InputErrorKind::Io,
+            &name,
+            format!("cannot read `{name}`: {}", lowercase_first(&e.to_string())),
+            None,
+        )
+    };
+    let len = std::fs::metadata(path).map_err(io_error)?.len();
+    if usize::try_from(len).map_or(true, |len| len > limits.max_bytes) {
+        return Err(too_large(&name, len, limits));
+    }
+    let bytes = std::fs::read(path).map_err(io_error)?;
+    Ok((bytes, format, name))
+}
+
+/// Checks the size and encoding of raw bytes.
+pub(crate) fn check_bytes<'b>(
+    bytes: &'b [u8],
+    name: &str,
+    limits: &Limits,
+) -> Result<&'b str, InputError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(too_large(name, bytes.len() as u64, limits));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let lossy = String::from_utf8_lossy(bytes).into_owned();
+        // The lossy text has U+FFFD (3 bytes) where the bad bytes were, but the text
+        // before the first bad byte is unchanged, so `offset` is right in it.
+        let bad = bytes.get(offset).copied().unwrap_or(0);
+        InputError::at(
+            InputErrorKind::NotUtf8,
+            name,
+            &lossy,
+            offset..offset + '\u{FFFD}'.len_utf8(),
+            format!("invalid UTF-8 at byte {offset} (byte 0x{bad:02x})"),
+            "not UTF-8",
+            Some("save the file as UTF-8".to_owned()),
+        )
+    })
+}
+
+fn too_large(name: &str, len: u64, limits: &Limits) -> InputError {
+    InputError::without_place(
+        InputErrorKind::TooLarge,
+        name,
+        format!(
+            "`{name}` is {len} bytes, more than the limit of {} bytes",
+            limits.max_bytes
+        ),
+        Some("split the document, or raise the size limit".to_owned()),
+    )
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    /// The `nth` (0-based) occurrence of a key in an object.
+    Key(String, usize),
+    /// An item of a list.
+    Index(usize),
+}
+
+/// A key that appeared more than once in one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Duplicate {
+    /// The path to the repeated key, its last segment the repeated occurrence.
+    pub(crate) path: Vec<Seg>,
+}
+
+impl Duplicate {
+    /// The repeated key.
+    pub(crate) fn key(&self) -> &str {
+        match self.path.last() {
+            Some(Seg::Key(k, _)) => k,
+            _ => "",
+        }
+    }
+}
+
+pub(crate) fn duplicate_key_error(
+    text: &str,
+    format: Format,
+    name: &str,
+    dup: &Duplicate,
+) -> InputError {
+    let key = dup.key();
+    let span = locate(text, format, &dup.path).map_or(0..0, |l| l.key);
+    InputError::at(
+        InputErrorKind::DuplicateKey,
+        name,
+        text,
+        span,
+        format!("duplicate key `{key}`"),
+        "defined again here",
+        Some("each key may appear once in an object; remove or rename one".to_owned()),
+    )
+}
+
+/// Parses a document, returning duplicate keys instead of refusing them (the first
+/// occurrence stands in the value), so a caller can report them with other problems.
+pub(crate) fn parse_with_duplicates(
+    text: &str,
+    format: Format,
+    name: &str,
+    limits: &Limits,
+) -> Result<(Value, Vec<Duplicate>), InputError> {
+    if text.len() > limits.max_bytes {
+        return Err(too_large(name, text.len() as u64, limits));
+    }
+    let state = State {
+        limits,
+        failure: Cell::new(None),
+        duplicates: RefCell::new(Vec::new()),
+    };
+    let seed = ValueSeed {
+        state: &state,
+        depth: 0,
+        path: None,
+    };
+    let result = match format {
+        Format::Json => parse_json(text, seed),
+        Format::Yaml => parse_yaml(text, seed, limits),
+        Format::Toml => parse_toml(text, seed),
+    };
+    match result {
+        Ok(value) => Ok((value, state.duplicates.into_inner())),
+        Err(raw) => Err(raw.into_error(text, format, name, state.failure.take())),
+    }
+}
+
+/// A parser's error before it becomes an [`InputError`]: a message and a place.
+struct RawError {
+    message: String,
+    offset: Option<Range<usize>>,
+    kind: InputErrorKind,
+    help: Option<String>,
+}
+
+impl RawError {
+    fn into_error(
+        self,
+        text: &str,
+        format: Format,
+        name: &str,
+        failure: Option<Failure>,
+    ) -> InputError {
+        let mut span = self.offset.map(|r| clamp_span(text, r));
+        // A limit the visitor enforced explains itself better than the parser's
+        // wrapping of it; saphyr does not place such errors, so find the value.
+        let (kind, message, help, label) = match failure {
+            Some(f) => {
+                if span.is_none() || !f.path.is_empty() {
+                    span = locate(text, format, &f.path).map(|l| l.value).or(span);
+                }
+                (f.kind, f.message, Some(f.help), "here")
+            }
+            None => (self.kind, self.message, self.help, "here"),
+        };
+        let span = span.unwrap_or_else(|| point(text, text.len()));
+        let help = help.or_else(|| Some(format!("the document is read as {format}")));
+        InputError::at(kind, name, text, span, message, label, help)
+    }
+}
+
+fn parse_json(text: &str, seed: ValueSeed<'_, '_>) -> Result<Value, RawError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
+        let offset = offset_of_line_col(text, e.line(), e.column().saturating_sub(1), false);
+        let message = strip_json_position(&e.to_string());
+        RawError {
+            message: format!("invalid JSON: {message}"),
+            offset: Some(point(text, offset)),
+            kind: InputErrorKind::Syntax,
+            help: None,
+        }
+    })
+}
+
+fn parse_yaml(text: &str, seed: ValueSeed<'_, '_>, limits: &Limits) -> Result<Value, RawError> {
+    use serde_saphyr::options::{AliasLimits, DuplicateKeyPolicy};
+    // saphyr skips a leading byte-order mark itself; its positions then start after it.
+    let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let body = text.get(bom..).unwrap_or_default();
+    let options = serde_saphyr::Options {
+        budget: Some(serde_saphyr::Budget {
+            max_reader_input_bytes: Some(limits.max_bytes),
+            // Every raw event but the stream and document markers takes at least one
+            // byte of input, so the size limit bounds them already; the budget is a
+            // second fence, not the policy.
+            max_events: limits.max_bytes.saturating_add(16),
+            max_nodes: limits.max_bytes.saturating_add(16),
+            max_total_scalar_bytes: limits.max_bytes,
+            max_depth: limits.max_depth,
+            ..serde_saphyr::Budget::default()
+        }),
+        duplicate_keys: DuplicateKeyPolicy::LastWins,
+        alias_limits: AliasLimits {
+            max_total_replayed_events: limits.max_alias_events,
+            max_replay_stack_depth: limits.max_depth,
+            max_alias_expansions_per_anchor: usize::MAX,
+        },
+        strict_booleans: true,
+        with_snippet: false,
+        ..serde_saphyr::Options::default()
+    };
+    serde_saphyr::with_deserializer_from_str_with_options(body, options, |de| seed.deserialize(de))
+        .map_err(|e| yaml_error(body, bom, &e, limits.max_depth))
+}
+
+fn yaml_error(body: &str, bom: usize, e: &serde_saphyr::Error, max_depth: usize) -> RawError {
+    use serde_saphyr::Error as E;
+    let offset = e.location().map(|loc| {
+        let at = offset_of_line_col(
+            body,
+            usize::try_from(loc.line()).unwrap_or(usize::MAX),
+            usize::try_from(loc.column()).unwrap_or(1).saturating_sub(1),
+            true,
+        );
+        point(body, at).start + bom..point(body, at).end + bom
+    });
+    let inner = match e {
+        E::WithSnippet { error, .. } => error.as_ref(),
+        other => other,
+    };
+    let (kind, message, help) = match inner {
+        E::Message { msg, .. } if msg.starts_with("multiple YAML documents") => (
+            InputErrorKind::MultipleDocuments,
+            "the YAML stream holds more than one document".to_owned(),
+            Some("keep one document: remove the `---` separator and what follows it".to_owned()),
+        ),
+        E::Message { msg, .. } if msg.contains("alias") => (
+            InputErrorKind::AliasLimit,
+            format!("YAML aliases expand too far: {msg}"),
+            Some("aliases and merges may not replay more than the alias limit; write the values out or simplify the anchors".to_owned()),
+        ),
+        E::Message { msg, .. } | E::HookError { msg, .. } => {
+            (InputErrorKind::Syntax, format!("invalid YAML: {}", lowercase_first(msg)), None)
+        }
+        E::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+            ..
+        } => (
+            InputErrorKind::TooDeep,
+            format!("lists and objects nest deeper than the limit of {max_depth} levels"),
+            Some("flatten the document".to_owned()),
+        ),
+        E::Budget { breach, .. } => (
+            InputErrorKind::AliasLimit,
+            format!("the YAML document exceeds the parser's budget ({breach:?})"),
+            Some("aliases and anchors may not expand the document beyond the limits".to_owned()),
+        ),
+        other => {
+            let text = strip_yaml_position(&other.to_string());
+            let kind = if text.contains("alias") || text.contains("replay") {
+                InputErrorKind::AliasLimit
+            } else {
+                InputErrorKind::Syntax
+            };
+            (kind, format!("invalid YAML: {}", lowercase_first(&text)), None)
+        }
+    };
+    RawError {
+        message,
+        offset,
+        kind,
+        help,
+    }
+}
+
+fn parse_toml(text: &str, seed: ValueSeed<'_, '_>) -> Result<Value, RawError> {
+    let to_raw = |e: toml::de::Error| RawError {
+        message: format!(
+            "invalid TOML: {}",
+            lowercase_first(e.message().trim_end().trim_end_matches('.'))
+        ),
+        offset: e.span(),
+        kind: InputErrorKind::Syntax,
+        help: None,
+    };
+    let de = toml::Deserializer::parse(text).map_err(to_raw)?;
+    seed.deserialize(de).map_err(to_raw)
+}
+
+/// A limit the visitor enforced; it outranks the parser's own account of the error.
+struct Failure {
+    kind: InputErrorKind,
+    message: String,
+    help: String,
+    /// Where the offending value is, for parsers that do not say.
+    path: Vec<Seg>,
+}
+
+struct State<'l> {
+    limits: &'l Limits,
+    failure: Cell<Option<Failure>>,
+    duplicates: RefCell<Vec<Duplicate>>,
+}
+
+impl State<'_> {
+    fn fail<E: de::Error>(
+        &self,
+        kind: InputErrorKind,
+        message: String,
+        help: String,
+        at: Option<&Link<'_>>,
+    ) -> E {
+        let error = E::custom(&message);
+        self.failure.set(Some(Failure {
+            kind,
+            message,
+            help,
+            path: path_of(at),
+        }));
+        error
+    }
+
+    fn check_str<E: de::Error>(&self, s: &str, at: Option<&Link<'_>>) -> Result<(), E> {
+        if s.len() > self.limits.max_string_len {
+            return Err(self.fail(
+                InputErrorKind::StringTooLong,
+                format!(
+                    "string of {} bytes is longer than the limit of {} bytes",
+                    s.len(),
+                    self.limits.max_string_len
+                ),
+                "shorten the string".to_owned(),
+                at,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a value sits, as a chain of links on the stack: built only when a
+/// duplicate key needs its path.
+struct Link<'a> {
+    parent: Option<&'a Link<'a>>,
+    seg: LinkSeg<'a>,
+}
+
+enum LinkSeg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn path_of(link: Option<&Link<'_>>) -> Vec<Seg> {
+    let mut path = Vec::new();
+    let mut cur = link;
+    while let Some(l) = cur {
+        path.push(match l.seg {
+            LinkSeg::Key(k) => Seg::Key(k.to_owned(), 0),
+            LinkSeg::Index(i) => Seg::Index(i),
+        });
+        cur = l.parent;
+    }
+    path.reverse();
+    path
+}
+
+#[derive(Clone, Copy)]
+struct ValueSeed<'a, 'l> {
+    state: &'a State<'l>,
+    depth: usize,
+    path: Option<&'a Link<'a>>,
+}
+
+impl ValueSeed<'_, '_> {
+    fn enter<E: de::Error>(&self) -> Result<usize, E> {
+        let depth = self.depth + 1;
+        if depth > self.state.limits.max_depth {
+            return Err(self.state.fail(
+                InputErrorKind::TooDeep,
+                format!(
+                    "lists and objects nest deeper than the limit of {} levels",
+                    self.state.limits.max_depth
+                ),
+                "flatten the document".to_owned(),
+                self.path,
+            ));
+        }
+        Ok(depth)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// TOML hands datetimes to a visitor as a one-field map under this key.
+const TOML_DATETIME: &str = "$__toml_private_datetime";
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-like value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        // Out of the i64 range: kept, as a number no comparison accepts.
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.state.check_str(v, self.path)?;
+        Ok(Value::Str(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.state.check_str(&v, self.path)?;
+        Ok(Value::Str(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Value, E> {
+        Err(self.state.fail(
+            InputErrorKind::Unsupported,
+            "binary data is not supported".to_owned(),
+            "write the value as a string".to_owned(),
+            self.path,
+        ))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let depth = self.enter()?;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        loop {
+            let link = Link {
+                parent: self.path,
+                seg: LinkSeg::Index(items.len()),
+            };
+            let seed = ValueSeed {
+                state: self.state,
+                depth,
+                path: Some(&link),
+            };
+            let Some(item) = seq.next_element_seed(seed)? else {
+                break;
+            };
+            if items.len() == self.state.limits.max_list_len {
+                return Err(self.state.fail(
+                    InputErrorKind::ListTooLong,
+                    format!(
+                        "list has more than the limit of {} items",
+                        self.state.limits.max_list_len
+                    ),
+                    "split the list".to_owned(),
+                    self.path,
+                ));
+            }
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let depth = self.enter()?;
+        let mut fields = Map::new();
+        let mut first = true;
+        while let Some(key) = map.next_key_seed(KeySeed { state: self.state })? {
+            if first && key == TOML_DATETIME {
+                let text: String = map.next_value()?;
+                return Ok(Value::Str(text));
+            }
+            first = false;
+            let link = Link {
+                parent: self.path,
+                seg: LinkSeg::Key(&key),
+            };
+            let value = map.next_value_seed(ValueSeed {
+                state: self.state,
+                depth,
+                path: Some(&link),
+            })?;
+            // The first definition stands; a repeat is recorded for reporting.
+            match fields.entry(key) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                std::collections::btree_map::Entry::Occupied(entry) => {
+                    let mut path = path_of(self.path);
+                    path.push(Seg::Key(entry.key().clone(), 0));
+                    let mut dups = self.state.duplicates.borrow_mut();
+                    let earlier = dups.iter().filter(|d| same_place(&d.path, &path)).count();
+                    if let Some(Seg::Key(_, nth)) = path.last_mut() {
+                        *nth = earlier + 1;
+                    }
+                    dups.push(Duplicate { path });
+                }
+            }
+        }
+        Ok(Value::Map(fields))
+    }
+}
+
+/// Whether two paths name the same key of the same object, whatever the occurrence.
+fn same_place(a: &[Seg], b: &[Seg]) -> bool {
+    match (a.split_last(), b.split_last()) {
+        (Some((Seg::Key(ka, _), pa)), Some((Seg::Key(kb, _), pb))) => ka == kb && pa == pb,
+        _ => false,
+    }
+}
+
+/// Object keys: strings, or scalars YAML allows as keys, spelled as text.
+struct KeySeed<'a, 'l> {
+    state: &'a State<'l>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_, '_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        self.state.check_str(v, None)?;
+        Ok(v.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        self.state.check_str(&v, None)?;
+        Ok(v)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        Ok("null".to_owned())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Err(self.non_scalar())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Err(self.non_scalar())
+    }
+}
+
+impl KeySeed<'_, '_> {
+    fn non_scalar<E: de::Error>(&self) -> E {
+        self.state.fail(
+            InputErrorKind::Unsupported,
+            "an object key must be a string, not a list or an object".to_owned(),
+            "use a string key".to_owned(),
+            None,
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Locating: where a path is in the text. Used only to report errors, so it may
+// read the document again.
+
+/// Where an object entry or list item is: the key (or the item) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Located {
+    /// The key's span (for a list item, the item's).
+    pub(crate) key: Range<usize>,
+    /// The value's span (for YAML and TOML containers, possibly only its start).
+    pub(crate) value: Range<usize>,
+}
+
+/// Finds `path` in `text`; `None` if the text does not parse or has no such path.
+pub(crate) fn locate(text: &str, format: Format, path: &[Seg]) -> Option<Located> {
+    let mut found = locate_all(text, format, &[path.to_vec()]);
+    found.pop().flatten()
+}
+
+/// Finds several paths in one reading of the text, in the order asked.
+pub(crate) fn locate_all(text: &str, format: Format, paths: &[Vec<Seg>]) -> Vec<Option<Located>> {
+    let tree = match format {
+        Format::Json => json_tree(text),
+        Format::Yaml => yaml_tree(text),
+        Format::Toml => toml_tree(text),
+    };
+    paths
+        .iter()
+        .map(|p| tree.as_ref().and_then(|t| t.find(p)))
+        .map(|l| {
+            l.map(|l| Located {
+                key: clamp_span(text, l.key),
+                value: clamp_span(text, l.value),
+            })
+        })
+        .collect()
+}
+
+/// A document's shape with spans, and nothing else.
+#[derive(Debug)]
+struct LNode {
+    span: Range<usize>,
+    kind: LKind,
+}
+
+#[derive(Debug)]
+enum LKind {
+    Scalar,
+    List(Vec<LNode>),
+    Map(Vec<(String, Range<usize>, LNode)>),
+}
+
+impl LNode {
+    fn find(&self, path: &[Seg]) -> Option<Located> {
+        let mut node = self;
+        let mut here = Located {
+            key: self.span.clone(),
+            value: self.span.clone(),
+        };
+        for seg in path {
+            match (seg, &node.kind) {
+                (Seg::Key(k, nth), LKind::Map(entries)) => {
+                    let (_, key, value) =
+                        entries.iter().filter(|(name, _, _)| name == k).nth(*nth)?;
+                    here = Located {
+                        key: key.clone(),
+                        value: value.span.clone(),
+                    };
+                    node = value;
+                }
+                (Seg::Index(i), LKind::List(items)) => {
+                    let item = items.get(*i)?;
+                    here = Located {
+                        key: item.span.clone(),
+                        value: item.span.clone(),
+                    };
+                    node = item;
+                }
+                _ => return None,
+            }
+        }
+        Some(here)
+    }
+}
+
+/// Reads JSON one byte at a time so that the position is known after each value.
+struct CountingReader<'a> {
+    bytes: &'a [u8],
+    pos: &'a Cell<usize>,
+}
+
+impl std::io::Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let pos = self.pos.get();
+        match (self.bytes.get(pos), buf.first_mut()) {
+            (Some(b), Some(slot)) => {
+                *slot = *b;
+                self.pos.set(pos + 1);
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+fn json_tree(text: &str) -> Option<LNode> {
+    let pos = Cell::new(0);
+    let reader = CountingReader {
+        bytes: text.as_bytes(),
+        pos: &pos,
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let seed = JsonLoc {
+        text: text.as_bytes(),
+        pos: &pos,
+        from: 0,
+    };
+    seed.deserialize(&mut de).ok()
+}
+
+#[derive(Clone, Copy)]
+struct JsonLoc<'a> {
+    text: &'a [u8],
+    pos: &'a Cell<usize>,
+    /// The position before the parser looked for this value.
+    from: usize,
+}
+
+impl JsonLoc<'_> {
+    /// Skips the separators between where the parser was and a value or key.
+    fn start(&self, from: usize) -> usize {
+        let mut i = from;
+        while let Some(b) = self.text.get(i) {
+            if b.is_ascii_whitespace() || *b == b',' || *b == b':' {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        i
+    }
+
+    fn node(&self, kind: LKind) -> LNode {
+        let start = self.start(self.from);
+        let mut end = self.pos.get().max(start);
+        if matches!(kind, LKind::Scalar) {
+            // After a number the parser has peeked at the byte that ends it.
+            while end > start
+                && self
+                    .text
+                    .get(end - 1)
+                    .is_some_and(|b| matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace())
+            {
+                end -= 1;
+            }
+        }
+        LNode {
+            span: start..end,
+            kind,
+        }
+    }
+
+    fn with_from(self, from: usize) -> Self {
+        JsonLoc { from, ..self }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for JsonLoc<'_> {
+    type Value = LNode;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<LNode, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonLoc<'_> {
+    type Value = LNode;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<LNode, E> {
+        Ok(self.node(LKind::Scalar))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<LNode, E> {
+        Ok(self.node(LKind::Scalar))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<LNode, E> {
+        Ok(self.node(LKind::Scalar))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<LNode, E> {
+        Ok(self.node(LKind::Scalar))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<LNode, E> {
+        Ok(self.node(LKind::Scalar))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<LNode, E> {
+        Ok(self.node(LKind::Scalar))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LNode, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let from = self.pos.get();
+            match seq.next_element_seed(self.with_from(from))? {
+                Some(item) => items.push(item),
+                None => break,
+            }
+        }
+        Ok(self.node(LKind::List(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LNode, A::Error> {
+        let mut entries = Vec::new();
+        loop {
+            let from = self.pos.get();
+            let Some(key) = map.next_key::<String>()? else {
+                break;
+            };
+            let key_end = self.pos.get();
+            let key_span = self.start(from)..key_end;
+            let value = map.next_value_seed(self.with_from(key_end))?;
+            entries.push((key, key_span, value));
+        }
+        Ok(self.node(LKind::Map(entries)))
+    }
+}
+
+fn yaml_tree(text: &str) -> Option<LNode> {
+    let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let body = text.get(bom..)?;
+    let options = serde_saphyr::Options {
+        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::LastWins,
+        with_snippet: false,
+        ..serde_saphyr::Options::default()
+    };
+    let root: serde_saphyr::Spanned<YNode> =
+        serde_saphyr::from_str_with_options(body, options).ok()?;
+    let chars = CharOffsets::new(body);
+    Some(root.value.into_lnode(&chars, bom, yspan(&root.referenced)))
+}
+
+/// A YAML node read with saphyr's spans (character based).
+#[derive(Debug)]
+enum YNode {
+    Scalar,
+    List(Vec<serde_saphyr::Spanned<YNode>>),
+    Map(Vec<(serde_saphyr::Spanned<String>, serde_saphyr::Spanned<YNode>)>),
+}
+
+fn yspan(loc: &serde_saphyr::Location) -> Range<usize> {
+    let s = loc.span();
+    s.offset()..s.offset() + s.len()
+}
+
+impl YNode {
+    fn into_lnode(self, chars: &CharOffsets<'_>, base: usize, span: Range<usize>) -> LNode {
+        let to_bytes = |r: Range<usize>| chars.byte(r.start) + base..chars.byte(r.end) + base;
+        let kind = match self {
+            YNode::Scalar => LKind::Scalar,
+            YNode::List(items) => LKind::List(
+                items
+                    .into_iter()
+                    .map(|i| {
+                        let span = yspan(&i.referenced);
+                        i.value.into_lnode(chars, base, span)
+                    })
+                    .collect(),
+            ),
+            YNode::Map(entries) => LKind::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let span = yspan(&v.referenced);
+                        (
+                            k.value,
+                            to_bytes(yspan(&k.referenced)),
+                            v.value.into_lnode(chars, base, span),
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        LNode {
+            span: to_bytes(span),
+            kind,
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for YNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<YNode, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = YNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_i128<E: de::Error>(self, _: i128) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_u128<E: de::Error>(self, _: u128) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<YNode, E> {
+                Ok(YNode::Scalar)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YNode, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(YNode::List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YNode, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<serde_saphyr::Spanned<YKey>>()? {
+                    let value = map.next_value()?;
+                    let key = serde_saphyr::Spanned::new(key.value.0, key.referenced, key.defined);
+                    entries.push((key, value));
+                }
+                Ok(YNode::Map(entries))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A YAML key as text, whatever scalar it is.
+struct YKey(String);
+
+impl<'de> de::Deserialize<'de> for YKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<YKey, D::Error> {
+        let state = State {
+            limits: &Limits {
+                max_string_len: usize::MAX,
+                ..Limits::default()
+            },
+            failure: Cell::new(None),
+            duplicates: RefCell::new(Vec::new()),
+        };
+        KeySeed { state: &state }
+            .deserialize(deserializer)
+            .map(YKey)
+    }
+}
+
+/// Character offsets to byte offsets, for saphyr's character-based spans.
+struct CharOffsets<'a> {
+    text: &'a str,
+    ascii: bool,
+}
+
+impl<'a> CharOffsets<'a> {
+    fn new(text: &'a str) -> Self {
+        CharOffsets {
+            text,
+            ascii: text.is_ascii(),
+        }
+    }
+
+    fn byte(&self, chars: usize) -> usize {
+        if self.ascii {
+            chars.min(self.text.len())
+        } else {
+            self.text
+                .char_indices()
+                .nth(chars)
+                .map_or(self.text.len(), |(i, _)| i)
+        }
+    }
+}
+
+fn toml_tree(text: &str) -> Option<LNode> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let span = root.span();
+    Some(LNode {
+        span,
+        kind: toml_table(root.get_ref()),
+    })
+}
+
+fn toml_table(table: &toml::de::DeTable<'_>) -> LKind {
+    LKind::Map(
+        table
+            .iter()
+            .map(|(k, v)| (k.get_ref().to_string(), k.span(), toml_node(v)))
+            .collect(),
+    )
+}
+
+fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> LNode {
+    use toml::de::DeValue;
+    let kind = match value.get_ref() {
+        DeValue::Table(t) => toml_table(t),
+        DeValue::Array(items) => LKind::List(items.iter().map(toml_node).collect()),
+        _ => LKind::Scalar,
+    };
+    LNode {
+        span: value.span(),
+        kind,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Positions.
+
+/// The 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset);
+    let before = text.get(..offset).unwrap_or_default();
+    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
+    (line, column)
+}
+
+/// The byte offset of a 1-based line and a 0-based column, counted in characters
+/// when `chars` is true and in bytes otherwise; clamped to the text.
+fn offset_of_line_col(text: &str, line: usize, column: usize, chars: bool) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text.get(start..).and_then(|rest| rest.find('\n')) {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = text.get(start..).unwrap_or_default();
+    let within = if chars {
+        rest.char_indices()
+            .nth(column)
+            .map_or(rest.len(), |(i, _)| i)
+    } else {
+        column.min(rest.len())
+    };
+    floor_char_boundary(text, start + within)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A span covering the character at `offset` (empty at the end of the text).
+fn point(text: &str, offset: usize) -> Range<usize> {
+    let start = floor_char_boundary(text, offset);
+    let len = text
+        .get(start..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(0, char::len_utf8);
+    start..start + len
+}
+
+fn clamp_span(text: &str, r: Range<usize>) -> Range<usize> {
+    let start = floor_char_boundary(text, r.start);
+    let end = floor_char_boundary(text, r.end.max(start));
+    if end == start {
+        point(text, start)
+    } else {
+        start..end
+    }
+}
+
+/// serde_json appends " at line L column C"; the span says that already.
+fn strip_json_position(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(message),
+        None => message,
+    };
+    lowercase_first(message)
+}
+
+fn strip_yaml_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(message).to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        // Keep acronyms such as "EOF" or "YAML" as they are.
+        Some(_) if chars.next().is_some_and(char::is_uppercase) => s.to_owned(),
+        Some(c) => c.to_lowercase().chain(s.chars().skip(1)).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,199 @@
+//! The compiled policy: checked, resolved and indexed, ready to evaluate many times.
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+
+use crate::compile::CExpr;
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::index::RuleIndex;
+use crate::limits::Limits;
+use crate::syntax::{Root, Span};
+use crate::time::Shape;
+
+/// A checked, compiled policy. Compile once, evaluate many times; `Send + Sync`.
+///
+/// ```
+/// let policy = changegate::Policy::parse(r#"
+///     policy "starter"
+///     group ops = ["alice", "bob"]
+///     rule "docs ship themselves" {
+///       when all change.files match "docs/**"
+///       then deploy
+///     }
+///     default approve 1 from ops
+/// "#, "starter.gate").unwrap();
+/// assert_eq!(policy.name(), "starter");
+/// ```
+#[derive(Debug)]
+pub struct Policy {
+    pub(crate) name: String,
+    pub(crate) sha256: String,
+    pub(crate) files: Vec<SourceFile>,
+    pub(crate) groups: Vec<GroupDef>,
+    pub(crate) windows: Vec<WindowDef>,
+    pub(crate) freezes: Vec<FreezeDef>,
+    pub(crate) rules: Vec<RuleDef>,
+    pub(crate) default: OutcomeDef,
+    pub(crate) default_location: String,
+    pub(crate) default_span: Span,
+    /// The distinct `blast.x` / `targets.x` fields conditions read, by slot.
+    pub(crate) blast_fields: Vec<(Root, String)>,
+    pub(crate) index: RuleIndex,
+    pub(crate) warnings: Vec<Diagnostic>,
+    /// Person -> the groups (indices) they belong to.
+    pub(crate) member_of: rustc_hash::FxHashMap<String, Vec<usize>>,
+    /// Whether no person is in two groups (approvals then need no matching).
+    pub(crate) disjoint: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GroupDef {
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ZoneDef {
+    Fixed(Tz),
+    /// Each target device's site zone.
+    Local,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct WindowDef {
+    pub name: String,
+    pub shape: Shape,
+    pub zone: ZoneDef,
+    pub location: String,
+    /// The file (index into `files`) and span of the declaration.
+    pub file: usize,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FreezeDef {
+    pub name: String,
+    pub shape: Shape,
+    pub tz: Tz,
+    pub when: Option<CExpr>,
+    pub location: String,
+    pub file: usize,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RuleDef {
+    pub name: String,
+    pub location: String,
+    pub advisory: bool,
+    pub cond: CExpr,
+    pub outcome: OutcomeDef,
+    /// The rule's span in the root file.
+    pub span: Span,
+}
+
+/// What a rule or the default contributes, with names resolved to indices.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OutcomeDef {
+    pub deploy: bool,
+    /// (group index, count), at most one entry per group.
+    pub approvals: Vec<(usize, u32)>,
+    pub deny: Option<String>,
+    pub break_glass: bool,
+    /// Window indices.
+    pub windows: Vec<usize>,
+}
+
+impl Policy {
+    /// Parses and checks a policy from source text; `name` is used in diagnostics
+    /// and locations (usually the file's path). A policy that imports other files
+    /// needs [`Policy::from_file`] or [`Policy::parse_with_loader`].
+    pub fn parse(source: &str, name: &str) -> Result<Policy, Diagnostics> {
+        Policy::parse_with_loader(source, name, &Limits::default(), &|path: &Path| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "cannot import `{}` from a policy given as text; load it with `Policy::from_file`",
+                    path.display()
+                ),
+            ))
+        })
+    }
+
+    /// Reads, parses and checks the policy at `path` and everything it imports.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, Diagnostics> {
+        Policy::from_file_with_limits(path, &Limits::default())
+    }
+
+    /// [`Policy::from_file`] with explicit limits.
+    pub fn from_file_with_limits(
+        path: impl AsRef<Path>,
+        limits: &Limits,
+    ) -> Result<Policy, Diagnostics> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let source = match crate::check::read_source(path, limits) {
+            Ok(s) => s,
+            Err(message) => {
+                let file = SourceFile::new(&name, "");
+                return Err(Diagnostics(vec![Diagnostic::error(
+                    "changegate::io",
+                    &file,
+                    message,
+                )
+                .help("check the path and that the file is readable UTF-8 text")]));
+            }
+        };
+        Policy::parse_with_loader(&source, &name, limits, &|p: &Path| {
+            crate::check::read_source(p, limits).map_err(std::io::Error::other)
+        })
+    }
+
+    /// Parses and checks `source`, reading imports through `loader` (paths are
+    /// resolved relative to the importing file's name).
+    pub fn parse_with_loader(
+        source: &str,
+        name: &str,
+        limits: &Limits,
+        loader: &dyn Fn(&Path) -> std::io::Result<String>,
+    ) -> Result<Policy, Diagnostics> {
+        crate::check::build(source, name, limits, loader)
+    }
+
+    /// The policy's name (`policy "…"`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// SHA-256 of the policy's source: the root file's bytes followed by each
+    /// imported file's bytes in load order.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Warnings found while checking (unused groups, windows that never open, …).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The names of the rules, in source order.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.name.as_str())
+    }
+
+    /// The names of the windows, in source order.
+    pub fn window_names(&self) -> impl Iterator<Item = &str> {
+        self.windows.iter().map(|w| w.name.as_str())
+    }
+
+    /// The names of the freezes, in source order.
+    pub fn freeze_names(&self) -> impl Iterator<Item = &str> {
+        self.freezes.iter().map(|f| f.name.as_str())
+    }
+
+    /// The source files: the root first, then imports in load order.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+}

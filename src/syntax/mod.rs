@@ -1,0 +1,9 @@
+//! Syntax: the grammar, the AST, and the canonical printer.
+
+pub mod ast;
+mod parser;
+mod print;
+
+pub use ast::*;
+pub use parser::{parse_duration, parse_expr, parse_file};
+pub use print::needs_blank_line;

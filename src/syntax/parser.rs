@@ -1,0 +1,1029 @@
+//! Text to AST. The pest grammar lives in `grammar/changegate.pest`; pest's pairs
+//! never leave this module.
+//!
+//! The file is parsed one item at a time: after a syntax error the parser skips to
+//! the next line that starts an item, so one run reports every broken item.
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser;
+
+use super::ast::*;
+use crate::diag::{Diagnostic, SourceFile};
+use crate::limits::Limits;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/changegate.pest"]
+struct Grammar;
+
+const ITEM_KEYWORDS: [&str; 7] = [
+    "policy", "import", "group", "window", "freeze", "rule", "default",
+];
+
+/// Parses a whole file. Returns the items that parsed and a diagnostic for each
+/// problem; the tree is only meaningful when there are no errors.
+pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+    let src = file.text();
+    let mut diags = Vec::new();
+    if src.len() > limits.max_source_bytes {
+        diags.push(
+            Diagnostic::error(
+                "changegate::too_large",
+                file,
+                format!(
+                    "the policy is {} bytes, more than the limit of {} bytes",
+                    src.len(),
+                    limits.max_source_bytes
+                ),
+            )
+            .help("split the policy into modules, or raise the limit with `--max-policy-bytes`"),
+        );
+        return (File::default(), diags);
+    }
+    if let Some(d) = check_nesting(file, limits.max_depth) {
+        diags.push(d);
+        return (File::default(), diags);
+    }
+
+    let mut items = Vec::new();
+    let mut offset = skip_trivia(src, 0);
+    while offset < src.len() {
+        let rest = src.get(offset..).unwrap_or("");
+        match Grammar::parse(Rule::item, rest) {
+            Ok(mut pairs) => {
+                let Some(pair) = pairs.next() else { break };
+                let end = offset + pair.as_span().end();
+                let mut cx = Convert {
+                    file,
+                    base: offset,
+                    diags: &mut diags,
+                    limits,
+                };
+                if let Some(item) = cx.item(pair) {
+                    items.push(item);
+                }
+                if items.len() > limits.max_items {
+                    diags.push(
+                        Diagnostic::error(
+                            "changegate::too_many_items",
+                            file,
+                            format!("the policy has more than {} items", limits.max_items),
+                        )
+                        .label(Span::new(offset, end), "this one is over the limit")
+                        .help("raise the limit with `--max-rules`"),
+                    );
+                    break;
+                }
+                offset = skip_trivia(src, end);
+            }
+            Err(err) => {
+                diags.push(syntax_error(file, offset, &err));
+                offset = next_item_start(src, offset);
+            }
+        }
+    }
+    (File { items }, diags)
+}
+
+/// Parses a single expression (used by tests and `explain`).
+pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    let src = file.text();
+    if let Some(d) = check_nesting(file, limits.max_depth) {
+        return Err(vec![d]);
+    }
+    let mut diags = Vec::new();
+    let result = Grammar::parse(Rule::expr, src);
+    match result {
+        Ok(mut pairs) => {
+            let Some(pair) = pairs.next() else {
+                return Err(vec![Diagnostic::error(
+                    "changegate::syntax",
+                    file,
+                    "expected an expression",
+                )]);
+            };
+            let end = pair.as_span().end();
+            if skip_trivia(src, end) < src.len() {
+                return Err(vec![Diagnostic::error(
+                    "changegate::syntax",
+                    file,
+                    "unexpected text after the expression",
+                )
+                .label(Span::new(end, src.len()), "here")]);
+            }
+            let mut cx = Convert {
+                file,
+                base: 0,
+                diags: &mut diags,
+                limits,
+            };
+            let e = cx.expr(pair, 0);
+            match e {
+                Some(e) if diags.is_empty() => Ok(e),
+                _ => Err(diags),
+            }
+        }
+        Err(err) => Err(vec![syntax_error(file, 0, &err)]),
+    }
+}
+
+/// Skips whitespace and comments.
+fn skip_trivia(src: &str, mut i: usize) -> usize {
+    let bytes = src.as_bytes();
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => {
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    i
+}
+
+/// Moves `end` back over trailing white space and comments: pest includes the
+/// trivia it skipped before a failed optional part in a pair's span.
+fn trim_trivia_end(src: &str, start: usize, mut end: usize) -> usize {
+    let bytes = src.as_bytes();
+    loop {
+        while end > start && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+            end -= 1;
+        }
+        let line_start = src
+            .get(start..end)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(start, |i| start + i + 1);
+        let mut in_string = false;
+        let mut comment = None;
+        let mut i = line_start;
+        while i < end {
+            match bytes.get(i) {
+                Some(b'\\') if in_string => i += 1,
+                Some(b'"') => in_string = !in_string,
+                Some(b'#') if !in_string => {
+                    comment = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        match comment {
+            Some(c) if c < end => end = c,
+            _ => return end,
+        }
+    }
+}
+
+/// The start of the next line (after `from`) whose first word is an item keyword.
+fn next_item_start(src: &str, from: usize) -> usize {
+    let mut i = from;
+    loop {
+        let Some(nl) = src.get(i..).and_then(|s| s.find('\n')) else {
+            return src.len();
+        };
+        i += nl + 1;
+        let line = src.get(i..).unwrap_or("");
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        let word: String = trimmed
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if ITEM_KEYWORDS.contains(&word.as_str()) {
+            return i + (line.len() - trimmed.len());
+        }
+    }
+}
+
+/// Rejects nesting of `(` and `[` deeper than `max`, before pest (which recurses) sees it.
+fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
+    let bytes = file.text().as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'"' | b'\n' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return Some(
+                        Diagnostic::error(
+                            "changegate::too_deep",
+                            file,
+                            format!("brackets nest deeper than the limit of {max}"),
+                        )
+                        .label(Span::new(i, i + 1), "this one is too deep")
+                        .help("split the condition into simpler parts, or raise the limit with `--max-depth`"),
+                    );
+                }
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn friendly(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::policy_decl | Rule::kw_policy => "`policy`",
+        Rule::import_decl | Rule::kw_import => "`import`",
+        Rule::group_decl | Rule::kw_group => "`group`",
+        Rule::window_decl | Rule::kw_window => "`window`",
+        Rule::freeze_decl | Rule::kw_freeze => "`freeze`",
+        Rule::rule_decl | Rule::kw_rule => "`rule`",
+        Rule::default_decl | Rule::kw_default => "`default`",
+        Rule::advisory | Rule::kw_advisory => "`advisory`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::kw_when => "`when`",
+        Rule::kw_then => "`then`",
+        Rule::string | Rule::inner => "a string in double quotes",
+        Rule::string_list => "a list of strings like `[\"alice\", \"bob\"]`",
+        Rule::ident | Rule::name => "a name",
+        Rule::window_spec | Rule::weekly | Rule::days | Rule::day_item | Rule::day => {
+            "days (`mon..fri`, `sat,sun`, `daily`) or a date (`2026-12-05 22:00`)"
+        }
+        Rule::kw_daily => "`daily`",
+        Rule::once_range | Rule::once_for | Rule::datetime | Rule::date => {
+            "a date and time like `2026-12-05 22:00`"
+        }
+        Rule::time_range | Rule::time_for | Rule::time => "a time like `22:00`",
+        Rule::duration => "a duration like `6h`, `90m` or `1d12h`",
+        Rule::zone => "a zone: `in \"Area/City\"` or `local`",
+        Rule::kw_in => "`in`",
+        Rule::kw_local => "`local`",
+        Rule::kw_for => "`for`",
+        Rule::outcome | Rule::deploy | Rule::approve | Rule::deny | Rule::break_glass => {
+            "an outcome (`deploy`, `approve N from GROUP`, `deny \"reason\"`, `break glass`)"
+        }
+        Rule::during | Rule::kw_during => "`during`",
+        Rule::kw_deploy => "`deploy`",
+        Rule::kw_approve => "`approve`",
+        Rule::kw_from => "`from`",
+        Rule::kw_deny => "`deny`",
+        Rule::kw_break => "`break`",
+        Rule::kw_glass => "`glass`",
+        Rule::expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::operand
+        | Rule::paren
+        | Rule::list
+        | Rule::has_call
+        | Rule::quant
+        | Rule::quantifier => "an expression",
+        Rule::path | Rule::root => "a field path like `change.kind`",
+        Rule::segment => "a field name",
+        Rule::cmp_op => "an operator",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not | Rule::not_op => "`not`",
+        Rule::kw_match => "`match`",
+        Rule::kw_any => "`any`",
+        Rule::kw_all => "`all`",
+        Rule::kw_count | Rule::kw_sum | Rule::agg_op => "`count` or `sum`",
+        Rule::kw_has => "`has`",
+        Rule::integer => "an integer",
+        Rule::boolean => "`true` or `false`",
+        Rule::keyword => "a keyword",
+        _ => "something else",
+    }
+}
+
+fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let pos = base
+        + match err.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((s, _)) => s,
+        };
+    let src = file.text();
+    let found = token_at(src, pos);
+    let mut expected: Vec<&'static str> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.iter().map(friendly).collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let expected = match expected.as_slice() {
+        [] => "something else".to_owned(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    };
+    let found_text = if found.is_empty() {
+        "the end of the file".to_owned()
+    } else {
+        format!("`{found}`")
+    };
+    let at_item_start = skip_trivia(src, base) == pos;
+    if found == "\"" && unterminated_string(src, pos) {
+        let line_end = src
+            .get(pos..)
+            .and_then(|s| s.find('\n'))
+            .map_or(src.len(), |i| pos + i);
+        return Diagnostic::error("changegate::syntax", file, "unterminated string")
+            .label(Span::new(pos, line_end), "this string has no closing `\"`")
+            .help("close the string with `\"` on the same line; write a line break as `\\n`");
+    }
+    let mut d = Diagnostic::error(
+        "changegate::syntax",
+        file,
+        if at_item_start {
+            format!("expected an item (`policy`, `import`, `group`, `window`, `freeze`, `rule` or `default`), found {found_text}")
+        } else {
+            format!("expected {expected}, found {found_text}")
+        },
+    )
+    .label(Span::new(pos, pos + found.len()), "unexpected here");
+    let keyword = ITEM_KEYWORDS.contains(&found)
+        || [
+            "advisory", "when", "then", "deploy", "approve", "from", "deny", "during", "break",
+            "glass", "and", "or", "not", "in", "match", "any", "all", "count", "sum", "has",
+            "true", "false", "daily", "local", "for", "change", "blast", "targets",
+        ]
+        .contains(&found);
+    let help = if keyword && expected.contains("a name") {
+        format!("`{found}` is a keyword and cannot be used as a name; choose another name")
+    } else if found == "=" && expected.contains("operator") {
+        "compare with `==`".to_owned()
+    } else if found == "&&" || found == "&" {
+        "write `and`".to_owned()
+    } else if found == "||" || found == "|" {
+        "write `or`".to_owned()
+    } else if found == "!" {
+        "write `not`, or `!=` to compare".to_owned()
+    } else if found == "'" || found.starts_with('\'') {
+        "strings are written in double quotes".to_owned()
+    } else if at_item_start {
+        "every item starts with its keyword; check for a missing `}` or a stray word above"
+            .to_owned()
+    } else if ITEM_KEYWORDS.contains(&found) {
+        format!("`{found}` starts the next item, so the item above is unfinished: write {expected} before it")
+    } else {
+        format!("write {expected} here")
+    };
+    d = d.help(help);
+    d
+}
+
+/// Whether the string literal opening at `pos` runs into the end of its line.
+fn unterminated_string(src: &str, pos: usize) -> bool {
+    let bytes = src.as_bytes();
+    let mut i = pos + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return false,
+            b'\n' => return true,
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+/// The token at `pos`, for messages: a word, a number, or one character.
+fn token_at(src: &str, pos: usize) -> &str {
+    let rest = src.get(pos..).unwrap_or("");
+    let word_len = rest
+        .char_indices()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    if word_len > 0 {
+        return rest.get(..word_len.min(40)).unwrap_or("");
+    }
+    for op in ["==", "!=", "<=", ">=", "&&", "||", ".."] {
+        if rest.starts_with(op) {
+            return op;
+        }
+    }
+    rest.chars()
+        .next()
+        .map_or("", |c| rest.get(..c.len_utf8()).unwrap_or(""))
+}
+
+struct Convert<'a> {
+    file: &'a SourceFile,
+    base: usize,
+    diags: &'a mut Vec<Diagnostic>,
+    limits: &'a Limits,
+}
+
+impl Convert<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let start = self.base + s.start();
+        Span::new(
+            start,
+            trim_trivia_end(self.file.text(), start, self.base + s.end()),
+        )
+    }
+
+    fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
+        self.diags.push(
+            Diagnostic::error(code, self.file, message)
+                .label(span, label)
+                .help(help),
+        );
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        match rule {
+            Rule::policy_decl => {
+                inner.next();
+                Some(Item::Policy(self.string(inner.next()?)?, span))
+            }
+            Rule::import_decl => {
+                inner.next();
+                Some(Item::Import(self.string(inner.next()?)?, span))
+            }
+            Rule::group_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let list = inner.next()?;
+                let mut members = Vec::new();
+                for p in list.into_inner() {
+                    members.push(self.string(p)?);
+                }
+                Some(Item::Group(Group {
+                    name,
+                    members,
+                    span,
+                }))
+            }
+            Rule::window_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let spec = self.window_spec(inner.next()?)?;
+                Some(Item::Window(WindowDecl { name, spec, span }))
+            }
+            Rule::freeze_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let spec = self.window_spec(inner.next()?)?;
+                let when = match inner.next() {
+                    Some(_kw) => Some(self.expr(inner.next()?, 0)?),
+                    None => None,
+                };
+                Some(Item::Freeze(FreezeDecl {
+                    name,
+                    spec,
+                    when,
+                    span,
+                }))
+            }
+            Rule::rule_decl => {
+                inner.next();
+                let name = self.string(inner.next()?)?;
+                let mut next = inner.next()?;
+                let advisory = next.as_rule() == Rule::advisory;
+                if advisory {
+                    next = inner.next()?;
+                }
+                debug_assert_eq!(next.as_rule(), Rule::lbrace);
+                inner.next(); // when
+                let when = self.expr(inner.next()?, 0)?;
+                inner.next(); // then
+                let then = self.outcome(inner.next()?)?;
+                Some(Item::Rule(Rule_ {
+                    name,
+                    advisory,
+                    when,
+                    then,
+                    span,
+                }))
+            }
+            Rule::default_decl => {
+                inner.next();
+                Some(Item::Default(self.outcome(inner.next()?)?, span))
+            }
+            _ => None,
+        }
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_owned(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Option<Str> {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        if raw.len() > self.limits.max_string_len {
+            self.err(
+                "changegate::too_long",
+                span,
+                format!(
+                    "this string is {} bytes, more than the limit of {}",
+                    raw.len(),
+                    self.limits.max_string_len
+                ),
+                "too long",
+                "shorten it, or raise the limit with `--max-string-len`",
+            );
+            return None;
+        }
+        let mut value = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                value.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, '"')) => value.push('"'),
+                Some((_, '\\')) => value.push('\\'),
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 't')) => value.push('\t'),
+                Some((_, 'r')) => value.push('\r'),
+                other => {
+                    let at = span.start + 1 + i;
+                    let len = 1 + other.map_or(0, |(_, c)| c.len_utf8());
+                    self.err(
+                        "changegate::bad_escape",
+                        Span::new(at, at + len),
+                        format!(
+                            "unknown escape `{}` in a string",
+                            raw.get(i..i + len).unwrap_or("\\")
+                        ),
+                        "not an escape",
+                        "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\r`",
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Str { value, span })
+    }
+
+    fn window_spec(&mut self, pair: Pair<'_, Rule>) -> Option<WindowSpec> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let shape_pair = inner.next()?;
+        let zone_pair = inner.next()?;
+        let shape = match shape_pair.as_rule() {
+            Rule::once_range => {
+                let mut p = shape_pair.into_inner();
+                let start = self.datetime(p.next()?)?;
+                let end = self.datetime(p.next()?)?;
+                ShapeSpec::Once {
+                    start,
+                    end: OnceEndSpec::At(end),
+                }
+            }
+            Rule::once_for => {
+                let mut p = shape_pair.into_inner();
+                let start = self.datetime(p.next()?)?;
+                p.next(); // for
+                let d = self.duration(p.next()?);
+                ShapeSpec::Once {
+                    start,
+                    end: OnceEndSpec::For(d),
+                }
+            }
+            _ => {
+                let mut p = shape_pair.into_inner();
+                let days_pair = p.next()?;
+                let days_span = self.span(&days_pair);
+                let mut items = Vec::new();
+                let mut daily = false;
+                for d in days_pair.into_inner() {
+                    if d.as_rule() == Rule::kw_daily {
+                        daily = true;
+                        continue;
+                    }
+                    let dspan = self.span(&d);
+                    let mut dd = d.into_inner();
+                    let from = weekday(dd.next()?.as_str())?;
+                    let to = match dd.next() {
+                        Some(t) => Some(weekday(t.as_str())?),
+                        None => None,
+                    };
+                    items.push(DayItem {
+                        from,
+                        to,
+                        span: dspan,
+                    });
+                }
+                let days = if daily {
+                    DaysSpec::Daily(days_span)
+                } else {
+                    DaysSpec::List(items)
+                };
+                let t = p.next()?;
+                let time = match t.as_rule() {
+                    Rule::time_range => {
+                        let mut tt = t.into_inner();
+                        let start = self.time(tt.next()?);
+                        let end = self.time(tt.next()?);
+                        TimeSpec::Range { start, end }
+                    }
+                    _ => {
+                        let mut tt = t.into_inner();
+                        let start = self.time(tt.next()?);
+                        tt.next(); // for
+                        let duration = self.duration(tt.next()?);
+                        TimeSpec::For { start, duration }
+                    }
+                };
+                ShapeSpec::Weekly { days, time }
+            }
+        };
+        let zone = {
+            let zspan = self.span(&zone_pair);
+            let mut z = zone_pair.into_inner();
+            let first = z.next()?;
+            match first.as_rule() {
+                Rule::kw_local => ZoneSpec::Local(zspan),
+                _ => ZoneSpec::Named(self.string(z.next()?)?),
+            }
+        };
+        Some(WindowSpec { shape, zone, span })
+    }
+
+    fn time(&self, pair: Pair<'_, Rule>) -> TimeLit {
+        let span = self.span(&pair);
+        let (h, m) = pair.as_str().split_once(':').unwrap_or(("99", "99"));
+        TimeLit {
+            hour: h.parse().unwrap_or(99),
+            minute: m.parse().unwrap_or(99),
+            span,
+        }
+    }
+
+    fn datetime(&mut self, pair: Pair<'_, Rule>) -> Option<DateTimeLit> {
+        let span = self.span(&pair);
+        let mut p = pair.into_inner();
+        let date = p.next()?;
+        let time = self.time(p.next()?);
+        let mut parts = date.as_str().split('-');
+        let year = parts.next()?.parse().ok()?;
+        let month = parts.next()?.parse().ok()?;
+        let day = parts.next()?.parse().ok()?;
+        Some(DateTimeLit {
+            year,
+            month,
+            day,
+            time,
+            span,
+        })
+    }
+
+    fn duration(&self, pair: Pair<'_, Rule>) -> DurationLit {
+        let span = self.span(&pair);
+        DurationLit {
+            seconds: parse_duration(pair.as_str()).unwrap_or(i64::MAX),
+            span,
+        }
+    }
+
+    fn outcome(&mut self, pair: Pair<'_, Rule>) -> Option<Outcome> {
+        let span = self.span(&pair);
+        let mut items = Vec::new();
+        for p in pair.into_inner() {
+            let ispan = self.span(&p);
+            let rule = p.as_rule();
+            let mut inner = p.into_inner();
+            let item = match rule {
+                Rule::deploy => OutcomeItem::Deploy(ispan),
+                Rule::approve => {
+                    inner.next();
+                    let n = inner.next()?;
+                    let nspan = self.span(&n);
+                    let count = match n.as_str().parse::<u64>() {
+                        Ok(c) => c,
+                        Err(_) => {
+                            self.err(
+                                "changegate::bad_count",
+                                nspan,
+                                format!("`{}` is not a number of people", n.as_str()),
+                                "not a count",
+                                "write a whole number from 1 up to the group's size",
+                            );
+                            return None;
+                        }
+                    };
+                    inner.next();
+                    let group = self.ident(inner.next()?);
+                    OutcomeItem::Approve {
+                        count,
+                        group,
+                        span: ispan,
+                    }
+                }
+                Rule::deny => {
+                    inner.next();
+                    OutcomeItem::Deny(self.string(inner.next()?)?, ispan)
+                }
+                Rule::break_glass => OutcomeItem::BreakGlass(ispan),
+                Rule::during => {
+                    inner.next();
+                    let names = inner.map(|i| self.ident(i)).collect();
+                    OutcomeItem::During(names, ispan)
+                }
+                _ => continue,
+            };
+            items.push(item);
+        }
+        Some(Outcome { items, span })
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        self.err(
+            "changegate::too_deep",
+            span,
+            format!(
+                "this expression nests deeper than the limit of {}",
+                self.limits.max_depth
+            ),
+            "too deep",
+            "split the condition into simpler parts, or raise the limit with `--max-depth`",
+        );
+    }
+
+    fn expr(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
+        let span = self.span(&pair);
+        if depth > self.limits.max_depth {
+            self.too_deep(span);
+            return None;
+        }
+        match pair.as_rule() {
+            Rule::expr | Rule::and_expr => {
+                let is_or = pair.as_rule() == Rule::expr;
+                let mut parts = Vec::new();
+                for p in pair.into_inner() {
+                    if matches!(p.as_rule(), Rule::kw_or | Rule::kw_and) {
+                        continue;
+                    }
+                    parts.push(self.expr(p, depth + 1)?);
+                }
+                if parts.len() == 1 {
+                    return parts.pop();
+                }
+                let kind = if is_or {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                };
+                Some(Expr { kind, span })
+            }
+            Rule::not_expr => {
+                let mut nots = Vec::new();
+                let mut body = None;
+                for p in pair.into_inner() {
+                    if p.as_rule() == Rule::not_op {
+                        nots.push(self.span(&p).start);
+                    } else {
+                        body = Some(p);
+                    }
+                }
+                if depth + nots.len() > self.limits.max_depth {
+                    self.too_deep(span);
+                    return None;
+                }
+                let mut e = self.expr(body?, depth + nots.len())?;
+                for start in nots.into_iter().rev() {
+                    e = Expr {
+                        span: Span::new(start, e.span.end),
+                        kind: ExprKind::Not(Box::new(e)),
+                    };
+                }
+                Some(e)
+            }
+            Rule::cmp_expr => {
+                let mut inner = pair.into_inner();
+                let first = inner.next()?;
+                if first.as_rule() == Rule::quant {
+                    let mut q = first.into_inner();
+                    let quant = match q.next()?.into_inner().next()?.as_rule() {
+                        Rule::kw_any => Quantifier::Any,
+                        _ => Quantifier::All,
+                    };
+                    let list = self.expr(q.next()?, depth + 1)?;
+                    let op = cmp_op(q.next()?.as_str());
+                    let rhs = self.expr(q.next()?, depth + 1)?;
+                    return Some(Expr {
+                        kind: ExprKind::Quant(quant, Box::new(list), op, Box::new(rhs)),
+                        span,
+                    });
+                }
+                let lhs = self.expr(first, depth + 1)?;
+                match inner.next() {
+                    None => Some(lhs),
+                    Some(op) => {
+                        let op = cmp_op(op.as_str());
+                        let rhs = self.expr(inner.next()?, depth + 1)?;
+                        Some(Expr {
+                            kind: ExprKind::Compare(op, Box::new(lhs), Box::new(rhs)),
+                            span,
+                        })
+                    }
+                }
+            }
+            Rule::operand => {
+                let mut aggs = Vec::new();
+                let mut body = None;
+                for p in pair.into_inner() {
+                    if p.as_rule() == Rule::agg_op {
+                        let is_count = p.as_str().starts_with('c');
+                        aggs.push((self.span(&p).start, is_count));
+                    } else {
+                        body = Some(p);
+                    }
+                }
+                if depth + aggs.len() > self.limits.max_depth {
+                    self.too_deep(span);
+                    return None;
+                }
+                let mut e = self.expr(body?, depth + aggs.len())?;
+                for (start, is_count) in aggs.into_iter().rev() {
+                    let inner = Box::new(e);
+                    let span = Span::new(start, inner.span.end);
+                    e = Expr {
+                        kind: if is_count {
+                            ExprKind::Count(inner)
+                        } else {
+                            ExprKind::Sum(inner)
+                        },
+                        span,
+                    };
+                }
+                Some(e)
+            }
+            Rule::paren => {
+                let inner = self.expr(pair.into_inner().next()?, depth + 1)?;
+                Some(Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span,
+                })
+            }
+            Rule::has_call => {
+                let mut inner = pair.into_inner();
+                inner.next();
+                let path = self.path(inner.next()?)?;
+                Some(Expr {
+                    kind: ExprKind::Has(path),
+                    span,
+                })
+            }
+            Rule::path => {
+                let path = self.path(pair)?;
+                Some(Expr {
+                    kind: ExprKind::Path(path),
+                    span,
+                })
+            }
+            Rule::list => {
+                let mut items = Vec::new();
+                for p in pair.into_inner() {
+                    items.push(self.lit(p)?);
+                }
+                if items.len() > self.limits.max_list_len {
+                    self.err(
+                        "changegate::too_long",
+                        span,
+                        format!(
+                            "this list has {} items, more than the limit of {}",
+                            items.len(),
+                            self.limits.max_list_len
+                        ),
+                        "too long",
+                        "shorten it, or raise the limit with `--max-list-len`",
+                    );
+                    return None;
+                }
+                Some(Expr {
+                    kind: ExprKind::List(items),
+                    span,
+                })
+            }
+            Rule::string | Rule::integer | Rule::boolean => Some(Expr {
+                kind: ExprKind::Lit(self.lit(pair)?),
+                span,
+            }),
+            _ => None,
+        }
+    }
+
+    fn lit(&mut self, pair: Pair<'_, Rule>) -> Option<Lit> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::string => Some(Lit::Str(self.string(pair)?.value)),
+            Rule::boolean => Some(Lit::Bool(pair.as_str() == "true")),
+            Rule::integer => match pair.as_str().parse::<i64>() {
+                Ok(i) => Some(Lit::Int(i)),
+                Err(_) => {
+                    self.err(
+                        "changegate::bad_integer",
+                        span,
+                        format!("`{}` does not fit in a 64-bit integer", pair.as_str()),
+                        "too large",
+                        "integers range from -9223372036854775808 to 9223372036854775807",
+                    );
+                    None
+                }
+            },
+            _ => None,
+        }
+    }
+
+    fn path(&mut self, pair: Pair<'_, Rule>) -> Option<Path> {
+        let mut inner = pair.into_inner();
+        let root = match inner.next()?.as_str() {
+            "change" => Root::Change,
+            "blast" => Root::Blast,
+            _ => Root::Targets,
+        };
+        let mut fields = Vec::new();
+        for seg in inner {
+            let p = seg.into_inner().next()?;
+            if p.as_rule() == Rule::string {
+                fields.push(self.string(p)?.value);
+            } else {
+                fields.push(p.as_str().to_owned());
+            }
+        }
+        Some(Path { root, fields })
+    }
+}
+
+// `Rule` is both pest's enum and our AST type; the AST one is re-exported under this name.
+use super::ast::Rule as Rule_;
+
+fn weekday(s: &str) -> Option<Weekday> {
+    Weekday::ALL.into_iter().find(|d| d.keyword() == s)
+}
+
+fn cmp_op(s: &str) -> CmpOp {
+    match s {
+        "==" => CmpOp::Eq,
+        "!=" => CmpOp::Ne,
+        "<" => CmpOp::Lt,
+        "<=" => CmpOp::Le,
+        ">" => CmpOp::Gt,
+        ">=" => CmpOp::Ge,
+        "in" => CmpOp::In,
+        _ => CmpOp::Match,
+    }
+}
+
+/// Parses `6h`, `90m`, `1d12h` into seconds; `None` on overflow or bad text.
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut num: i64 = 0;
+    let mut have_digit = false;
+    for c in s.chars() {
+        if let Some(d) = c.to_digit(10) {
+            num = num.checked_mul(10)?.checked_add(i64::from(d))?;
+            have_digit = true;
+            continue;
+        }
+        let unit = match c {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            _ => return None,
+        };
+        if !have_digit {
+            return None;
+        }
+        total = total.checked_add(num.checked_mul(unit)?)?;
+        num = 0;
+        have_digit = false;
+    }
+    if have_digit || s.is_empty() {
+        return None;
+    }
+    Some(total)
+}

@@ -1,0 +1,131 @@
+//! Time: change windows, freezes and the search for the next opening.
+//!
+//! Everything here works on [`Instant`]s, whole seconds since the Unix epoch in UTC,
+//! and all arithmetic is in seconds. The policy compiler builds [`ZonedWindow`]s (a
+//! [`Shape`] in a concrete [`chrono_tz::Tz`]); this module turns them into
+//! [`IntervalStream`]s and answers the questions a verdict needs ([`assess`],
+//! [`earliest`], [`why_no_opening`], [`calendar`]).
+//!
+//! # The rules
+//!
+//! Let `L(t)` be the local wall-clock (naive) datetime of instant `t` in the window's
+//! zone.
+//!
+//! * **Wall-clock weekly** (`mon 22:00-04:00`): for each local date `D` whose weekday is
+//!   in the window's days, `S = D + start` and `E = D + end` when `end > start`, else
+//!   `E = (D + 1 day) + end` (so `22:00-22:00` is a 24 hour window). The window is the
+//!   set of instants with `S <= L(t) < E`, literally: shorter across a spring-forward
+//!   gap, longer across a fall-back overlap, and an instant in a repeated hour is inside
+//!   iff its local time is in `[S, E)`.
+//! * **Elapsed weekly** (`sat 23:00 for 6h`): an occurrence starts at the first instant
+//!   whose local time reaches `D + start` (in a gap: when the clock jumps; in a repeated
+//!   hour: the first occurrence) and lasts exactly the elapsed duration. Durations of 8
+//!   days or more make the window always open.
+//! * **Once** (`2026-12-05 22:00 .. 2026-12-06 06:00`): the instants with
+//!   `S <= L(t) < E` (empty when `E <= S`); with an elapsed end, the first instant
+//!   reaching `S` plus the duration.
+//! * Occurrences that overlap or touch merge into one interval.
+//!
+//! # Zone data
+//!
+//! chrono-tz does not expose its transition table, so offsets are found by sampling
+//! `offset_from_utc_datetime` on a fixed grid of [`SAMPLE_STEP_SECS`] (aligned to the
+//! epoch, so results never depend on query order) and binary-searching each change to
+//! the exact second. Two transitions that are closer together than the sampling step
+//! and cancel each other out (the offset returns to its earlier value) are assumed not
+//! to exist; closer transitions that do not cancel are all found. chrono-tz's table
+//! ends in 2099: after its last transition the zone's last offset holds forever. Zone
+//! offsets are assumed to lie within ±16 hours (the widest in the database, local mean
+//! times of the 19th century, are within ±16h).
+//!
+//! # Bounds
+//!
+//! Searches for an opening look [`HORIZON_DAYS`] ahead. A run of touching occurrences
+//! that would be longer than [`RUN_CUT_DAYS`] is reported in pieces (see
+//! [`IntervalStream`]). Instants far outside years 1..9999 are clamped when the zone
+//! is consulted, and all arithmetic saturates: no input can make this module panic.
+
+mod query;
+mod shape;
+mod stream;
+mod text;
+mod zone;
+
+pub use query::{assess, calendar, earliest, is_open, why_no_opening, Assessment, NoOpening};
+pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
+pub use stream::{Complement, IntervalStream, Union, WindowStream};
+pub use text::{
+    format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration, AtError,
+    DurationError,
+};
+pub use zone::SAMPLE_STEP_SECS;
+
+/// Seconds since the Unix epoch, UTC.
+pub type Instant = i64;
+
+/// Seconds in a day.
+pub const DAY_SECS: i64 = 86_400;
+
+/// How far ahead (in days) the search for an opening looks.
+pub const HORIZON_DAYS: i64 = 400;
+
+/// A run of merged occurrences is reported in pieces once it extends this many days
+/// past the query instant (only windows that are open for very long stretches, such as
+/// `daily 00:00 for 24h` in a zone without daylight saving, ever reach it).
+pub const RUN_CUT_DAYS: i64 = 2 * HORIZON_DAYS;
+
+/// A half-open interval of instants, `[start, end)`.
+///
+/// `start == i64::MIN` and `end == i64::MAX` stand for "unbounded".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Interval {
+    /// First instant inside.
+    pub start: Instant,
+    /// First instant after the interval.
+    pub end: Instant,
+}
+
+impl Interval {
+    /// The interval `[start, end)`.
+    pub const fn new(start: Instant, end: Instant) -> Self {
+        Interval { start, end }
+    }
+
+    /// The interval covering every instant.
+    pub const ALL: Interval = Interval {
+        start: Instant::MIN,
+        end: Instant::MAX,
+    };
+
+    /// Whether `t` lies in `[start, end)`.
+    pub const fn contains(&self, t: Instant) -> bool {
+        self.start <= t && t < self.end
+    }
+
+    /// Length in seconds (saturating).
+    pub const fn len(&self) -> i64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the interval contains no instant.
+    pub const fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// Sorts intervals by start and merges those that overlap or touch, dropping empty ones.
+pub(crate) fn merge_sorted(pieces: &mut Vec<Interval>) {
+    pieces.retain(|p| !p.is_empty());
+    pieces.sort_unstable();
+    let mut out: Vec<Interval> = Vec::with_capacity(pieces.len());
+    for p in pieces.drain(..) {
+        match out.last_mut() {
+            Some(last) if p.start <= last.end => last.end = last.end.max(p.end),
+            _ => out.push(p),
+        }
+    }
+    *pieces = out;
+}
+
+#[cfg(test)]
+mod tests;

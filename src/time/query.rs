@@ -1,0 +1,201 @@
+//! Questions about streams: is it open, when does it next open, what blocks.
+
+use super::shape::{ShapeError, ZonedWindow};
+use super::stream::{Complement, IntervalStream, Union, WindowStream};
+use super::{Instant, Interval, DAY_SECS, HORIZON_DAYS, RUN_CUT_DAYS};
+
+/// Whether `window` is open at `t`.
+pub fn is_open(window: &ZonedWindow, t: Instant) -> Result<bool, ShapeError> {
+    Ok(WindowStream::new(window)?.is_open(t))
+}
+
+/// The end of the run of `stream` that contains `s` (with `iv` the interval
+/// `next_interval(s)` returned), following cut runs up to `cap`.
+fn run_end(stream: &dyn IntervalStream, s: Instant, iv: Interval, cap: Instant) -> Instant {
+    let mut end = iv.end;
+    let cut = s.saturating_add(RUN_CUT_DAYS * DAY_SECS);
+    while end >= cut && end < cap {
+        match stream.next_interval(end) {
+            Some(next) if next.start <= end && next.end > end => end = next.end,
+            _ => break,
+        }
+    }
+    end
+}
+
+/// The first instant `s >= from`, `s <= limit`, at which every stream is open and
+/// stays open until `s + runway`; returns `[s, common end)`.
+///
+/// A runway of 0 (or less) only asks for the streams to be open at `s`. An empty set
+/// of streams is always open. The common end is exact up to `limit + runway`; beyond
+/// that it is a lower bound. The search jumps from interval edge to interval edge.
+pub fn earliest(
+    streams: &[&dyn IntervalStream],
+    from: Instant,
+    runway: i64,
+    limit: Instant,
+) -> Option<Interval> {
+    let runway = runway.max(0);
+    let cap = limit.saturating_add(runway);
+    let mut s = from;
+    loop {
+        if s > limit {
+            return None;
+        }
+        let mut jump = s;
+        let mut end = Instant::MAX;
+        for stream in streams {
+            let iv = stream.next_interval(s)?;
+            if iv.start > s {
+                jump = jump.max(iv.start);
+            } else if jump == s {
+                end = end.min(run_end(*stream, s, iv, cap));
+            }
+        }
+        if jump > s {
+            s = jump;
+            continue;
+        }
+        if end.saturating_sub(s) >= runway {
+            return Some(Interval::new(s, end));
+        }
+        if end <= s {
+            return None;
+        }
+        s = end;
+    }
+}
+
+/// Everything a verdict needs to know about time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// Every window is open at `at` and stays open for the runway.
+    pub windows_open: bool,
+    /// When open: the end of the common open interval; `None` when closed, or when
+    /// the windows stay open past the horizon.
+    pub closes: Option<Instant>,
+    /// When closed: the first instant at or after `at` at which every window is open
+    /// for the runway; `None` when open or when there is none within the horizon.
+    pub next_open: Option<Instant>,
+    /// Indexes (into the freezes given) of the freezes active at any point of
+    /// `[at, at + runway)` (at `at` itself when the runway is 0).
+    pub blocking: Vec<usize>,
+    /// When some freeze blocks: the first instant at or after `at` from which no freeze
+    /// is active for the runway; `None` when nothing blocks or there is none within the
+    /// horizon.
+    pub freeze_until: Option<Instant>,
+    /// The first instant at or after `at` at which every window is open and no freeze
+    /// is active, for the runway; `None` when there is none within the horizon.
+    pub earliest: Option<Instant>,
+}
+
+/// Assesses windows `windows` and the applicable freezes `freezes` at `at` for a change
+/// needing `runway` seconds, searching [`HORIZON_DAYS`] ahead.
+pub fn assess(
+    windows: &[&dyn IntervalStream],
+    freezes: &[&dyn IntervalStream],
+    at: Instant,
+    runway: i64,
+) -> Assessment {
+    let runway = runway.max(0);
+    let limit = at.saturating_add(HORIZON_DAYS * DAY_SECS);
+    let open = earliest(windows, at, runway, limit);
+    let windows_open = open.is_some_and(|iv| iv.start == at);
+    let closes = open
+        .filter(|iv| iv.start == at && iv.end < limit.saturating_add(runway))
+        .map(|iv| iv.end);
+    let next_open = open.filter(|iv| iv.start > at).map(|iv| iv.start);
+
+    let until = at.saturating_add(runway.max(1));
+    let blocking: Vec<usize> = freezes
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.next_interval(at).is_some_and(|iv| iv.start < until))
+        .map(|(i, _)| i)
+        .collect();
+
+    let union = Union::new(freezes);
+    let free = Complement::new(&union);
+    let freeze_until = if blocking.is_empty() {
+        None
+    } else {
+        earliest(&[&free], at, runway, limit).map(|iv| iv.start)
+    };
+    let earliest_all = if freezes.is_empty() {
+        open.map(|iv| iv.start)
+    } else {
+        let mut all: Vec<&dyn IntervalStream> = windows.to_vec();
+        all.push(&free);
+        earliest(&all, at, runway, limit).map(|iv| iv.start)
+    };
+    Assessment {
+        windows_open,
+        closes,
+        next_open,
+        blocking,
+        freeze_until,
+        earliest: earliest_all,
+    }
+}
+
+/// Why a set of streams has no common opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoOpening {
+    /// This stream (an index into the streams given) never opens for the runway.
+    Never(usize),
+    /// These two streams are never open together for the runway.
+    NeverOverlap(usize, usize),
+    /// Every pair overlaps, but not all of them at once.
+    Combination,
+}
+
+/// Explains why `streams` have no opening for `runway` in `[from, limit]`: the first
+/// single stream that never opens, else the first pair (in index order) that never
+/// overlaps, else [`NoOpening::Combination`]. Returns `None` when there is an opening.
+///
+/// This tries every pair, so it costs up to `n²/2` searches: call it only when
+/// [`earliest`] found nothing.
+pub fn why_no_opening(
+    streams: &[&dyn IntervalStream],
+    from: Instant,
+    runway: i64,
+    limit: Instant,
+) -> Option<NoOpening> {
+    if earliest(streams, from, runway, limit).is_some() {
+        return None;
+    }
+    for (i, s) in streams.iter().enumerate() {
+        if earliest(&[*s], from, runway, limit).is_none() {
+            return Some(NoOpening::Never(i));
+        }
+    }
+    for (i, a) in streams.iter().enumerate() {
+        for (j, b) in streams.iter().enumerate().skip(i + 1) {
+            if earliest(&[*a, *b], from, runway, limit).is_none() {
+                return Some(NoOpening::NeverOverlap(i, j));
+            }
+        }
+    }
+    Some(NoOpening::Combination)
+}
+
+/// Every opening of `stream` that overlaps `[from, to)`, in order, touching pieces
+/// merged (intervals are not clipped to the period).
+pub fn calendar(stream: &dyn IntervalStream, from: Instant, to: Instant) -> Vec<Interval> {
+    let mut out: Vec<Interval> = Vec::new();
+    let mut t = from;
+    while t < to {
+        let Some(iv) = stream.next_interval(t) else {
+            break;
+        };
+        if iv.start >= to || iv.end <= t {
+            break;
+        }
+        match out.last_mut() {
+            Some(last) if iv.start <= last.end => last.end = last.end.max(iv.end),
+            _ => out.push(iv),
+        }
+        t = iv.end;
+    }
+    out
+}

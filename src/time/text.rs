@@ -1,0 +1,154 @@
+//! Reading durations and instants, writing instants.
+
+use super::Instant;
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::fmt;
+
+/// A duration string that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationError {
+    /// The string is empty.
+    Empty,
+    /// A character that is neither a digit nor a unit (`d`, `h`, `m`, `s`), a unit
+    /// without a number before it, or digits without a unit after them.
+    Malformed(String),
+    /// Units must appear at most once and from the largest to the smallest (`1h30m`).
+    UnitOrder(String),
+    /// The total is zero.
+    Zero,
+    /// The total does not fit in 64-bit seconds.
+    Overflow,
+}
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DurationError::Empty => f.write_str("empty duration"),
+            DurationError::Malformed(s) => write!(
+                f,
+                "invalid duration {s:?}: expected numbers with units d, h, m or s, like \"45m\" or \"1h30m\""
+            ),
+            DurationError::UnitOrder(s) => write!(
+                f,
+                "invalid duration {s:?}: each unit at most once, largest first (\"1h30m\")"
+            ),
+            DurationError::Zero => f.write_str("duration must be longer than zero"),
+            DurationError::Overflow => f.write_str("duration is too long"),
+        }
+    }
+}
+
+impl std::error::Error for DurationError {}
+
+/// Reads a duration such as `"45m"`, `"2h"`, `"1h30m"`, `"2d"` or `"90s"` into seconds.
+///
+/// A duration is one or more `<digits><unit>` groups, units `d` (86 400 s), `h`, `m`
+/// and `s`, each at most once and largest first; no spaces, signs or fractions. Zero
+/// and totals beyond `i64` seconds are rejected.
+pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
+    if text.is_empty() {
+        return Err(DurationError::Empty);
+    }
+    let malformed = || DurationError::Malformed(text.to_owned());
+    let mut total: i64 = 0;
+    let mut number: Option<i64> = None;
+    // Rank of the last unit seen: d = 4 .. s = 1; units must strictly decrease.
+    let mut last_rank = 5;
+    for c in text.chars() {
+        if let Some(digit) = c.to_digit(10) {
+            let n = number.unwrap_or(0);
+            number = Some(
+                n.checked_mul(10)
+                    .and_then(|n| n.checked_add(i64::from(digit)))
+                    .ok_or(DurationError::Overflow)?,
+            );
+            continue;
+        }
+        let (rank, unit) = match c {
+            'd' => (4, 86_400),
+            'h' => (3, 3_600),
+            'm' => (2, 60),
+            's' => (1, 1),
+            _ => return Err(malformed()),
+        };
+        let n = number.take().ok_or_else(malformed)?;
+        if rank >= last_rank {
+            return Err(DurationError::UnitOrder(text.to_owned()));
+        }
+        last_rank = rank;
+        total = n
+            .checked_mul(unit)
+            .and_then(|secs| total.checked_add(secs))
+            .ok_or(DurationError::Overflow)?;
+    }
+    if number.is_some() {
+        return Err(malformed());
+    }
+    if total == 0 {
+        return Err(DurationError::Zero);
+    }
+    Ok(total)
+}
+
+/// An `--at` value that is not an RFC 3339 instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtError {
+    /// The text given.
+    pub text: String,
+    /// What chrono's parser said.
+    pub reason: String,
+}
+
+impl fmt::Display for AtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid instant {:?}: {} (expected RFC 3339, like 2026-11-26T10:00:00Z)",
+            self.text, self.reason
+        )
+    }
+}
+
+impl std::error::Error for AtError {}
+
+/// Reads an RFC 3339 instant (`2026-11-26T10:00:00Z`, any offset such as `+05:45` or
+/// `-00:00`) into seconds since the epoch.
+///
+/// Fractional seconds are truncated toward the past (`…:00.9Z` and, before 1970,
+/// `…:00.5Z` both give the whole second they lie in). A leap second `23:59:60` is
+/// accepted and read as `23:59:59` of that minute: it never rolls into the next day.
+/// The years RFC 3339 can write (0000..9999) never panic.
+pub fn parse_at(text: &str) -> Result<Instant, AtError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|dt| dt.timestamp())
+        .map_err(|e| AtError {
+            text: text.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// `t` as RFC 3339 in zone `tz`, like `2026-11-26T22:00:00-05:00`.
+///
+/// When the zone's offset at `t` has a seconds part (local mean time, before about
+/// 1900), which RFC 3339 cannot write, `t` is written in UTC instead. `None` when `t`
+/// is outside the years chrono can represent.
+pub fn format_rfc3339(t: Instant, tz: Tz) -> Option<String> {
+    let local = tz.timestamp_opt(t, 0).single()?;
+    if local.offset().fix().local_minus_utc() % 60 != 0 {
+        return format_rfc3339_utc(t);
+    }
+    Some(local.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+/// `t` as RFC 3339 in UTC, like `2026-11-27T03:00:00Z`; `None` when out of range.
+pub fn format_rfc3339_utc(t: Instant) -> Option<String> {
+    let utc = Utc.timestamp_opt(t, 0).single()?;
+    Some(utc.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// `t` for people, like `Thu 2026-11-26 22:00 EST`; `None` when out of range.
+pub fn format_human(t: Instant, tz: Tz) -> Option<String> {
+    let local = tz.timestamp_opt(t, 0).single()?;
+    Some(local.format("%a %Y-%m-%d %H:%M %Z").to_string())
+}

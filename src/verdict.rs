@@ -1,0 +1,333 @@
+//! The gate verdict: what the gate decided and why, as the JSON contract and as text.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The change may go now.
+    Deploy,
+    /// Outside its windows or frozen: it may go later (see `earliest`).
+    Wait,
+    /// Approvals are missing.
+    Approve,
+    /// It must not go: a rule denies it, an error occurred, or approvals can never be met.
+    Deny,
+}
+
+impl Decision {
+    /// The CLI's exit code for this decision: 0 deploy, 10 approve, 11 wait, 12 deny.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Decision::Deploy => 0,
+            Decision::Approve => 10,
+            Decision::Wait => 11,
+            Decision::Deny => 12,
+        }
+    }
+
+    /// The decision's name (`deploy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Deploy => "deploy",
+            Decision::Approve => "approve",
+            Decision::Wait => "wait",
+            Decision::Deny => "deny",
+        }
+    }
+
+    /// Ranks restrictiveness: `deploy` 0 < `wait` 1 < `approve` 2 < `deny` 3.
+    pub fn severity(self) -> u8 {
+        match self {
+            Decision::Deploy => 0,
+            Decision::Wait => 1,
+            Decision::Approve => 2,
+            Decision::Deny => 3,
+        }
+    }
+}
+
+/// The policy a verdict came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRef {
+    /// `policy "…"`.
+    pub name: String,
+    /// SHA-256 of the policy's source files.
+    pub sha256: String,
+}
+
+/// A rule whose condition held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matched {
+    /// The rule's name.
+    pub rule: String,
+    /// `file:line:col` of the rule.
+    pub location: String,
+}
+
+/// An approval that did not count, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// Who approved.
+    pub by: String,
+    /// `author`, `stale`, `unknown`, `duplicate` or `not needed`.
+    pub why: String,
+}
+
+/// The state of one group's approvals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalStatus {
+    /// The group.
+    pub group: String,
+    /// How many of its members must approve.
+    pub required: u32,
+    /// How many seats are filled.
+    pub have: u32,
+    /// Who fills them.
+    pub approved_by: Vec<String>,
+    /// Approvals by members of this group that did not count, and the author's own.
+    pub ignored: Vec<Ignored>,
+}
+
+/// The state of the change's windows (freezes aside).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowStatus {
+    /// Whether every window is open now (for the runway).
+    pub open: bool,
+    /// The windows named by matched rules.
+    pub names: Vec<String>,
+    /// When closed: when they next open together; null when open or never.
+    pub next_open: Option<String>,
+    /// When open: when the first of them closes; null when closed.
+    pub closes: Option<String>,
+    /// For `local` windows: the sites whose zones constrained them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<String>,
+}
+
+/// The freezes blocking the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreezeStatus {
+    /// Their names.
+    pub names: Vec<String>,
+    /// When they stop blocking; null when not within the horizon.
+    pub until: Option<String>,
+}
+
+/// What an advisory rule would have required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Advisory {
+    /// The rule's name.
+    pub rule: String,
+    /// `file:line:col` of the rule.
+    pub location: String,
+    /// Its outcome, as written in the policy.
+    pub would: String,
+}
+
+/// An error that made the verdict `deny`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvalError {
+    /// The rule (or freeze, or `change`) where it happened.
+    pub rule: Option<String>,
+    /// `file:line:col` of the failing expression, when there is one.
+    pub location: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The blast radius, summarised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlastSummary {
+    /// How many devices.
+    pub devices: usize,
+    /// Which sites.
+    pub sites: Vec<String>,
+    /// Which roles.
+    pub roles: Vec<String>,
+    /// The longest dependency distance from a target.
+    pub depth: i64,
+    /// The path from a target to the furthest device.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
+}
+
+/// The gate verdict for one change at one instant. Serializes to the JSON contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// `deploy`, `approve`, `wait` or `deny`.
+    pub decision: Decision,
+    /// The change's `id`.
+    pub change: Option<String>,
+    /// The instant evaluated, RFC 3339 UTC.
+    pub at: String,
+    /// The policy.
+    pub policy: PolicyRef,
+    /// Every non-advisory rule whose condition held, in source order.
+    pub matched: Vec<Matched>,
+    /// Whether no rule matched and the `default` applied.
+    pub default_applied: bool,
+    /// Every group asked for, with its seats.
+    pub approvals: Vec<ApprovalStatus>,
+    /// Every approval that did not count, with why (`author`, `stale`, `duplicate`,
+    /// `unknown`: in no group of the policy, `not needed`: in no group asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_approvals: Vec<Ignored>,
+    /// The windows named by matched rules.
+    pub window: WindowStatus,
+    /// The freezes that block, or null.
+    pub freeze: Option<FreezeStatus>,
+    /// Whether a matched rule broke glass (freezes and windows lifted; review after).
+    pub break_glass: bool,
+    /// What advisory rules would have required.
+    pub advisory: Vec<Advisory>,
+    /// The first instant at which the change could go if the humans said yes; null
+    /// for `deny` or when there is none within the horizon.
+    pub earliest: Option<String>,
+    /// Why, in words.
+    pub reasons: Vec<String>,
+    /// Evaluation errors (each makes the decision `deny`).
+    pub errors: Vec<EvalError>,
+    /// The blast radius, when the policy read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blast: Option<BlastSummary>,
+}
+
+impl Verdict {
+    /// The verdict as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The verdict as pretty JSON.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The verdict for people: the decision first, then what blocks it and what
+    /// would unblock it. `human_times` holds the human forms of `next_open` etc.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let headline = match self.decision {
+            Decision::Deploy => "DEPLOY  the change may go now",
+            Decision::Approve => "APPROVE  approvals are missing",
+            Decision::Wait => "WAIT  outside its windows or frozen",
+            Decision::Deny => "DENY  the change must not go",
+        };
+        let _ = writeln!(out, "{headline}");
+        let _ = writeln!(
+            out,
+            "  change {} against policy {} at {}",
+            self.change.as_deref().unwrap_or("(no id)"),
+            self.policy.name,
+            self.at
+        );
+        if !self.reasons.is_empty() {
+            let _ = writeln!(out, "\nwhy:");
+            for r in &self.reasons {
+                let _ = writeln!(out, "  - {r}");
+            }
+        }
+        if !self.errors.is_empty() {
+            let _ = writeln!(out, "\nerrors:");
+            for e in &self.errors {
+                let _ = write!(out, "  - {}", e.message);
+                if let Some(rule) = &e.rule {
+                    let _ = write!(out, " (in {rule}");
+                    if let Some(loc) = &e.location {
+                        let _ = write!(out, " at {loc}");
+                    }
+                    out.push(')');
+                }
+                out.push('\n');
+            }
+        }
+        if !self.matched.is_empty() || self.default_applied {
+            let _ = writeln!(out, "\nmatched:");
+            for m in &self.matched {
+                let _ = writeln!(out, "  - {}  ({})", m.rule, m.location);
+            }
+            if self.default_applied {
+                let _ = writeln!(out, "  - no rule matched: the default applies");
+            }
+        }
+        if !self.approvals.is_empty() {
+            let _ = writeln!(out, "\napprovals:");
+            for a in &self.approvals {
+                let _ = write!(out, "  - {}: {}/{}", a.group, a.have, a.required);
+                if !a.approved_by.is_empty() {
+                    let _ = write!(out, " (have: {})", a.approved_by.join(", "));
+                }
+                for i in &a.ignored {
+                    let _ = write!(out, "; ignored {} ({})", i.by, i.why);
+                }
+                out.push('\n');
+            }
+        }
+        if !self.window.names.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nwindows {}: {}",
+                self.window.names.join(", "),
+                if self.window.open { "open" } else { "closed" }
+            );
+            if let Some(t) = &self.window.closes {
+                let _ = writeln!(out, "  closes {t}");
+            }
+            if let Some(t) = &self.window.next_open {
+                let _ = writeln!(out, "  next opens {t}");
+            }
+        }
+        if let Some(f) = &self.freeze {
+            let _ = writeln!(
+                out,
+                "\nfrozen by {} until {}",
+                f.names.join(", "),
+                f.until.as_deref().unwrap_or("beyond the horizon")
+            );
+        }
+        if self.break_glass {
+            let _ = writeln!(
+                out,
+                "\nbreak glass: freezes and windows are lifted; this change will be reviewed"
+            );
+        }
+        if let Some(b) = &self.blast {
+            let _ = writeln!(
+                out,
+                "\nblast radius: {} device{}, sites {}, roles {}, depth {}",
+                b.devices,
+                if b.devices == 1 { "" } else { "s" },
+                b.sites.join(", "),
+                b.roles.join(", "),
+                b.depth
+            );
+            if b.path.len() > 1 {
+                let _ = writeln!(out, "  furthest: {}", b.path.join(" <- "));
+            }
+        }
+        if !self.advisory.is_empty() {
+            let _ = writeln!(out, "\nadvisory (not enforced):");
+            for a in &self.advisory {
+                let _ = writeln!(
+                    out,
+                    "  - {} would require: {}  ({})",
+                    a.rule, a.would, a.location
+                );
+            }
+        }
+        match (&self.earliest, self.decision) {
+            (_, Decision::Deny) => {}
+            (Some(t), _) => {
+                let _ = writeln!(out, "\nearliest: {t}");
+            }
+            (None, _) => {
+                let _ = writeln!(out, "\nearliest: no opening within the horizon");
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,99 @@
+//! The example policy and changes in `policies/` give the verdicts the guide
+//! promises (docs/guide.md, "The examples in this repository"), through the library
+//! and through the CLI.
+
+use std::process::Command;
+
+use changegate::{Change, Decision, Inventory, Policy};
+
+const AT: &str = "2026-11-26T10:00:00Z";
+
+const EXPECTED: [(&str, Decision); 5] = [
+    ("firewall-acl.json", Decision::Approve),
+    ("docs-typo.yaml", Decision::Deploy),
+    ("access-port.json", Decision::Wait),
+    ("no-rollback.json", Decision::Deny),
+    ("emergency.json", Decision::Deploy),
+];
+
+#[test]
+fn library_gives_the_guides_verdicts() {
+    let policy = Policy::from_file("policies/netops.gate").expect("netops.gate checks");
+    let inventory =
+        Inventory::from_file("policies/netops.inventory.json").expect("inventory loads");
+    let at = chrono::DateTime::parse_from_rfc3339(AT)
+        .expect("valid instant")
+        .to_utc();
+    for (file, decision) in EXPECTED {
+        let path = format!("policies/changes/{file}");
+        let value = changegate::input::read_file(std::path::Path::new(&path), &Default::default())
+            .expect("change parses");
+        let change = Change::from_value(value).expect("change is an object");
+        let verdict = policy.evaluate(&change, &inventory, at);
+        assert_eq!(verdict.decision, decision, "{file}:\n{}", verdict.to_text());
+        assert!(verdict.errors.is_empty(), "{file}: {:?}", verdict.errors);
+    }
+}
+
+#[test]
+fn firewall_change_verdict_in_detail() {
+    let policy = Policy::from_file("policies/netops.gate").expect("netops.gate checks");
+    let inventory =
+        Inventory::from_file("policies/netops.inventory.json").expect("inventory loads");
+    let at = chrono::DateTime::parse_from_rfc3339(AT)
+        .expect("valid instant")
+        .to_utc();
+    let value = changegate::input::read_file(
+        std::path::Path::new("policies/changes/firewall-acl.json"),
+        &Default::default(),
+    )
+    .expect("change parses");
+    let verdict = policy.evaluate(&Change::from_value(value).expect("object"), &inventory, at);
+    let security = verdict
+        .approvals
+        .iter()
+        .find(|a| a.group == "security")
+        .expect("security asked");
+    assert_eq!((security.required, security.have), (2, 1));
+    assert_eq!(security.approved_by, ["dave"]);
+    assert_eq!(
+        security.ignored.first().map(|i| i.why.as_str()),
+        Some("author")
+    );
+    assert_eq!(verdict.window.names, ["weeknights"]);
+    assert_eq!(
+        verdict.window.next_open.as_deref(),
+        Some("2026-11-26T22:00:00-05:00")
+    );
+    assert_eq!(verdict.earliest.as_deref(), Some("2026-11-27T03:00:00Z"));
+}
+
+#[test]
+fn cli_gives_the_guides_exit_codes() {
+    for (file, decision) in EXPECTED {
+        let out = Command::new(env!("CARGO_BIN_EXE_changegate"))
+            .args([
+                "evaluate",
+                "-p",
+                "policies/netops.gate",
+                "-i",
+                "policies/netops.inventory.json",
+                "--at",
+                AT,
+                "--format",
+                "json",
+                "-c",
+                &format!("policies/changes/{file}"),
+            ])
+            .output()
+            .expect("changegate runs");
+        assert_eq!(
+            out.status.code(),
+            Some(decision.exit_code()),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON verdict");
+        assert_eq!(verdict["decision"], decision.as_str(), "{file}");
+    }
+}
