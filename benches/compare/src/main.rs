@@ -219,7 +219,7 @@ fn run_child(engine: &str, n: usize, secs: Duration) -> ExitCode {
         "cedar" => measure::<engines::cedar::Cedar>(&loaded, secs),
         "regorus" => measure::<engines::rego::Regorus>(&loaded, secs),
         "regorus-rvm" => measure::<engines::rego::RegorusRvm>(&loaded, secs),
-        "changegate" => engines::changegate::measure(&loaded, secs),
+        "changegate" => measure::<engines::changegate::Changegate>(&loaded, secs),
         _ => usage(),
     };
     let mut v = result;
