@@ -45,7 +45,12 @@ fn main() -> ExitCode {
     let mut child: Option<(String, usize)> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--secs" => secs = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--secs" => {
+                secs = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--n" => {
                 ns = args
                     .next()
@@ -70,7 +75,10 @@ fn main() -> ExitCode {
             }
             "--child" => {
                 let e = args.next().unwrap_or_else(|| usage());
-                let n = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage());
+                let n = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage());
                 child = Some((e, n));
             }
             "-h" | "--help" => usage(),
@@ -96,7 +104,13 @@ fn run_parent(engines: &[String], ns: &[usize], secs: Duration) -> ExitCode {
         for e in engines {
             eprintln!("== {e}, N={n}");
             let out = Command::new(&exe)
-                .args(["--child", e, &n.to_string(), "--secs", &secs.as_secs_f64().to_string()])
+                .args([
+                    "--child",
+                    e,
+                    &n.to_string(),
+                    "--secs",
+                    &secs.as_secs_f64().to_string(),
+                ])
                 .stderr(std::process::Stdio::inherit())
                 .output()
                 .expect("spawn child");
@@ -163,7 +177,9 @@ fn print_table(
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for &n in ns {
         for e in engines {
-            let Some(v) = results.get(&(n, e.clone())) else { continue };
+            let Some(v) = results.get(&(n, e.clone())) else {
+                continue;
+            };
             match v["status"].as_str() {
                 Some("ok") => {
                     let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -188,7 +204,9 @@ fn print_table(
     println!();
     let median = |n: usize, e: &str| -> Option<f64> {
         let v = results.get(&(n, e.to_string()))?;
-        (v["status"] == "ok").then(|| v["e2e_median_us"].as_f64()).flatten()
+        (v["status"] == "ok")
+            .then(|| v["e2e_median_us"].as_f64())
+            .flatten()
     };
     for &n in ns {
         let base = median(n, "changegate");
@@ -268,7 +286,13 @@ pub(crate) fn measure<E: Engine>(w: &Loaded, secs: Duration) -> serde_json::Valu
             Ok(e) => e,
             Err(reason) => {
                 eprintln!("   {}: cannot compile N={}: {reason}", E::NAME, w.n);
-                let short: String = reason.lines().next().unwrap_or("").chars().take(120).collect();
+                let short: String = reason
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(120)
+                    .collect();
                 return json!({"status": "unsupported", "reason": short});
             }
         };
@@ -325,8 +349,9 @@ pub(crate) fn measure<E: Engine>(w: &Loaded, secs: Duration) -> serde_json::Valu
         }
         passes += 1;
     }
-    let mut e2e: Vec<u64> =
-        (0..prep.len()).map(|i| prep[i] as u64 + eval[i] as u64 + post[i] as u64).collect();
+    let mut e2e: Vec<u64> = (0..prep.len())
+        .map(|i| prep[i] as u64 + eval[i] as u64 + post[i] as u64)
+        .collect();
     let to64 = |xs: &[u32]| xs.iter().map(|&x| x as u64).collect::<Vec<u64>>();
     let (mut prep, mut eval, mut post) = (to64(&prep), to64(&eval), to64(&post));
     let samples = e2e.len();

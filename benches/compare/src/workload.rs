@@ -91,7 +91,13 @@ pub fn rules(n: usize) -> Vec<Rule> {
                 4..=8 => Outcome::Approval((index % GROUPS) as u8),
                 _ => Outcome::Deny,
             };
-            Rule { index, kind, min_risk, label, outcome }
+            Rule {
+                index,
+                kind,
+                min_risk,
+                label,
+                outcome,
+            }
         })
         .collect()
 }
@@ -130,14 +136,25 @@ pub fn requests() -> Vec<Request> {
                 *t = lcg.below(1000) as u32;
             }
             let author = lcg.below(50) as u32;
-            Request { id, kind, risk, labels, targets, author }
+            Request {
+                id,
+                kind,
+                risk,
+                labels,
+                targets,
+                author,
+            }
         })
         .collect()
 }
 
 /// The indices of the rules that match, ascending (§4).
 pub fn matched(rules: &[Rule], req: &Request) -> Vec<usize> {
-    rules.iter().filter(|r| r.matches(req)).map(|r| r.index).collect()
+    rules
+        .iter()
+        .filter(|r| r.matches(req))
+        .map(|r| r.index)
+        .collect()
 }
 
 /// The final verdict of a set of matched rules, in canonical string form (§4):
@@ -156,8 +173,10 @@ pub fn final_verdict(rules: &[Rule], matched: &[usize]) -> String {
         }
     }
     if any_group {
-        let names: Vec<String> =
-            (0..GROUPS).filter(|&g| groups[g]).map(|g| format!("g{g}")).collect();
+        let names: Vec<String> = (0..GROUPS)
+            .filter(|&g| groups[g])
+            .map(|g| format!("g{g}"))
+            .collect();
         format!("approval:{}", names.join(","))
     } else if auto {
         "auto".to_string()
@@ -180,7 +199,11 @@ fn json_str_list(out: &mut String, prefix: char, xs: &[u32]) {
 /// One request as compact JSON, as in `requests.jsonl` (no newline).
 pub fn request_json(req: &Request) -> String {
     let mut s = String::with_capacity(128);
-    let _ = write!(s, "{{\"id\":{},\"kind\":\"k{}\",\"risk\":{},\"labels\":", req.id, req.kind, req.risk);
+    let _ = write!(
+        s,
+        "{{\"id\":{},\"kind\":\"k{}\",\"risk\":{},\"labels\":",
+        req.id, req.kind, req.risk
+    );
     json_str_list(&mut s, 'l', &req.labels);
     s.push_str(",\"targets\":");
     json_str_list(&mut s, 'd', &req.targets);
@@ -301,7 +324,11 @@ pub struct Workload {
 
 impl Workload {
     pub fn new(n: usize) -> Self {
-        Workload { n, rules: rules(n), requests: requests() }
+        Workload {
+            n,
+            rules: rules(n),
+            requests: requests(),
+        }
     }
 
     /// The files of §6 for this N plus `policies/gate_N.gate`, as (relative path, text).
@@ -310,11 +337,17 @@ impl Workload {
         let n = self.n;
         vec![
             ("requests.jsonl".to_string(), requests_jsonl(&self.requests)),
-            (format!("policies/rules_{n}.jsonl"), rules_jsonl(&self.rules)),
+            (
+                format!("policies/rules_{n}.jsonl"),
+                rules_jsonl(&self.rules),
+            ),
             (format!("policies/cedar_{n}.cedar"), cedar(&self.rules)),
             (format!("policies/rego_{n}.rego"), rego(&self.rules)),
             (format!("policies/gate_{n}.gate"), gate(&self.rules)),
-            (format!("expected/expected_{n}.jsonl"), expected_jsonl(&self.rules, &self.requests)),
+            (
+                format!("expected/expected_{n}.jsonl"),
+                expected_jsonl(&self.rules, &self.requests),
+            ),
         ]
     }
 }
@@ -329,21 +362,33 @@ mod tests {
         let got: Vec<u64> = (0..8).map(|_| r.next()).collect();
         assert_eq!(
             got,
-            [235318264, 569910583, 1901863042, 1794732421, 699287380, 1203604950, 1704819483, 840726694]
+            [
+                235318264, 569910583, 1901863042, 1794732421, 699287380, 1203604950, 1704819483,
+                840726694
+            ]
         );
         let mut q = Lcg::new(REQUESTS_SEED);
         let got: Vec<u64> = (0..8).map(|_| q.next()).collect();
         assert_eq!(
             got,
-            [350554191, 953825449, 696228098, 920688378, 2095922801, 1098097611, 2038160055, 495015857]
+            [
+                350554191, 953825449, 696228098, 920688378, 2095922801, 1098097611, 2038160055,
+                495015857
+            ]
         );
     }
 
     #[test]
     fn examples() {
         let rs = rules(2);
-        assert_eq!((rs[0].kind, rs[0].min_risk, rs[0].label, rs[0].outcome), (4, 0, 42, Outcome::Auto));
-        assert_eq!((rs[1].kind, rs[1].min_risk, rs[1].label, rs[1].outcome), (0, 9, 83, Outcome::Approval(1)));
+        assert_eq!(
+            (rs[0].kind, rs[0].min_risk, rs[0].label, rs[0].outcome),
+            (4, 0, 42, Outcome::Auto)
+        );
+        assert_eq!(
+            (rs[1].kind, rs[1].min_risk, rs[1].label, rs[1].outcome),
+            (0, 9, 83, Outcome::Approval(1))
+        );
         assert_eq!(
             request_json(&requests()[0]),
             r#"{"id":0,"kind":"k11","risk":5,"labels":["l98","l78","l1","l11","l55"],"targets":["d857","d637","d687"],"author":"u12"}"#

@@ -8,7 +8,11 @@ mod workload;
 use std::path::PathBuf;
 
 fn main() {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "data".to_string()));
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "data".to_string()),
+    );
     for n in workload::SIZES {
         for (rel, text) in workload::Workload::new(n).files() {
             let path = out.join(rel);
@@ -16,5 +20,9 @@ fn main() {
             std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         }
     }
-    eprintln!("wrote W(N) for N = {:?} to {}", workload::SIZES, out.display());
+    eprintln!(
+        "wrote W(N) for N = {:?} to {}",
+        workload::SIZES,
+        out.display()
+    );
 }

@@ -32,12 +32,17 @@ impl Engine for Cedar {
         let ids = policies
             .policies()
             .map(|p| {
-                let id = p.annotation("id").ok_or_else(|| format!("policy {} has no @id", p.id()))?;
+                let id = p
+                    .annotation("id")
+                    .ok_or_else(|| format!("policy {} has no @id", p.id()))?;
                 Ok((p.id().clone(), rule_index(id)))
             })
             .collect::<Result<HashMap<_, _>, String>>()?;
         let uid = |t: &str, id: &str| {
-            EntityUid::from_type_name_and_id(EntityTypeName::from_str(t).unwrap(), EntityId::new(id))
+            EntityUid::from_type_name_and_id(
+                EntityTypeName::from_str(t).unwrap(),
+                EntityId::new(id),
+            )
         };
         Ok(Cedar {
             policies,
@@ -56,18 +61,32 @@ impl Engine for Cedar {
         let context = Context::from_pairs([
             ("kind".to_string(), s(&r.kind)),
             ("risk".to_string(), RestrictedExpression::new_long(r.risk)),
-            ("labels".to_string(), RestrictedExpression::new_set(r.labels.iter().map(s))),
-            ("targets".to_string(), RestrictedExpression::new_set(r.targets.iter().map(s))),
+            (
+                "labels".to_string(),
+                RestrictedExpression::new_set(r.labels.iter().map(s)),
+            ),
+            (
+                "targets".to_string(),
+                RestrictedExpression::new_set(r.targets.iter().map(s)),
+            ),
             ("author".to_string(), s(&r.author)),
         ])
         .expect("context");
-        let principal = EntityUid::from_type_name_and_id(self.user.clone(), EntityId::new(&r.author));
-        Request::new(principal, self.action.clone(), self.resource.clone(), context, None)
-            .expect("request")
+        let principal =
+            EntityUid::from_type_name_and_id(self.user.clone(), EntityId::new(&r.author));
+        Request::new(
+            principal,
+            self.action.clone(),
+            self.resource.clone(),
+            context,
+            None,
+        )
+        .expect("request")
     }
 
     fn eval(&mut self, _r: &HReq, q: Request) -> Response {
-        self.authorizer.is_authorized(&q, &self.policies, &self.entities)
+        self.authorizer
+            .is_authorized(&q, &self.policies, &self.entities)
     }
 
     fn post(&self, resp: Response) -> Verdict {

@@ -1,8 +1,8 @@
 //! changegate: the `.gate` encoding of W(N) (`workload::gate`), one rule per workload
 //! rule with its outcome and `default approve 1 from fallback`.
 
-use chrono::{DateTime, TimeZone, Utc};
 use changegate::{Change, Decision, Inventory, Policy};
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 
 use super::{rule_index, Engine, Final, HReq, Loaded, Verdict, DEFAULT_GROUP_BIT};
@@ -19,7 +19,8 @@ impl Engine for Changegate {
     type Out = changegate::Verdict;
 
     fn compile(w: &Loaded) -> Result<Self, String> {
-        let policy = Policy::parse(&w.gate, &format!("w{}.gate", w.n)).map_err(|d| format!("{d:?}"))?;
+        let policy =
+            Policy::parse(&w.gate, &format!("w{}.gate", w.n)).map_err(|d| format!("{d:?}"))?;
         Ok(Changegate {
             policy,
             inventory: Inventory::empty(),

@@ -43,11 +43,17 @@ pub struct Loaded {
 
 /// `"r123"` → 123.
 pub fn rule_index(id: &str) -> u32 {
-    id.strip_prefix('r').and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad rule id {id:?}"))
+    id.strip_prefix('r')
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad rule id {id:?}"))
 }
 
 fn str_list(v: &serde_json::Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
 }
 
 impl Loaded {
@@ -94,7 +100,10 @@ impl Loaded {
             .lines()
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let m = str_list(&v["matched"]).iter().map(|s| rule_index(s)).collect();
+                let m = str_list(&v["matched"])
+                    .iter()
+                    .map(|s| rule_index(s))
+                    .collect();
                 (m, v["final"].as_str().unwrap().to_string())
             })
             .collect();
@@ -130,8 +139,10 @@ impl Final {
             Final::Deny => "deny".into(),
             Final::Auto => "auto".into(),
             Final::Approval(mask) => {
-                let mut names: Vec<String> =
-                    (0..7).filter(|g| mask & (1 << g) != 0).map(|g| format!("g{g}")).collect();
+                let mut names: Vec<String> = (0..7)
+                    .filter(|g| mask & (1 << g) != 0)
+                    .map(|g| format!("g{g}"))
+                    .collect();
                 if mask & DEFAULT_GROUP_BIT != 0 {
                     names.push("default".into());
                 }

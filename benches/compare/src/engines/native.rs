@@ -12,7 +12,9 @@ impl Engine for Native {
     type Out = Vec<u32>;
 
     fn compile(w: &Loaded) -> Result<Self, String> {
-        Ok(Native { rules: w.rules.clone() })
+        Ok(Native {
+            rules: w.rules.clone(),
+        })
     }
 
     fn prep(&self, _r: &HReq) {}
@@ -20,7 +22,10 @@ impl Engine for Native {
     fn eval(&mut self, r: &HReq, _q: ()) -> Vec<u32> {
         let mut m = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            if r.kind == rule.kind && r.risk >= rule.min_risk && r.labels.iter().any(|l| *l == rule.label) {
+            if r.kind == rule.kind
+                && r.risk >= rule.min_risk
+                && r.labels.iter().any(|l| *l == rule.label)
+            {
                 m.push(i as u32);
             }
         }

@@ -18,7 +18,9 @@ fn compile_interpreter(w: &Loaded) -> Result<(regorus::Engine, regorus::Compiled
         .add_policy(format!("rego_{}.rego", w.n), w.rego.clone())
         .map_err(|e| e.to_string())?;
     let ep: Rc<str> = ENTRYPOINT.into();
-    let compiled = engine.compile_with_entrypoint(&ep).map_err(|e| e.to_string())?;
+    let compiled = engine
+        .compile_with_entrypoint(&ep)
+        .map_err(|e| e.to_string())?;
     Ok((engine, compiled))
 }
 
@@ -29,8 +31,14 @@ fn input(r: &HReq) -> Value {
     m.insert(Value::from("id"), Value::from(r.id));
     m.insert(Value::from("kind"), s(&r.kind));
     m.insert(Value::from("risk"), Value::from(r.risk));
-    m.insert(Value::from("labels"), Value::from(r.labels.iter().map(s).collect::<Vec<_>>()));
-    m.insert(Value::from("targets"), Value::from(r.targets.iter().map(s).collect::<Vec<_>>()));
+    m.insert(
+        Value::from("labels"),
+        Value::from(r.labels.iter().map(s).collect::<Vec<_>>()),
+    );
+    m.insert(
+        Value::from("targets"),
+        Value::from(r.targets.iter().map(s).collect::<Vec<_>>()),
+    );
     m.insert(Value::from("author"), s(&r.author));
     Value::from(m)
 }
@@ -38,7 +46,10 @@ fn input(r: &HReq) -> Value {
 /// Matched ids out of the result set (undefined or empty = none).
 fn extract(rules: &[HRule], v: Value) -> Verdict {
     let matched: Vec<u32> = match &v {
-        Value::Set(set) => set.iter().map(|x| rule_index(x.as_string().expect("rule id"))).collect(),
+        Value::Set(set) => set
+            .iter()
+            .map(|x| rule_index(x.as_string().expect("rule id")))
+            .collect(),
         Value::Undefined => Vec::new(),
         other => panic!("unexpected result {other}"),
     };
@@ -58,7 +69,10 @@ impl Engine for Regorus {
 
     fn compile(w: &Loaded) -> Result<Self, String> {
         let (engine, _compiled) = compile_interpreter(w)?;
-        Ok(Regorus { engine, rules: w.rules.clone() })
+        Ok(Regorus {
+            engine,
+            rules: w.rules.clone(),
+        })
     }
 
     fn prep(&self, r: &HReq) -> Value {
@@ -67,7 +81,9 @@ impl Engine for Regorus {
 
     fn eval(&mut self, _r: &HReq, q: Value) -> Value {
         self.engine.set_input(q);
-        self.engine.eval_rule(ENTRYPOINT.to_string()).expect("eval_rule")
+        self.engine
+            .eval_rule(ENTRYPOINT.to_string())
+            .expect("eval_rule")
     }
 
     fn post(&self, v: Value) -> Verdict {
@@ -91,8 +107,12 @@ impl Engine for RegorusRvm {
             Compiler::compile_from_policy(&compiled, &[ENTRYPOINT]).map_err(|e| e.to_string())?;
         let mut vm = RegoVM::new();
         vm.load_program(program);
-        vm.set_data(Value::new_object()).map_err(|e| e.to_string())?;
-        Ok(RegorusRvm { vm, rules: w.rules.clone() })
+        vm.set_data(Value::new_object())
+            .map_err(|e| e.to_string())?;
+        Ok(RegorusRvm {
+            vm,
+            rules: w.rules.clone(),
+        })
     }
 
     fn prep(&self, r: &HReq) -> Value {
