@@ -22,10 +22,7 @@ impl Engine for Native {
     fn eval(&mut self, r: &HReq, _q: ()) -> Vec<u32> {
         let mut m = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            if r.kind == rule.kind
-                && r.risk >= rule.min_risk
-                && r.labels.iter().any(|l| *l == rule.label)
-            {
+            if r.kind == rule.kind && r.risk >= rule.min_risk && r.labels.contains(&rule.label) {
                 m.push(i as u32);
             }
         }
