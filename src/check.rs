@@ -22,7 +22,7 @@ use crate::time::{Days, End, OnceEnd, Shape};
 const MAX_DURATION_SECS: i64 = 366 * 86_400;
 
 /// Reads a policy file as UTF-8, within the size limit.
-pub fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
+pub(crate) fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if meta.len() > limits.max_source_bytes as u64 {
@@ -66,12 +66,16 @@ pub(crate) fn build(
         diags,
         limits,
         blast_fields: Vec::new(),
+        fallback: SourceFile::new(name, source),
+        schema: None,
+        change_fields: Vec::new(),
     };
     let policy = b.build();
     let mut diags = b.diags;
     match policy {
         Some(mut p) if !diags.iter().any(Diagnostic::is_error) => {
             diags.extend(crate::lint::never_open(&p));
+            diags.extend(crate::lint::rules(&p));
             p.warnings = diags;
             Ok(p)
         }
@@ -169,11 +173,43 @@ fn load_modules(
         if !is_cycle {
             continue;
         }
-        let mut members: Vec<usize> = scc.iter().map(|n| n.index()).collect();
-        members.sort_unstable();
-        let names: Vec<String> = members
+        // Walk the cycle from its first file, so the message reads a -> b -> a.
+        let start = scc
             .iter()
-            .filter_map(|&i| modules.get(i).map(|m| format!("`{}`", m.file.name())))
+            .min_by_key(|n| n.index())
+            .copied()
+            .unwrap_or_default();
+        let mut path = vec![start];
+        let mut cur = start;
+        for _ in 0..scc.len() {
+            use petgraph::visit::EdgeRef;
+            let mut targets: Vec<NodeIndex> = graph
+                .edges(cur)
+                .map(|e| e.target())
+                .filter(|t| scc.contains(t))
+                .collect();
+            targets.sort_by_key(|t| t.index());
+            let next = targets
+                .iter()
+                .find(|t| !path.contains(t))
+                .or_else(|| targets.iter().find(|t| **t == start));
+            match next {
+                Some(&n) if n == start => break,
+                Some(&n) => {
+                    path.push(n);
+                    cur = n;
+                }
+                None => break,
+            }
+        }
+        path.push(start);
+        let names: Vec<String> = path
+            .iter()
+            .filter_map(|n| {
+                modules
+                    .get(n.index())
+                    .map(|m| format!("`{}`", m.file.name()))
+            })
             .collect();
         let mut cycle_edges = Vec::new();
         for &n in &scc {
@@ -235,6 +271,10 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     limits: &'a Limits,
     blast_fields: Vec<(Root, String)>,
+    fallback: SourceFile,
+    schema: Option<Vec<SchemaField>>,
+    /// Top-level change fields conditions read, with where.
+    change_fields: Vec<(String, String)>,
 }
 
 /// Where a name was declared: file index and span.
@@ -247,8 +287,8 @@ struct Decl {
 
 impl Builder<'_> {
     fn file(&self, i: usize) -> &SourceFile {
-        // `i` always comes from enumerating `modules`, and there is at least one.
-        &self.modules[i.min(self.modules.len() - 1)].file
+        // `i` always comes from enumerating `modules`; the fallback is never used.
+        self.modules.get(i).map_or(&self.fallback, |m| &m.file)
     }
 
     fn location(&self, file: usize, span: Span) -> String {
@@ -264,7 +304,9 @@ impl Builder<'_> {
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 let misplaced = match item {
-                    Item::Policy(..) | Item::Rule(_) | Item::Default(..) => fi > 0,
+                    Item::Policy(..) | Item::Rule(_) | Item::Default(..) | Item::Schema(_) => {
+                        fi > 0
+                    }
                     _ => false,
                 };
                 if misplaced {
@@ -276,7 +318,7 @@ impl Builder<'_> {
                         )
                         .label(item.span(), "not allowed in a module")
                         .help(
-                            "move the policy header, rules and default into the importing policy",
+                            "move the policy header, schema, rules and default into the importing policy",
                         ),
                     );
                 }
@@ -306,6 +348,40 @@ impl Builder<'_> {
                     .label(Span::new(0, 0), "expected `policy \"…\"` here")
                     .help("start the file with `policy \"my-team-production\"`"),
             );
+        }
+
+        // The schema, if any, before any condition is typed against it.
+        for item in &modules.first()?.ast.items {
+            if let Item::Schema(s) = item {
+                if self.schema.is_some() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "changegate::duplicate_name",
+                            root,
+                            "the policy declares two schemas",
+                        )
+                        .label(s.span, "second schema")
+                        .help("merge the fields into one `schema { … }`"),
+                    );
+                    continue;
+                }
+                let mut seen: Vec<&str> = Vec::new();
+                for f in &s.fields {
+                    if seen.contains(&f.name.as_str()) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "changegate::duplicate_name",
+                                root,
+                                format!("field `{}` is declared twice in the schema", f.name),
+                            )
+                            .label(f.span, "declared again")
+                            .help("keep one declaration of each field"),
+                        );
+                    }
+                    seen.push(&f.name);
+                }
+                self.schema = Some(s.fields.clone());
+            }
         }
 
         // Declarations, across all modules.
@@ -555,6 +631,8 @@ impl Builder<'_> {
             default_location,
             default_span,
             blast_fields: std::mem::take(&mut self.blast_fields),
+            schema: self.schema.take(),
+            change_fields: std::mem::take(&mut self.change_fields),
             index,
             warnings: Vec::new(),
         })
@@ -678,6 +756,8 @@ impl Builder<'_> {
             file_index: u16::try_from(fi).unwrap_or(u16::MAX),
             diags: &mut self.diags,
             blast_fields: &mut self.blast_fields,
+            schema: self.schema.as_deref(),
+            change_fields: &mut self.change_fields,
         };
         lowerer.condition(e)
     }

@@ -40,6 +40,15 @@ enum Command {
     Windows(WindowsArgs),
     /// Formats policies in the canonical layout (in place, or `--check`).
     Fmt(FmtArgs),
+    /// Runs policy test files (`*.test.yaml`, `*.test.toml`): exit 0 all pass, 1 any fail.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Text,
+    Json,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,6 +120,9 @@ struct EvaluateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
+    /// Also explain every rule (the values its condition saw) and every window and freeze.
+    #[arg(long)]
+    explain: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -152,6 +164,24 @@ struct WindowsArgs {
 }
 
 #[derive(Debug, Args)]
+struct TestArgs {
+    /// Test files or folders (searched for `*.test.yaml`, `*.test.yml`, `*.test.toml`); default: the current folder.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    format: TestFormat,
+    /// Report which rules, windows and freezes the cases exercise.
+    #[arg(long)]
+    coverage: bool,
+    /// Fail when a policy's coverage (rules, windows and freezes together) is below this percentage.
+    #[arg(long, value_name = "PERCENT")]
+    min_coverage: Option<f64>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
 struct FmtArgs {
     /// Policy files or folders (searched for `*.gate`); default: the current folder.
     #[arg(value_name = "PATH")]
@@ -187,6 +217,7 @@ pub fn main() -> ExitCode {
         Command::Blast(args) => blast(&args),
         Command::Windows(args) => windows(&args),
         Command::Fmt(args) => fmt(&args),
+        Command::Test(args) => test(&args),
     };
     ExitCode::from(code)
 }
@@ -330,8 +361,32 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
     let Some(change) = load_change(&args.change, &limits) else {
         return EXIT_BAD_INPUT;
     };
-    let verdict = policy.evaluate(&change, &inventory, at);
-    print_verdict(&verdict, args.format);
+    let verdict = if args.explain {
+        let (verdict, explanation) = policy.explain(&change, &inventory, at);
+        let mut out = std::io::stdout().lock();
+        let _ = match args.format {
+            OutputFormat::Json => {
+                let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert(
+                        "explain".into(),
+                        serde_json::to_value(&explanation).unwrap_or_default(),
+                    );
+                }
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                )
+            }
+            OutputFormat::Text => write!(out, "{}{}", verdict.to_text(), explanation.to_text()),
+        };
+        verdict
+    } else {
+        let verdict = policy.evaluate(&change, &inventory, at);
+        print_verdict(&verdict, args.format);
+        verdict
+    };
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
 }
 
@@ -462,7 +517,8 @@ fn windows(args: &WindowsArgs) -> u8 {
     0
 }
 
-/// Files named by `paths`, folders searched recursively for files ending in `suffix`.
+/// Files named by `paths` (those ending in `suffix`, or any file named explicitly when
+/// `suffix` is `.gate`), folders searched recursively for files ending in `suffix`.
 fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
     fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -492,11 +548,68 @@ fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
     for p in paths {
         if p.is_dir() {
             walk(p, suffix, &mut out);
-        } else {
+        } else if suffix == ".gate" || p.to_string_lossy().ends_with(suffix) {
             out.push(p.clone());
         }
     }
     out
+}
+
+fn test(args: &TestArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut files = Vec::new();
+    for suffix in [".test.yaml", ".test.yml", ".test.toml"] {
+        files.extend(collect_files(&args.paths, suffix));
+    }
+    // Explicit files are collected once per suffix; keep each once.
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        eprintln!("error: no test files (`*.test.yaml`, `*.test.yml`, `*.test.toml`) found");
+        return EXIT_BAD_INPUT;
+    }
+    let reports: Vec<crate::testing::FileReport> = files
+        .iter()
+        .map(|f| crate::testing::run_file(f, &limits))
+        .collect();
+    let show_coverage = args.coverage || args.min_coverage.is_some();
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        TestFormat::Text => write!(
+            out,
+            "{}",
+            crate::testing::render_text(&reports, show_coverage)
+        ),
+        TestFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "files": reports }))
+                .unwrap_or_default()
+        ),
+        TestFormat::Junit => write!(out, "{}", crate::testing::render_junit(&reports)),
+    };
+    let all_passed = reports
+        .iter()
+        .all(|r| r.error.is_none() && r.cases.iter().all(|c| c.passed));
+    let mut covered = true;
+    if let Some(min) = args.min_coverage {
+        for r in &reports {
+            let pct = r.coverage.percent();
+            if pct < min {
+                covered = false;
+                eprintln!(
+                    "error: coverage of {} is {}%, below the minimum of {min}%",
+                    r.policy,
+                    crate::testing::floor_percent(pct)
+                );
+            }
+        }
+    }
+    if all_passed && covered {
+        0
+    } else {
+        EXIT_BAD_INPUT
+    }
 }
 
 fn fmt(args: &FmtArgs) -> u8 {

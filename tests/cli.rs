@@ -1,6 +1,13 @@
 //! CLI tests: they run the real `changegate` binary on files written to a temporary
 //! folder and check exit codes, stdout and stderr.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -34,6 +34,13 @@
 //! Policies are built with `Policy::parse_with_loader(src, "docs", …)`, which is
 //! `Policy::parse(src, "docs")` plus an in-memory loader for the modules.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -16,13 +16,47 @@ use crate::limits::Limits;
 #[grammar = "../grammar/changegate.pest"]
 struct Grammar;
 
-const ITEM_KEYWORDS: [&str; 7] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default",
+const ITEM_KEYWORDS: [&str; 8] = [
+    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
+
+/// Stack for parsing: pest and the AST conversion recurse once per nesting level,
+/// and debug builds use large frames, so parsing runs on a thread of its own with
+/// room for [`Limits::max_depth`] levels whatever the caller's stack.
+const PARSE_STACK_BYTES: usize = 256 << 20;
 
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+    on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
+        (
+            File::default(),
+            vec![Diagnostic::error(
+                "changegate::internal",
+                file,
+                "the parser failed unexpectedly; please report this policy",
+            )
+            .help("as a workaround, simplify the most deeply nested condition")],
+        )
+    })
+}
+
+/// Runs `f` on a thread with [`PARSE_STACK_BYTES`] of stack (inline if no thread can
+/// be started); `None` if it panicked.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("changegate-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(s, f)
+        {
+            Ok(handle) => handle.join().ok(),
+            Err(_) => None,
+        }
+    })
+}
+
+fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
     let src = file.text();
     let mut diags = Vec::new();
     if src.len() > limits.max_source_bytes {
@@ -87,6 +121,16 @@ pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>)
 
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    on_big_stack(|| parse_expr_here(file, limits)).unwrap_or_else(|| {
+        Err(vec![Diagnostic::error(
+            "changegate::internal",
+            file,
+            "the parser failed unexpectedly",
+        )])
+    })
+}
+
+fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     let src = file.text();
     if let Some(d) = check_nesting(file, limits.max_depth) {
         return Err(vec![d]);
@@ -462,6 +506,34 @@ impl Convert<'_> {
                 inner.next();
                 Some(Item::Policy(self.string(inner.next()?)?, span))
             }
+            Rule::schema_decl => {
+                let mut fields = Vec::new();
+                for p in inner {
+                    if p.as_rule() != Rule::schema_field {
+                        continue;
+                    }
+                    let fspan = self.span(&p);
+                    let mut parts = p.into_inner();
+                    let seg = parts.next()?.into_inner().next()?;
+                    let name = if seg.as_rule() == Rule::string {
+                        self.string(seg)?.value
+                    } else {
+                        seg.as_str().to_owned()
+                    };
+                    let mut next = parts.next()?;
+                    let optional = next.as_rule() == Rule::optional_mark;
+                    if optional {
+                        next = parts.next()?;
+                    }
+                    fields.push(SchemaField {
+                        name,
+                        optional,
+                        ty: field_type(next)?,
+                        span: fspan,
+                    });
+                }
+                Some(Item::Schema(Schema { fields, span }))
+            }
             Rule::import_decl => {
                 inner.next();
                 Some(Item::Import(self.string(inner.next()?)?, span))
@@ -781,12 +853,15 @@ impl Convert<'_> {
         match pair.as_rule() {
             Rule::expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::expr;
-                let mut parts = Vec::new();
-                for p in pair.into_inner() {
-                    if matches!(p.as_rule(), Rule::kw_or | Rule::kw_and) {
-                        continue;
-                    }
-                    parts.push(self.expr(p, depth + 1)?);
+                let inner: Vec<_> = pair
+                    .into_inner()
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .collect();
+                // Only layers that become AST nodes count towards the depth.
+                let child_depth = if inner.len() > 1 { depth + 1 } else { depth };
+                let mut parts = Vec::with_capacity(inner.len());
+                for p in inner {
+                    parts.push(self.expr(p, child_depth)?);
                 }
                 if parts.len() == 1 {
                     return parts.pop();
@@ -838,8 +913,11 @@ impl Convert<'_> {
                         span,
                     });
                 }
+                let Some(op) = inner.next() else {
+                    return self.expr(first, depth);
+                };
                 let lhs = self.expr(first, depth + 1)?;
-                match inner.next() {
+                match Some(op) {
                     None => Some(lhs),
                     Some(op) => {
                         let op = cmp_op(op.as_str());
@@ -980,6 +1058,22 @@ impl Convert<'_> {
 
 // `Rule` is both pest's enum and our AST type; the AST one is re-exported under this name.
 use super::ast::Rule as Rule_;
+
+fn field_type(pair: Pair<'_, Rule>) -> Option<FieldType> {
+    let inner = pair.into_inner().next()?;
+    match inner.as_rule() {
+        Rule::list_type => Some(FieldType::List(Box::new(field_type(
+            inner.into_inner().next()?,
+        )?))),
+        _ => Some(match inner.as_str() {
+            "string" => FieldType::Str,
+            "int" => FieldType::Int,
+            "bool" => FieldType::Bool,
+            "object" => FieldType::Object,
+            _ => FieldType::Any,
+        }),
+    }
+}
 
 fn weekday(s: &str) -> Option<Weekday> {
     Weekday::ALL.into_iter().find(|d| d.keyword() == s)
