@@ -12,6 +12,13 @@
 //! rule and then to the order of the patterns. `captures` scope their groups.
 //! The expectations come from a separate, hand-written lexer of the language.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeMap;
 
 use regex::Regex;
@@ -395,8 +402,7 @@ fn check_text(g: &Grammar, file: &str, text: &str) -> Vec<String> {
         }
     }
     for e in expectations(text) {
-        for i in e.start..e.end {
-            let s = &scopes[e.line][i];
+        for (i, s) in scopes[e.line].iter().enumerate().take(e.end).skip(e.start) {
             let ok = match (e.contains, e.starts) {
                 (Some(c), _) => s.split(' ').any(|x| x.contains(c)),
                 (None, Some(p)) => s.split(' ').any(|x| x.starts_with(p)),
