@@ -10,7 +10,7 @@
 )]
 
 #[path = "compare/src/workload.rs"]
-#[allow(dead_code, unreachable_pub, clippy::all)]
+#[allow(dead_code, unused_imports, unreachable_pub, clippy::all)]
 mod workload;
 
 use std::alloc::{GlobalAlloc, Layout, System};
