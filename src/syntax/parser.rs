@@ -180,8 +180,9 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
     }
 }
 
-/// Parses the items in `src[start..end]`, which starts at an item (or trivia):
-/// in one pass when it is well-formed, else item by item.
+/// Parses the items in `src[start..end]`, which starts at an item (or trivia), one
+/// item at a time: pest's token queue then holds one item, not the whole file,
+/// which keeps the peak memory of compiling a large policy low.
 fn parse_range(
     file: &SourceFile,
     limits: &Limits,
@@ -191,23 +192,6 @@ fn parse_range(
     let src = file.text();
     let mut items = Vec::new();
     let mut diags = Vec::new();
-    if let Ok(mut pairs) = Grammar::parse(Rule::items, src.get(start..end).unwrap_or("")) {
-        let mut cx = Convert {
-            file,
-            base: start,
-            diags: &mut diags,
-            limits,
-        };
-        for pair in pairs.next().into_iter().flat_map(|p| p.into_inner()) {
-            if pair.as_rule() == Rule::EOI {
-                break;
-            }
-            if let Some(item) = cx.item(pair) {
-                items.push(item);
-            }
-        }
-        return (items, diags);
-    }
     let mut offset = skip_trivia(src, start);
     while offset < end {
         let rest = src.get(offset..end).unwrap_or("");
