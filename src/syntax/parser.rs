@@ -404,9 +404,24 @@ impl Convert<'_> {
                 inner.next();
                 let name = self.ident(inner.next()?);
                 let list = inner.next()?;
+                let list_span = self.span(&list);
                 let mut members = Vec::new();
                 for p in list.into_inner() {
                     members.push(self.string(p)?);
+                }
+                if members.len() > self.limits.max_list_len {
+                    self.err(
+                        "changegate::too_long",
+                        list_span,
+                        format!(
+                            "this list has {} items, more than the limit of {}",
+                            members.len(),
+                            self.limits.max_list_len
+                        ),
+                        "too long",
+                        "shorten it, or raise the limit with `--max-list-len`",
+                    );
+                    return None;
                 }
                 Some(Item::Group(Group {
                     name,
