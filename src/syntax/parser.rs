@@ -20,9 +20,26 @@ const ITEM_KEYWORDS: [&str; 7] = [
     "policy", "import", "group", "window", "freeze", "rule", "default",
 ];
 
+/// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
+/// parser recurses, and 256 levels fit the main thread's stack with room to spare.
+pub const HARD_MAX_DEPTH: usize = 256;
+
+/// `limits` with `max_depth` no higher than [`HARD_MAX_DEPTH`].
+fn capped(limits: &Limits) -> std::borrow::Cow<'_, Limits> {
+    if limits.max_depth <= HARD_MAX_DEPTH {
+        std::borrow::Cow::Borrowed(limits)
+    } else {
+        std::borrow::Cow::Owned(Limits {
+            max_depth: HARD_MAX_DEPTH,
+            ..limits.clone()
+        })
+    }
+}
+
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+    let limits = &*capped(limits);
     let src = file.text();
     let mut diags = Vec::new();
     if src.len() > limits.max_source_bytes {
@@ -87,6 +104,7 @@ pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>)
 
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    let limits = &*capped(limits);
     let src = file.text();
     if let Some(d) = check_nesting(file, limits.max_depth) {
         return Err(vec![d]);
