@@ -2,7 +2,7 @@
 //! conditions, and builds the compiled [`Policy`]. Every problem is collected, so
 //! one run of `changegate check` reports them all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveTime};
@@ -66,12 +66,16 @@ pub(crate) fn build(
         diags,
         limits,
         blast_fields: Vec::new(),
+        fallback: SourceFile::new(name, source),
+        schema: None,
+        change_fields: Vec::new(),
     };
     let policy = b.build();
     let mut diags = b.diags;
     match policy {
         Some(mut p) if !diags.iter().any(Diagnostic::is_error) => {
             diags.extend(crate::lint::never_open(&p));
+            diags.extend(crate::lint::rules(&p));
             p.warnings = diags;
             Ok(p)
         }
@@ -169,11 +173,43 @@ fn load_modules(
         if !is_cycle {
             continue;
         }
-        let mut members: Vec<usize> = scc.iter().map(|n| n.index()).collect();
-        members.sort_unstable();
-        let names: Vec<String> = members
+        // Walk the cycle from its first file, so the message reads a -> b -> a.
+        let start = scc
             .iter()
-            .filter_map(|&i| modules.get(i).map(|m| format!("`{}`", m.file.name())))
+            .min_by_key(|n| n.index())
+            .copied()
+            .unwrap_or_default();
+        let mut path = vec![start];
+        let mut cur = start;
+        for _ in 0..scc.len() {
+            use petgraph::visit::EdgeRef;
+            let mut targets: Vec<NodeIndex> = graph
+                .edges(cur)
+                .map(|e| e.target())
+                .filter(|t| scc.contains(t))
+                .collect();
+            targets.sort_by_key(|t| t.index());
+            let next = targets
+                .iter()
+                .find(|t| !path.contains(t))
+                .or_else(|| targets.iter().find(|t| **t == start));
+            match next {
+                Some(&n) if n == start => break,
+                Some(&n) => {
+                    path.push(n);
+                    cur = n;
+                }
+                None => break,
+            }
+        }
+        path.push(start);
+        let names: Vec<String> = path
+            .iter()
+            .filter_map(|n| {
+                modules
+                    .get(n.index())
+                    .map(|m| format!("`{}`", m.file.name()))
+            })
             .collect();
         let mut cycle_edges = Vec::new();
         for &n in &scc {
@@ -235,6 +271,10 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     limits: &'a Limits,
     blast_fields: Vec<(Root, String)>,
+    fallback: SourceFile,
+    schema: Option<Vec<SchemaField>>,
+    /// Top-level change fields conditions read, with where.
+    change_fields: Vec<(String, String)>,
 }
 
 /// Where a name was declared: file index and span.
@@ -247,8 +287,8 @@ struct Decl {
 
 impl Builder<'_> {
     fn file(&self, i: usize) -> &SourceFile {
-        // `i` always comes from enumerating `modules`, and there is at least one.
-        &self.modules[i.min(self.modules.len() - 1)].file
+        // `i` always comes from enumerating `modules`; the fallback is never used.
+        self.modules.get(i).map_or(&self.fallback, |m| &m.file)
     }
 
     fn location(&self, file: usize, span: Span) -> String {
@@ -264,7 +304,9 @@ impl Builder<'_> {
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 let misplaced = match item {
-                    Item::Policy(..) | Item::Rule(_) | Item::Default(..) => fi > 0,
+                    Item::Policy(..) | Item::Rule(_) | Item::Default(..) | Item::Schema(_) => {
+                        fi > 0
+                    }
                     _ => false,
                 };
                 if misplaced {
@@ -276,7 +318,7 @@ impl Builder<'_> {
                         )
                         .label(item.span(), "not allowed in a module")
                         .help(
-                            "move the policy header, rules and default into the importing policy",
+                            "move the policy header, schema, rules and default into the importing policy",
                         ),
                     );
                 }
@@ -308,6 +350,40 @@ impl Builder<'_> {
             );
         }
 
+        // The schema, if any, before any condition is typed against it.
+        for item in &modules.first()?.ast.items {
+            if let Item::Schema(s) = item {
+                if self.schema.is_some() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "changegate::duplicate_name",
+                            root,
+                            "the policy declares two schemas",
+                        )
+                        .label(s.span, "second schema")
+                        .help("merge the fields into one `schema { … }`"),
+                    );
+                    continue;
+                }
+                let mut seen: Vec<&str> = Vec::new();
+                for f in &s.fields {
+                    if seen.contains(&f.name.as_str()) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "changegate::duplicate_name",
+                                root,
+                                format!("field `{}` is declared twice in the schema", f.name),
+                            )
+                            .label(f.span, "declared again")
+                            .help("keep one declaration of each field"),
+                        );
+                    }
+                    seen.push(&f.name);
+                }
+                self.schema = Some(s.fields.clone());
+            }
+        }
+
         // Declarations, across all modules.
         let mut groups: Vec<GroupDef> = Vec::new();
         let mut group_decls: HashMap<String, Decl> = HashMap::new();
@@ -315,6 +391,10 @@ impl Builder<'_> {
         let mut window_decls: HashMap<String, Decl> = HashMap::new();
         let mut freezes: Vec<FreezeDef> = Vec::new();
         let mut freeze_decls: HashMap<String, Decl> = HashMap::new();
+        // Declared but invalid (already reported): naming them later is not an
+        // "unknown" name, so it gets no second, misleading diagnostic.
+        let mut broken_groups: HashSet<String> = HashSet::new();
+        let mut broken_windows: HashSet<String> = HashSet::new();
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 match item {
@@ -335,6 +415,8 @@ impl Builder<'_> {
                                 name: g.name.name.clone(),
                                 members,
                             });
+                        } else {
+                            broken_groups.insert(g.name.name.clone());
                         }
                     }
                     Item::Window(w) => {
@@ -360,6 +442,8 @@ impl Builder<'_> {
                                 file: fi,
                                 span: w.span,
                             });
+                        } else {
+                            broken_windows.insert(w.name.name.clone());
                         }
                     }
                     Item::Freeze(z) => {
@@ -410,6 +494,8 @@ impl Builder<'_> {
             group_decls: &group_decls,
             window_decls: &window_decls,
             freeze_decls: &freeze_decls,
+            broken_groups: &broken_groups,
+            broken_windows: &broken_windows,
         };
         let root_items = &modules.first()?.ast.items;
         for item in root_items {
@@ -467,7 +553,8 @@ impl Builder<'_> {
             }
         }
         if default_span.is_none() {
-            let end = root.text().len();
+            // At the end of the last item: a label after the final line break is not shown.
+            let end = root.text().trim_end().len();
             self.diags.push(
                 Diagnostic::error(
                     "changegate::missing_default",
@@ -544,6 +631,8 @@ impl Builder<'_> {
             default_location,
             default_span,
             blast_fields: std::mem::take(&mut self.blast_fields),
+            schema: self.schema.take(),
+            change_fields: std::mem::take(&mut self.change_fields),
             index,
             warnings: Vec::new(),
         })
@@ -667,6 +756,8 @@ impl Builder<'_> {
             file_index: u16::try_from(fi).unwrap_or(u16::MAX),
             diags: &mut self.diags,
             blast_fields: &mut self.blast_fields,
+            schema: self.schema.as_deref(),
+            change_fields: &mut self.change_fields,
         };
         lowerer.condition(e)
     }
@@ -762,14 +853,21 @@ impl Builder<'_> {
                         let e_dt = self.datetime(&file, e);
                         let (s, e_dt) = (s?, e_dt?);
                         if e_dt <= s {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    "changegate::empty_window",
-                                    &file,
-                                    "this window ends before it starts, so it is never open",
+                            let (message, label) = if e_dt == s {
+                                (
+                                    "this window ends when it starts, so it is never open",
+                                    "zero length",
                                 )
-                                .label(Span::new(start.span.start, e.span.end), "zero length")
-                                .help("the end (after `..`) must be later than the start"),
+                            } else {
+                                (
+                                    "this window ends before it starts, so it is never open",
+                                    "ends before it starts",
+                                )
+                            };
+                            self.diags.push(
+                                Diagnostic::error("changegate::empty_window", &file, message)
+                                    .label(Span::new(start.span.start, e.span.end), label)
+                                    .help("the end (after `..`) must be later than the start"),
                             );
                             return None;
                         }
@@ -905,6 +1003,10 @@ impl Builder<'_> {
                     action = true;
                     approve_span = Some(*span);
                     let Some(decl) = names.group_decls.get(&group.name) else {
+                        ok = false;
+                        if names.broken_groups.contains(&group.name) {
+                            continue;
+                        }
                         let help = match did_you_mean(
                             &group.name,
                             names.group_decls.keys().map(String::as_str),
@@ -975,6 +1077,7 @@ impl Builder<'_> {
                                     out.windows.push(decl.index);
                                 }
                             }
+                            None if names.broken_windows.contains(&w.name) => ok = false,
                             None => {
                                 let help = if names.freeze_decls.contains_key(&w.name) {
                                     format!("`{}` is a freeze: freezes apply by themselves and are not named in `during`", w.name)
@@ -1063,6 +1166,8 @@ struct Names<'a> {
     group_decls: &'a HashMap<String, Decl>,
     window_decls: &'a HashMap<String, Decl>,
     freeze_decls: &'a HashMap<String, Decl>,
+    broken_groups: &'a HashSet<String>,
+    broken_windows: &'a HashSet<String>,
 }
 
 fn chrono_day(d: Weekday) -> chrono::Weekday {

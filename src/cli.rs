@@ -38,6 +38,17 @@ enum Command {
     Blast(BlastArgs),
     /// Prints the calendar: every opening of each window and freeze in a period.
     Windows(WindowsArgs),
+    /// Formats policies in the canonical layout (in place, or `--check`).
+    Fmt(FmtArgs),
+    /// Runs policy test files (`*.test.yaml`, `*.test.toml`): exit 0 all pass, 1 any fail.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Text,
+    Json,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,6 +120,9 @@ struct EvaluateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
+    /// Also explain every rule (the values its condition saw) and every window and freeze.
+    #[arg(long)]
+    explain: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -150,6 +164,36 @@ struct WindowsArgs {
 }
 
 #[derive(Debug, Args)]
+struct TestArgs {
+    /// Test files or folders (searched for `*.test.yaml`, `*.test.yml`, `*.test.toml`); default: the current folder.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    format: TestFormat,
+    /// Report which rules, windows and freezes the cases exercise.
+    #[arg(long)]
+    coverage: bool,
+    /// Fail when a policy's coverage (rules, windows and freezes together) is below this percentage.
+    #[arg(long, value_name = "PERCENT")]
+    min_coverage: Option<f64>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+struct FmtArgs {
+    /// Policy files or folders (searched for `*.gate`); default: the current folder.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Change nothing: print a diff and exit 1 if any file is not formatted.
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
 struct BlastArgs {
     /// The inventory: JSON, YAML or TOML.
     #[arg(short, long, value_name = "INVENTORY")]
@@ -172,6 +216,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Blast(args) => blast(&args),
         Command::Windows(args) => windows(&args),
+        Command::Fmt(args) => fmt(&args),
+        Command::Test(args) => test(&args),
     };
     ExitCode::from(code)
 }
@@ -315,8 +361,32 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
     let Some(change) = load_change(&args.change, &limits) else {
         return EXIT_BAD_INPUT;
     };
-    let verdict = policy.evaluate(&change, &inventory, at);
-    print_verdict(&verdict, args.format);
+    let verdict = if args.explain {
+        let (verdict, explanation) = policy.explain(&change, &inventory, at);
+        let mut out = std::io::stdout().lock();
+        let _ = match args.format {
+            OutputFormat::Json => {
+                let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert(
+                        "explain".into(),
+                        serde_json::to_value(&explanation).unwrap_or_default(),
+                    );
+                }
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                )
+            }
+            OutputFormat::Text => write!(out, "{}{}", verdict.to_text(), explanation.to_text()),
+        };
+        verdict
+    } else {
+        let verdict = policy.evaluate(&change, &inventory, at);
+        print_verdict(&verdict, args.format);
+        verdict
+    };
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
 }
 
@@ -445,6 +515,148 @@ fn windows(args: &WindowsArgs) -> u8 {
         OutputFormat::Text => write!(out, "{}", calendar.to_text()),
     };
     0
+}
+
+/// Files named by `paths` (those ending in `suffix`, or any file named explicitly when
+/// `suffix` is `.gate`), folders searched recursively for files ending in `suffix`.
+fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') || name == "target" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, suffix, out);
+            } else if name.ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, suffix, &mut out);
+        } else if suffix == ".gate" || p.to_string_lossy().ends_with(suffix) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn test(args: &TestArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut files = Vec::new();
+    for suffix in [".test.yaml", ".test.yml", ".test.toml"] {
+        files.extend(collect_files(&args.paths, suffix));
+    }
+    // Explicit files are collected once per suffix; keep each once.
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        eprintln!("error: no test files (`*.test.yaml`, `*.test.yml`, `*.test.toml`) found");
+        return EXIT_BAD_INPUT;
+    }
+    let reports: Vec<crate::testing::FileReport> = files
+        .iter()
+        .map(|f| crate::testing::run_file(f, &limits))
+        .collect();
+    let show_coverage = args.coverage || args.min_coverage.is_some();
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        TestFormat::Text => write!(
+            out,
+            "{}",
+            crate::testing::render_text(&reports, show_coverage)
+        ),
+        TestFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "files": reports }))
+                .unwrap_or_default()
+        ),
+        TestFormat::Junit => write!(out, "{}", crate::testing::render_junit(&reports)),
+    };
+    let all_passed = reports
+        .iter()
+        .all(|r| r.error.is_none() && r.cases.iter().all(|c| c.passed));
+    let mut covered = true;
+    if let Some(min) = args.min_coverage {
+        for r in &reports {
+            let pct = r.coverage.percent();
+            if pct < min {
+                covered = false;
+                eprintln!(
+                    "error: coverage of {} is {}%, below the minimum of {min}%",
+                    r.policy,
+                    crate::testing::floor_percent(pct)
+                );
+            }
+        }
+    }
+    if all_passed && covered {
+        0
+    } else {
+        EXIT_BAD_INPUT
+    }
+}
+
+fn fmt(args: &FmtArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut failed = false;
+    for path in collect_files(&args.paths, ".gate") {
+        let name = path.display().to_string();
+        let source = match crate::check::read_source(&path, &limits) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = match crate::fmt::format_source(&source, &name, &limits) {
+            Ok(f) => f,
+            Err(diags) => {
+                eprint_diags(&diags, ErrorFormat::Human);
+                failed = true;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        if args.check {
+            failed = true;
+            let diff = similar::TextDiff::from_lines(&source, &formatted);
+            let mut out = std::io::stdout().lock();
+            let _ = write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(2)
+                    .header(&name, &format!("{name} (formatted)"))
+            );
+        } else if let Err(e) = std::fs::write(&path, formatted) {
+            eprintln!("error: cannot write `{name}`: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        EXIT_BAD_INPUT
+    } else {
+        0
+    }
 }
 
 fn blast(args: &BlastArgs) -> u8 {

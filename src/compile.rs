@@ -5,7 +5,9 @@
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::diag::{Diagnostic, SourceFile};
-use crate::syntax::{CmpOp, Expr, ExprKind, Lit, Path, Quantifier, Root, Span};
+use crate::syntax::{
+    CmpOp, Expr, ExprKind, FieldType, Lit, Path, Quantifier, Root, SchemaField, Span,
+};
 use crate::value::Value;
 
 /// A compiled condition.
@@ -116,6 +118,21 @@ pub(crate) struct Lowerer<'a> {
     pub file_index: u16,
     pub diags: &'a mut Vec<Diagnostic>,
     pub blast_fields: &'a mut Vec<(Root, String)>,
+    /// The change's declared fields, when the policy has a schema.
+    pub schema: Option<&'a [SchemaField]>,
+    /// Top-level change fields read, with where (`file:line:col`).
+    pub change_fields: &'a mut Vec<(String, String)>,
+}
+
+/// The static type of a declared field.
+fn field_stype(t: &FieldType) -> SType {
+    match t {
+        FieldType::Str => SType::Str,
+        FieldType::Int => SType::Int,
+        FieldType::Bool => SType::Bool,
+        FieldType::Object | FieldType::Any => SType::Any,
+        FieldType::List(e) => SType::List(Box::new(field_stype(e))),
+    }
 }
 
 impl Lowerer<'_> {
@@ -143,7 +160,7 @@ impl Lowerer<'_> {
     }
 
     /// Lowers a condition, which must be boolean.
-    pub fn condition(&mut self, e: &Expr) -> Option<CExpr> {
+    pub(crate) fn condition(&mut self, e: &Expr) -> Option<CExpr> {
         let (c, t) = self.lower(e)?;
         if !t.compatible(&SType::Bool) {
             self.error(
@@ -192,11 +209,11 @@ impl Lowerer<'_> {
                 Some((self.node(CKind::Const(Value::List(values)), span), t))
             }
             ExprKind::Path(p) => {
-                let (r, t) = self.path(p);
+                let (r, t) = self.path(p, span)?;
                 Some((self.node(CKind::Path(Box::new(r)), span), t))
             }
             ExprKind::Has(p) => {
-                let (r, _) = self.path(p);
+                let (r, _) = self.path(p, span)?;
                 Some((self.node(CKind::Has(Box::new(r)), span), SType::Bool))
             }
             ExprKind::Paren(inner) => self.lower(inner),
@@ -472,18 +489,66 @@ impl Lowerer<'_> {
         Some(())
     }
 
-    fn path(&mut self, p: &Path) -> (PathRef, SType) {
+    fn path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
         let text = p.to_string();
         match p.root {
-            Root::Change => (
-                PathRef {
-                    root: p.root,
-                    fields: p.fields.clone(),
-                    slot: 0,
-                    text,
-                },
-                SType::Any,
-            ),
+            Root::Change => {
+                let first = p.fields.first().cloned().unwrap_or_default();
+                if !self.change_fields.iter().any(|(f, _)| *f == first) {
+                    self.change_fields
+                        .push((first.clone(), self.file.location(span.start)));
+                }
+                let t = match self.schema {
+                    None => SType::Any,
+                    Some(fields) => {
+                        let Some(decl) = fields.iter().find(|f| f.name == first) else {
+                            let names = fields.iter().map(|f| f.name.as_str());
+                            let help = match crate::diag::did_you_mean(&first, names) {
+                                Some(s) => format!(
+                                    "did you mean `change.{s}`? Otherwise declare the field in the schema"
+                                ),
+                                None => "declare the field in the policy's `schema { … }`".into(),
+                            };
+                            self.error(
+                                "changegate::unknown_field",
+                                span,
+                                format!("the schema declares no field `{first}`"),
+                                "not in the schema",
+                                help,
+                            );
+                            return None;
+                        };
+                        let nested = p.fields.len() > 1;
+                        if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
+                            self.error(
+                                "changegate::type_mismatch",
+                                span,
+                                format!(
+                                    "`change.{first}` is declared `{}`, which has no fields",
+                                    decl.ty
+                                ),
+                                "no such field",
+                                "only `object` and `any` fields have fields of their own".into(),
+                            );
+                            return None;
+                        }
+                        if nested {
+                            SType::Any
+                        } else {
+                            field_stype(&decl.ty)
+                        }
+                    }
+                };
+                Some((
+                    PathRef {
+                        root: p.root,
+                        fields: p.fields.clone(),
+                        slot: 0,
+                        text,
+                    },
+                    t,
+                ))
+            }
             Root::Blast | Root::Targets => {
                 let field = p.fields.first().cloned().unwrap_or_default();
                 let key = (p.root, field.clone());
@@ -499,7 +564,7 @@ impl Lowerer<'_> {
                 } else {
                     blast_type(&field)
                 };
-                (
+                Some((
                     PathRef {
                         root: p.root,
                         fields: p
@@ -511,7 +576,7 @@ impl Lowerer<'_> {
                         text,
                     },
                     t,
-                )
+                ))
             }
         }
     }

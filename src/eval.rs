@@ -17,8 +17,8 @@ use crate::value::{Type, Value};
 use crate::verdict::*;
 
 /// An error while evaluating one expression.
-struct Fault {
-    message: String,
+pub(crate) struct Fault {
+    pub(crate) message: String,
     expr_file: u16,
     expr_start: usize,
 }
@@ -26,13 +26,22 @@ struct Fault {
 /// A value during evaluation: borrowed from the change, the policy or the blast
 /// table, or computed.
 #[derive(Clone, Copy)]
-enum V<'a> {
+pub(crate) enum V<'a> {
     Ref(&'a Value),
     Int(i64),
     Bool(bool),
 }
 
 impl V<'_> {
+    /// The value as the policy language writes it.
+    pub(crate) fn show(&self) -> String {
+        match self {
+            V::Ref(v) => v.to_string(),
+            V::Int(i) => i.to_string(),
+            V::Bool(b) => b.to_string(),
+        }
+    }
+
     fn type_of(&self) -> Type {
         match self {
             V::Ref(v) => v.type_of(),
@@ -44,10 +53,10 @@ impl V<'_> {
 
 type BlastTable = Result<(Vec<Option<Value>>, Option<BlastSummary>), String>;
 
-struct Ctx<'a> {
-    policy: &'a Policy,
-    change: &'a Change,
-    inventory: &'a Inventory,
+pub(crate) struct Ctx<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) change: &'a Change,
+    pub(crate) inventory: &'a Inventory,
     blast: OnceCell<BlastTable>,
     indexed: bool,
 }
@@ -87,6 +96,17 @@ impl Policy {
 }
 
 impl<'a> Ctx<'a> {
+    /// A context for evaluating conditions of `policy` on `change`.
+    pub(crate) fn new(policy: &'a Policy, change: &'a Change, inventory: &'a Inventory) -> Ctx<'a> {
+        Ctx {
+            policy,
+            change,
+            inventory,
+            blast: OnceCell::new(),
+            indexed: true,
+        }
+    }
+
     fn run(&self, at: DateTime<Utc>) -> Verdict {
         let policy = self.policy;
         let at_secs = at.timestamp();
@@ -100,6 +120,17 @@ impl<'a> Ctx<'a> {
                 message: p.clone(),
             })
             .collect();
+
+        // The schema, when declared, holds for the change's own fields too.
+        if let Some(schema) = &policy.schema {
+            for message in schema_errors(schema, &self.change.value) {
+                errors.push(EvalError {
+                    rule: Some("schema".into()),
+                    location: None,
+                    message,
+                });
+            }
+        }
 
         // Rules: only the index's candidates can match.
         let mut candidates = Vec::new();
@@ -132,7 +163,10 @@ impl<'a> Ctx<'a> {
         }
 
         // Combine, independent of order.
-        let default_applied = matched_rules.is_empty();
+        // When a rule failed, nobody knows whether it would have matched: the verdict
+        // is `deny` for the error, and the default does not apply.
+        let rule_failed = errors.iter().any(|e| e.rule.as_deref() != Some("change"));
+        let default_applied = matched_rules.is_empty() && !rule_failed;
         let outcomes: Vec<&OutcomeDef> = if default_applied {
             vec![&policy.default]
         } else {
@@ -202,11 +236,12 @@ impl<'a> Ctx<'a> {
             );
         }
         let mut time = time;
+        let mut lifted = Vec::new();
         if !break_glass {
             reasons.append(&mut time.reasons);
         } else if time.blocked {
             // Lifted: a freeze no longer blocks, and the verdict says so.
-            time.freeze = None;
+            lifted = time.freeze.take().map(|f| f.names).unwrap_or_default();
             reasons.push("break glass: freezes and windows are lifted for this change".into());
         }
         if default_applied {
@@ -246,6 +281,7 @@ impl<'a> Ctx<'a> {
             window: time.window,
             freeze: time.freeze,
             break_glass,
+            lifted,
             advisory,
             earliest: earliest.and_then(time::format_rfc3339_utc),
             reasons,
@@ -277,7 +313,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn truth(&self, e: &'a CExpr) -> Result<bool, Fault> {
+    pub(crate) fn truth(&self, e: &'a CExpr) -> Result<bool, Fault> {
         match self.eval(e)? {
             V::Bool(b) => Ok(b),
             V::Ref(Value::Bool(b)) => Ok(*b),
@@ -292,7 +328,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn eval(&self, e: &'a CExpr) -> Result<V<'_>, Fault> {
+    pub(crate) fn eval(&self, e: &'a CExpr) -> Result<V<'_>, Fault> {
         match &e.kind {
             CKind::Const(v) => Ok(V::Ref(v)),
             CKind::Path(p) => match self.resolve(p, e)? {
@@ -343,7 +379,7 @@ impl<'a> Ctx<'a> {
                 let items = self.list(list)?;
                 let rv = self.eval(rhs)?;
                 for item in items {
-                    let hit = compare(*op, V::Ref(item), rv, list, rhs, e)?;
+                    let hit = compare_as(*op, V::Ref(item), rv, (list, Side::Element), rhs, e)?;
                     match q {
                         Quantifier::Any if hit => return Ok(V::Bool(true)),
                         Quantifier::All if !hit => return Ok(V::Bool(false)),
@@ -788,8 +824,33 @@ impl<'a> Ctx<'a> {
             state.blocked = true;
         }
         if !a.blocking.is_empty() {
-            let names: Vec<String> = a
-                .blocking
+            // The freezes that block now, and those that take over before the change
+            // is free (a freeze followed by a weekend freeze, say): follow the chain,
+            // each time to the freeze that holds the change longest.
+            let mut chain: Vec<usize> = a.blocking.clone();
+            if let Some(until) = a.freeze_until {
+                let mut t = at;
+                for _ in 0..64 {
+                    if t >= until {
+                        break;
+                    }
+                    let next = freeze_streams
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, s)| s.next_interval(t).map(|iv| (i, iv)))
+                        .filter(|(_, iv)| iv.start < t.saturating_add(runway.max(1)))
+                        .max_by_key(|(_, iv)| iv.end);
+                    let Some((i, iv)) = next else { break };
+                    if !chain.contains(&i) {
+                        chain.push(i);
+                    }
+                    if iv.end <= t {
+                        break;
+                    }
+                    t = iv.end;
+                }
+            }
+            let names: Vec<String> = chain
                 .iter()
                 .filter_map(|&i| freeze_names.get(i).cloned())
                 .collect();
@@ -815,7 +876,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The distinct (site, zone) of the change's targets, for `local` windows.
-    fn site_zones(&self) -> Result<Vec<(String, Tz)>, String> {
+    pub(crate) fn site_zones(&self) -> Result<Vec<(String, Tz)>, String> {
         let targets = self.targets()?;
         let mut out: Vec<(String, Tz)> = Vec::new();
         for t in targets {
@@ -913,7 +974,14 @@ fn fill(policy: &Policy, required: &[(usize, u32)], people: &[&str]) -> Vec<Vec<
     out
 }
 
-fn compare(
+/// Which side of a comparison is an element of a list (in `any`/`all`), for messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Value,
+    Element,
+}
+
+pub(crate) fn compare(
     op: CmpOp,
     l: V<'_>,
     r: V<'_>,
@@ -921,6 +989,21 @@ fn compare(
     re: &CExpr,
     whole: &CExpr,
 ) -> Result<bool, Fault> {
+    compare_as(op, l, r, (le, Side::Value), re, whole)
+}
+
+fn compare_as(
+    op: CmpOp,
+    l: V<'_>,
+    r: V<'_>,
+    (le, side): (&CExpr, Side),
+    re: &CExpr,
+    whole: &CExpr,
+) -> Result<bool, Fault> {
+    let describe_l = || match side {
+        Side::Value => describe(le),
+        Side::Element => format!("an element of {}", describe(le)),
+    };
     let mismatch = || {
         Ctx::fault(
             whole,
@@ -928,7 +1011,7 @@ fn compare(
                 "`{}` compares {} ({}) with {} ({}); changegate never converts types",
                 op.as_str(),
                 l.type_of().with_article(),
-                describe(le),
+                describe_l(),
                 r.type_of().with_article(),
                 describe(re)
             ),
@@ -944,7 +1027,13 @@ fn compare(
         )
     };
     if l.type_of() == Type::Float {
-        return Err(fraction(le));
+        return Err(Ctx::fault(
+            le,
+            format!(
+                "{} is a number with a fraction; conditions compare whole numbers only",
+                describe_l()
+            ),
+        ));
     }
     if r.type_of() == Type::Float && op != CmpOp::In {
         return Err(fraction(re));
@@ -1085,6 +1174,40 @@ pub(crate) fn describe_outcome(policy: &Policy, o: &OutcomeDef) -> String {
         s.push_str(&format!(" during {}", names.join(", ")));
     }
     s
+}
+
+/// Where the change disagrees with the declared schema.
+fn schema_errors(schema: &[crate::syntax::SchemaField], change: &Value) -> Vec<String> {
+    use crate::syntax::FieldType;
+    fn fits(t: &FieldType, v: &Value) -> bool {
+        match (t, v) {
+            (FieldType::Any, _) => true,
+            (FieldType::Str, Value::Str(_))
+            | (FieldType::Int, Value::Int(_))
+            | (FieldType::Bool, Value::Bool(_))
+            | (FieldType::Object, Value::Map(_)) => true,
+            (FieldType::List(e), Value::List(items)) => items.iter().all(|i| fits(e, i)),
+            _ => false,
+        }
+    }
+    let mut out = Vec::new();
+    for f in schema {
+        match change.get(&f.name) {
+            None | Some(Value::Null) if !f.optional => out.push(format!(
+                "`change.{}` is missing, but the schema requires it (declare it `{}?: {}` if it may be)",
+                f.name, f.name, f.ty
+            )),
+            None | Some(Value::Null) => {}
+            Some(v) if !fits(&f.ty, v) => out.push(format!(
+                "`change.{}` is {}, but the schema declares `{}`",
+                f.name,
+                v.type_of().with_article(),
+                f.ty
+            )),
+            Some(_) => {}
+        }
+    }
+    out
 }
 
 /// `5400` -> `1h30m`.

@@ -411,28 +411,34 @@ pub(crate) fn parse_with_duplicates(
     name: &str,
     limits: &Limits,
 ) -> Result<(Value, Vec<Duplicate>), InputError> {
+    let state = State::new(limits);
+    let seed = ValueSeed::new(&state, 0, None);
+    let value = run(text, format, name, &state, seed)?;
+    Ok((value, state.into_duplicates()))
+}
+
+/// Reads `text` with `seed`, which enforces the limits of `state`; parser errors and
+/// limit failures become an [`InputError`] at their place.
+pub(crate) fn run<S, T>(
+    text: &str,
+    format: Format,
+    name: &str,
+    state: &State<'_>,
+    seed: S,
+) -> Result<T, InputError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = T>,
+{
+    let limits = state.limits;
     if text.len() > limits.max_bytes {
         return Err(too_large(name, text.len() as u64, limits));
     }
-    let state = State {
-        limits,
-        failure: Cell::new(None),
-        duplicates: RefCell::new(Vec::new()),
-    };
-    let seed = ValueSeed {
-        state: &state,
-        depth: 0,
-        path: None,
-    };
     let result = match format {
         Format::Json => parse_json(text, seed),
         Format::Yaml => parse_yaml(text, seed, limits),
         Format::Toml => parse_toml(text, seed),
     };
-    match result {
-        Ok(value) => Ok((value, state.duplicates.into_inner())),
-        Err(raw) => Err(raw.into_error(text, format, name, state.failure.take())),
-    }
+    result.map_err(|raw| raw.into_error(text, format, name, state.failure.take()))
 }
 
 /// A parser's error before it becomes an [`InputError`]: a message and a place.
@@ -469,7 +475,10 @@ impl RawError {
     }
 }
 
-fn parse_json(text: &str, seed: ValueSeed<'_, '_>) -> Result<Value, RawError> {
+fn parse_json<S, T>(text: &str, seed: S) -> Result<T, RawError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = T>,
+{
     let mut de = serde_json::Deserializer::from_str(text);
     let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     value.map_err(|e| {
@@ -484,7 +493,10 @@ fn parse_json(text: &str, seed: ValueSeed<'_, '_>) -> Result<Value, RawError> {
     })
 }
 
-fn parse_yaml(text: &str, seed: ValueSeed<'_, '_>, limits: &Limits) -> Result<Value, RawError> {
+fn parse_yaml<S, T>(text: &str, seed: S, limits: &Limits) -> Result<T, RawError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = T>,
+{
     use serde_saphyr::options::{AliasLimits, DuplicateKeyPolicy};
     // saphyr skips a leading byte-order mark itself; its positions then start after it.
     let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
@@ -575,7 +587,10 @@ fn yaml_error(body: &str, bom: usize, e: &serde_saphyr::Error, max_depth: usize)
     }
 }
 
-fn parse_toml(text: &str, seed: ValueSeed<'_, '_>) -> Result<Value, RawError> {
+fn parse_toml<S, T>(text: &str, seed: S) -> Result<T, RawError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = T>,
+{
     let to_raw = |e: toml::de::Error| RawError {
         message: format!(
             "invalid TOML: {}",
@@ -598,13 +613,77 @@ struct Failure {
     path: Vec<Seg>,
 }
 
-struct State<'l> {
+/// What a reading shares: the limits, the first limit broken, duplicate keys.
+pub(crate) struct State<'l> {
     limits: &'l Limits,
     failure: Cell<Option<Failure>>,
     duplicates: RefCell<Vec<Duplicate>>,
 }
 
-impl State<'_> {
+impl<'l> State<'l> {
+    pub(crate) fn new(limits: &'l Limits) -> Self {
+        State {
+            limits,
+            failure: Cell::new(None),
+            duplicates: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The duplicate keys seen, in document order.
+    pub(crate) fn into_duplicates(self) -> Vec<Duplicate> {
+        self.duplicates.into_inner()
+    }
+
+    /// Records a repeated key at `path` (its last segment the key), numbering the
+    /// occurrence.
+    pub(crate) fn duplicate(&self, mut path: Vec<Seg>) {
+        let mut dups = self.duplicates.borrow_mut();
+        let earlier = dups.iter().filter(|d| same_place(&d.path, &path)).count();
+        if let Some(Seg::Key(_, nth)) = path.last_mut() {
+            *nth = earlier + 1;
+        }
+        dups.push(Duplicate { path });
+    }
+
+    /// One level deeper than `depth`, or an error past the limit.
+    pub(crate) fn enter<E: de::Error>(
+        &self,
+        depth: usize,
+        at: Option<&Link<'_>>,
+    ) -> Result<usize, E> {
+        let depth = depth + 1;
+        if depth > self.limits.max_depth {
+            return Err(self.fail(
+                InputErrorKind::TooDeep,
+                format!(
+                    "lists and objects nest deeper than the limit of {} levels",
+                    self.limits.max_depth
+                ),
+                "flatten the document".to_owned(),
+                at,
+            ));
+        }
+        Ok(depth)
+    }
+
+    /// An error for a list longer than the limit.
+    pub(crate) fn list_too_long<E: de::Error>(&self, at: Option<&Link<'_>>) -> E {
+        self.fail(
+            InputErrorKind::ListTooLong,
+            format!(
+                "list has more than the limit of {} items",
+                self.limits.max_list_len
+            ),
+            "split the list".to_owned(),
+            at,
+        )
+    }
+
+    /// The most items a list may have.
+    pub(crate) fn max_list_len(&self) -> usize {
+        self.limits.max_list_len
+    }
+
     fn fail<E: de::Error>(
         &self,
         kind: InputErrorKind,
@@ -622,7 +701,8 @@ impl State<'_> {
         error
     }
 
-    fn check_str<E: de::Error>(&self, s: &str, at: Option<&Link<'_>>) -> Result<(), E> {
+    /// An error for a string longer than the limit.
+    pub(crate) fn check_str<E: de::Error>(&self, s: &str, at: Option<&Link<'_>>) -> Result<(), E> {
         if s.len() > self.limits.max_string_len {
             return Err(self.fail(
                 InputErrorKind::StringTooLong,
@@ -641,17 +721,18 @@ impl State<'_> {
 
 /// Where a value sits, as a chain of links on the stack: built only when a
 /// duplicate key needs its path.
-struct Link<'a> {
-    parent: Option<&'a Link<'a>>,
-    seg: LinkSeg<'a>,
+pub(crate) struct Link<'a> {
+    pub(crate) parent: Option<&'a Link<'a>>,
+    pub(crate) seg: LinkSeg<'a>,
 }
 
-enum LinkSeg<'a> {
+/// One step of a [`Link`] chain.
+pub(crate) enum LinkSeg<'a> {
     Key(&'a str),
     Index(usize),
 }
 
-fn path_of(link: Option<&Link<'_>>) -> Vec<Seg> {
+pub(crate) fn path_of(link: Option<&Link<'_>>) -> Vec<Seg> {
     let mut path = Vec::new();
     let mut cur = link;
     while let Some(l) = cur {
@@ -665,28 +746,22 @@ fn path_of(link: Option<&Link<'_>>) -> Vec<Seg> {
     path
 }
 
+/// Reads any value into a [`Value`] within the limits.
 #[derive(Clone, Copy)]
-struct ValueSeed<'a, 'l> {
+pub(crate) struct ValueSeed<'a, 'l> {
     state: &'a State<'l>,
     depth: usize,
     path: Option<&'a Link<'a>>,
 }
 
-impl ValueSeed<'_, '_> {
+impl<'a, 'l> ValueSeed<'a, 'l> {
+    /// A seed for a value inside `depth` enclosing lists and objects, at `path`.
+    pub(crate) fn new(state: &'a State<'l>, depth: usize, path: Option<&'a Link<'a>>) -> Self {
+        ValueSeed { state, depth, path }
+    }
+
     fn enter<E: de::Error>(&self) -> Result<usize, E> {
-        let depth = self.depth + 1;
-        if depth > self.state.limits.max_depth {
-            return Err(self.state.fail(
-                InputErrorKind::TooDeep,
-                format!(
-                    "lists and objects nest deeper than the limit of {} levels",
-                    self.state.limits.max_depth
-                ),
-                "flatten the document".to_owned(),
-                self.path,
-            ));
-        }
-        Ok(depth)
+        self.state.enter(self.depth, self.path)
     }
 }
 
@@ -784,16 +859,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             let Some(item) = seq.next_element_seed(seed)? else {
                 break;
             };
-            if items.len() == self.state.limits.max_list_len {
-                return Err(self.state.fail(
-                    InputErrorKind::ListTooLong,
-                    format!(
-                        "list has more than the limit of {} items",
-                        self.state.limits.max_list_len
-                    ),
-                    "split the list".to_owned(),
-                    self.path,
-                ));
+            if items.len() == self.state.max_list_len() {
+                return Err(self.state.list_too_long(self.path));
             }
             items.push(item);
         }
@@ -827,12 +894,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                 std::collections::btree_map::Entry::Occupied(entry) => {
                     let mut path = path_of(self.path);
                     path.push(Seg::Key(entry.key().clone(), 0));
-                    let mut dups = self.state.duplicates.borrow_mut();
-                    let earlier = dups.iter().filter(|d| same_place(&d.path, &path)).count();
-                    if let Some(Seg::Key(_, nth)) = path.last_mut() {
-                        *nth = earlier + 1;
-                    }
-                    dups.push(Duplicate { path });
+                    self.state.duplicate(path);
                 }
             }
         }
@@ -849,8 +911,8 @@ fn same_place(a: &[Seg], b: &[Seg]) -> bool {
 }
 
 /// Object keys: strings, or scalars YAML allows as keys, spelled as text.
-struct KeySeed<'a, 'l> {
-    state: &'a State<'l>,
+pub(crate) struct KeySeed<'a, 'l> {
+    pub(crate) state: &'a State<'l>,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {

@@ -4,17 +4,20 @@
 
 pub mod calendar;
 pub mod change;
-mod check;
+pub(crate) mod check;
 pub mod cli;
 mod compile;
 pub mod diag;
 mod eval;
+pub mod explain;
+pub mod fmt;
 mod index;
 pub mod input;
 pub mod limits;
 mod lint;
 mod policy;
 pub mod syntax;
+pub mod testing;
 pub mod time;
 pub mod topology;
 pub mod value;

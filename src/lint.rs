@@ -2,9 +2,12 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 
+use crate::compile::{CExpr, CKind};
 use crate::diag::Diagnostic;
-use crate::policy::{Policy, ZoneDef};
+use crate::policy::{OutcomeDef, Policy, ZoneDef};
+use crate::syntax::CmpOp;
 use crate::time::{self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow};
+use crate::value::Value;
 
 /// Where the check-time search for openings starts when no date anchors it: Monday
 /// 2026-01-05, 00:00 UTC. Weekly windows repeat, so any year serves.
@@ -134,6 +137,218 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
                 )
                 .label(span, "its windows never line up")
                 .help("a change may go only while every window it names is open; pick windows that overlap"),
+            );
+        }
+    }
+    out
+}
+
+/// What the conjuncts of a condition say about one path.
+#[derive(Default)]
+struct Facts {
+    lo: Option<i64>,
+    hi: Option<i64>,
+    eq: Option<String>,
+    ne: Vec<String>,
+    absent: bool,
+    read: bool,
+}
+
+/// The top-level conjuncts of a condition.
+fn conjuncts(e: &CExpr) -> &[CExpr] {
+    match &e.kind {
+        CKind::And(parts) => parts,
+        _ => std::slice::from_ref(e),
+    }
+}
+
+fn path_key(e: &CExpr) -> Option<String> {
+    match &e.kind {
+        CKind::Path(p) => Some(p.text.clone()),
+        _ => None,
+    }
+}
+
+/// Why a conjunction can never be true, if it provably cannot.
+fn contradiction(cond: &CExpr) -> Option<String> {
+    let mut facts: std::collections::BTreeMap<String, Facts> = std::collections::BTreeMap::new();
+    for c in conjuncts(cond) {
+        match &c.kind {
+            CKind::Cmp(op, l, r) => {
+                let (path, value, op) = match (path_key(l), &r.kind, path_key(r), &l.kind) {
+                    (Some(p), CKind::Const(v), _, _) => (p, v, *op),
+                    (None, _, Some(p), CKind::Const(v)) => (p, v, flip(*op)),
+                    _ => continue,
+                };
+                let f = facts.entry(path.clone()).or_default();
+                f.read = true;
+                match (op, value) {
+                    (CmpOp::Eq, Value::Str(s)) => match &f.eq {
+                        Some(prev) if prev != s => {
+                            return Some(format!("`{path}` must be both {prev:?} and {s:?}"))
+                        }
+                        _ => f.eq = Some(s.clone()),
+                    },
+                    (CmpOp::Ne, Value::Str(s)) => f.ne.push(s.clone()),
+                    (CmpOp::Eq, Value::Int(i)) => {
+                        f.lo = Some(f.lo.map_or(*i, |lo| lo.max(*i)));
+                        f.hi = Some(f.hi.map_or(*i, |hi| hi.min(*i)));
+                    }
+                    (CmpOp::Gt, Value::Int(i)) => {
+                        f.lo =
+                            Some(f.lo.map_or(i.saturating_add(1), |lo| lo.max(i.saturating_add(1))))
+                    }
+                    (CmpOp::Ge, Value::Int(i)) => f.lo = Some(f.lo.map_or(*i, |lo| lo.max(*i))),
+                    (CmpOp::Lt, Value::Int(i)) => {
+                        f.hi =
+                            Some(f.hi.map_or(i.saturating_sub(1), |hi| hi.min(i.saturating_sub(1))))
+                    }
+                    (CmpOp::Le, Value::Int(i)) => f.hi = Some(f.hi.map_or(*i, |hi| hi.min(*i))),
+                    _ => {}
+                }
+            }
+            CKind::Not(inner) => {
+                if let CKind::Has(p) = &inner.kind {
+                    facts.entry(p.text.clone()).or_default().absent = true;
+                }
+            }
+            CKind::Path(p) => facts.entry(p.text.clone()).or_default().read = true,
+            _ => {}
+        }
+    }
+    for (path, f) in &facts {
+        if let (Some(lo), Some(hi)) = (f.lo, f.hi) {
+            if lo > hi {
+                return Some(format!(
+                    "no integer `{path}` is at least {lo} and at most {hi}"
+                ));
+            }
+        }
+        if let Some(eq) = &f.eq {
+            if f.ne.contains(eq) {
+                return Some(format!("`{path}` must both equal and differ from {eq:?}"));
+            }
+        }
+        if f.absent && f.read {
+            return Some(format!(
+                "`{path}` must be missing, yet the condition reads it"
+            ));
+        }
+    }
+    None
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
+}
+
+/// The conjuncts of a condition as written, for comparing conditions.
+fn conjunct_texts(policy: &Policy, cond: &CExpr) -> Vec<String> {
+    let file = policy.files.get(cond.file as usize);
+    let mut v: Vec<String> = conjuncts(cond)
+        .iter()
+        .map(|c| {
+            file.and_then(|f| f.text().get(c.span.start..c.span.end))
+                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default()
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether `a`'s contribution can never add to `b`'s.
+fn contained(a: &OutcomeDef, b: &OutcomeDef) -> bool {
+    if b.deny.is_some() {
+        return true;
+    }
+    a.deny.is_none()
+        && (!a.break_glass || b.break_glass)
+        && a.windows.iter().all(|w| b.windows.contains(w))
+        && a.approvals
+            .iter()
+            .all(|(g, n)| b.approvals.iter().any(|(bg, bn)| bg == g && bn >= n))
+}
+
+/// Rules that can never match, rules that can never change a verdict, and `deploy`
+/// rules the default already gives.
+pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Some(root) = policy.files.first() else {
+        return out;
+    };
+    for r in &policy.rules {
+        if let Some(why) = contradiction(&r.cond) {
+            out.push(
+                Diagnostic::warning(
+                    "changegate::never_matches",
+                    root,
+                    format!("rule {:?} can never match: {why}", r.name),
+                )
+                .label(r.cond.span, "contradictory condition")
+                .help("fix the comparison, or remove the rule"),
+            );
+        }
+    }
+    let texts: Vec<Vec<String>> = policy
+        .rules
+        .iter()
+        .map(|r| conjunct_texts(policy, &r.cond))
+        .collect();
+    for (i, a) in policy.rules.iter().enumerate() {
+        if a.advisory {
+            continue;
+        }
+        let dominator = policy.rules.iter().enumerate().find(|(j, b)| {
+            let (Some(ta), Some(tb)) = (texts.get(i), texts.get(*j)) else {
+                return false;
+            };
+            *j != i
+                && !b.advisory
+                && tb.iter().all(|c| ta.contains(c))
+                && contained(&a.outcome, &b.outcome)
+                // Of two identical rules, report only the later one.
+                && !(ta == tb && contained(&b.outcome, &a.outcome) && *j > i)
+        });
+        if let Some((_, b)) = dominator {
+            out.push(
+                Diagnostic::warning(
+                    "changegate::dominated_rule",
+                    root,
+                    format!("rule {:?} can never change a verdict", a.name),
+                )
+                .label(a.span, "whenever this matches…")
+                .label(b.span, "…this matches too, and asks for as much or more")
+                .help("remove the rule, or make it ask for something the other does not"),
+            );
+        }
+        let pure_deploy = |o: &OutcomeDef| {
+            o.deploy
+                && o.approvals.is_empty()
+                && o.windows.is_empty()
+                && !o.break_glass
+                && o.deny.is_none()
+        };
+        if pure_deploy(&a.outcome) && pure_deploy(&policy.default) {
+            out.push(
+                Diagnostic::warning(
+                    "changegate::redundant_deploy",
+                    root,
+                    format!(
+                        "rule {:?} only says `deploy`, which the default already gives",
+                        a.name
+                    ),
+                )
+                .label(a.span, "redundant")
+                .label(policy.default_span, "the default deploys")
+                .help("remove the rule, or give it windows or conditions that matter"),
             );
         }
     }

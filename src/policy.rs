@@ -45,6 +45,10 @@ pub struct Policy {
     pub(crate) member_of: rustc_hash::FxHashMap<String, Vec<usize>>,
     /// Whether no person is in two groups (approvals then need no matching).
     pub(crate) disjoint: bool,
+    /// The change's declared fields (`schema { … }`), if any.
+    pub(crate) schema: Option<Vec<crate::syntax::SchemaField>>,
+    /// Top-level change fields the conditions read, with where.
+    pub(crate) change_fields: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +194,12 @@ impl Policy {
     /// The names of the freezes, in source order.
     pub fn freeze_names(&self) -> impl Iterator<Item = &str> {
         self.freezes.iter().map(|f| f.name.as_str())
+    }
+
+    /// The top-level `change.*` fields the conditions read, each with the
+    /// `file:line:col` of its first use.
+    pub fn change_fields(&self) -> &[(String, String)] {
+        &self.change_fields
     }
 
     /// The source files: the root first, then imports in load order.

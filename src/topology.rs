@@ -39,6 +39,8 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::input::{self, Format, InputError, Limits, Seg};
+
+mod read;
 use crate::value::Value;
 
 /// Device fields with a meaning of their own; every other field is an attribute.
@@ -119,12 +121,18 @@ impl Inventory {
         name: &str,
         limits: &Limits,
     ) -> Result<Inventory, InventoryError> {
-        let (value, duplicates) = input::parse_with_duplicates(text, format, name, limits)?;
+        let state = input::State::new(limits);
+        let names = read::Names::default();
+        let seed = read::InventorySeed {
+            state: &state,
+            names: &names,
+        };
+        let raw = input::run(text, format, name, &state, seed)?;
         let mut builder = Builder::default();
-        for dup in duplicates {
+        for dup in state.into_duplicates() {
             builder.duplicate(dup.path);
         }
-        let inventory = builder.build(value);
+        let inventory = builder.build(raw, names);
         if builder.problems.is_empty() {
             Ok(inventory)
         } else {
@@ -212,7 +220,6 @@ impl Inventory {
         let sources = self.resolve(targets)?;
         let n = self.names.len();
         let mut dist = vec![u32::MAX; n];
-        let mut pred = vec![NONE; n];
         let mut queue: Vec<u32> = Vec::with_capacity(sources.len());
         for &s in &sources {
             if let Some(d) = dist.get_mut(s as usize) {
@@ -230,13 +237,9 @@ impl Inventory {
                 .graph
                 .neighbors_directed(NodeIndex::new(u as usize), Direction::Outgoing)
             {
-                let v = v.index();
-                if let Some(d) = dist.get_mut(v).filter(|d| **d == u32::MAX) {
+                if let Some(d) = dist.get_mut(v.index()).filter(|d| **d == u32::MAX) {
                     *d = next;
-                    if let Some(p) = pred.get_mut(v) {
-                        *p = u;
-                    }
-                    queue.push(v as u32);
+                    queue.push(v.index() as u32);
                 }
             }
         }
@@ -250,13 +253,7 @@ impl Inventory {
         let depth = furthest
             .and_then(|d| dist.get(d as usize).copied())
             .unwrap_or(0);
-        let mut path = Vec::new();
-        let mut cur = furthest.unwrap_or(NONE);
-        while let Some(name) = self.names.get(cur as usize) {
-            path.push(name.clone());
-            cur = pred.get(cur as usize).copied().unwrap_or(NONE);
-        }
-        path.reverse();
+        let path = furthest.map_or_else(Vec::new, |f| self.path_back(f, &dist));
         queue.sort_unstable();
         Ok(self.summarize(&queue, depth as usize, path))
     }
@@ -272,6 +269,35 @@ impl Inventory {
             .into_iter()
             .collect();
         Ok(self.summarize(&ids, 0, path))
+    }
+
+    /// The path from a target to `device`, walking back one step of distance at a
+    /// time through the first upstream device by name, so that the path depends
+    /// on the inventory alone, not on the order edges were added.
+    fn path_back(&self, device: u32, dist: &[u32]) -> Vec<String> {
+        let mut path = Vec::new();
+        let mut cur = device as usize;
+        loop {
+            if let Some(name) = self.names.get(cur) {
+                path.push(name.clone());
+            }
+            let d = dist.get(cur).copied().unwrap_or(0);
+            if d == 0 {
+                break;
+            }
+            let prev = self
+                .graph
+                .neighbors_directed(NodeIndex::new(cur), Direction::Incoming)
+                .map(|p| p.index())
+                .filter(|&p| dist.get(p).copied() == Some(d - 1))
+                .min();
+            match prev {
+                Some(p) => cur = p,
+                None => break,
+            }
+        }
+        path.reverse();
+        path
     }
 
     fn index(&self, device: &str) -> Option<usize> {
@@ -409,11 +435,21 @@ pub(crate) fn suggest<'a>(
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    // A third of the length in edits (at least one) reads as a typo; more, as
+    // another name.
+    let allowed = (lower.chars().count() / 3).max(1);
     candidates
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            let edits = strsim::damerau_levenshtein(&lower, &other);
+            (edits <= allowed).then(|| (edits, strsim::jaro_winkler(&lower, &other), c))
+        })
+        .min_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| b.1.total_cmp(&a.1))
+                .then_with(|| a.2.cmp(b.2))
+        })
+        .map(|(_, _, c)| c)
 }
 
 /// The blast radius of a change: what a policy reads as `blast.*` (or, from
@@ -530,15 +566,13 @@ impl UnknownTargets {
                     .map(|s| format!("did you mean `{s}` for `{}`?", u.name))
             })
             .collect();
-        let help = if hints.is_empty() {
-            Some("a target must be a device named in the inventory".to_owned())
-        } else if let ([hint], [u]) = (hints.as_slice(), unknown.as_slice()) {
-            let _ = hint;
-            u.suggestion
+        let help = match (unknown.as_slice(), hints.is_empty()) {
+            (_, true) => Some("a target must be a device named in the inventory".to_owned()),
+            ([only], false) => only
+                .suggestion
                 .as_ref()
-                .map(|s| format!("did you mean `{s}`?"))
-        } else {
-            Some(hints.join("; "))
+                .map(|s| format!("did you mean `{s}`?")),
+            _ => Some(hints.join("; ")),
         };
         UnknownTargets {
             unknown,
@@ -752,43 +786,34 @@ impl Builder {
         );
     }
 
-    fn build(&mut self, value: Value) -> Inventory {
+    fn build(&mut self, raw: read::Raw, names: read::Names) -> Inventory {
         let mut inventory = Inventory::empty();
-        let root = match value {
-            Value::Map(root) => root,
-            // An empty YAML or TOML file: an inventory with nothing in it.
-            Value::Null => return inventory,
-            other => {
-                self.wrong_type("an inventory", "an object", &other, Vec::new());
-                return inventory;
-            }
-        };
-        let mut sites_value = None;
-        let mut devices_value = None;
-        for (k, v) in root {
-            match k.as_str() {
-                "sites" => sites_value = Some(v),
-                "devices" => devices_value = Some(v),
-                _ => {
-                    let help = suggest(&k, ["sites", "devices"].into_iter())
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .or_else(|| Some("an inventory has `sites` and `devices`".to_owned()));
-                    self.problem(
-                        ProblemKind::UnknownKey,
-                        format!("unknown inventory key `{k}`"),
-                        "unknown key",
-                        help,
-                        vec![key(&k)],
-                        Part::Key,
-                    );
-                }
-            }
+        if let Some(other) = raw.not_object {
+            self.wrong_type("an inventory", "an object", &other, Vec::new());
+            return inventory;
         }
-        if let Some(sites) = sites_value {
+        for k in raw.unknown {
+            let help = suggest(&k, ["sites", "devices"].into_iter())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some("an inventory has `sites` and `devices`".to_owned()));
+            self.problem(
+                ProblemKind::UnknownKey,
+                format!("unknown inventory key `{k}`"),
+                "unknown key",
+                help,
+                vec![key(&k)],
+                Part::Key,
+            );
+        }
+        if let Some(sites) = raw.sites {
             inventory.sites = self.sites(sites);
         }
-        if let Some(devices) = devices_value {
-            self.devices(devices, &mut inventory);
+        match raw.devices {
+            Some(read::RawDevices::Map(devices)) => self.devices(devices, names, &mut inventory),
+            Some(read::RawDevices::Other(other)) => {
+                self.wrong_type("`devices`", "an object", &other, vec![key("devices")]);
+            }
+            None => {}
         }
         inventory
     }
@@ -857,150 +882,212 @@ impl Builder {
         sites
     }
 
-    fn devices(&mut self, value: Value, inv: &mut Inventory) {
-        let Value::Map(map) = value else {
-            self.wrong_type("`devices`", "an object", &value, vec![key("devices")]);
-            return;
-        };
-        let n = map.len();
+    fn devices(
+        &mut self,
+        mut devices: Vec<read::RawDevice>,
+        names: read::Names,
+        inv: &mut Inventory,
+    ) {
+        // Name order; a stable sort keeps repeats in document order, so the first
+        // definition stands and each later one is reported where it is.
+        devices.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut kept: Vec<read::RawDevice> = Vec::with_capacity(devices.len());
+        let mut repeat = 0;
+        for device in devices {
+            if kept.last().is_some_and(|last| last.name == device.name) {
+                repeat += 1;
+                self.duplicate(vec![key("devices"), Seg::Key(device.name, repeat)]);
+            } else {
+                repeat = 0;
+                kept.push(device);
+            }
+        }
+        let n = kept.len();
         inv.names = Vec::with_capacity(n);
         inv.site_of = Vec::with_capacity(n);
         inv.role_of = Vec::with_capacity(n);
-        let mut role_ids: BTreeMap<String, u32> = BTreeMap::new();
-        let mut attr_ids: BTreeMap<String, usize> = BTreeMap::new();
-        let mut attrs: Vec<Attribute> = Vec::new();
-        // Dependencies are resolved once every name is known.
-        let mut depends: Vec<(u32, Vec<Value>)> = Vec::new();
-        for (index, (name, device)) in map.into_iter().enumerate() {
+        for device in &kept {
+            inv.names.push(device.name.clone());
+        }
+
+        // Interned names to indices, once per distinct name.
+        let site_names = names.sites.into_inner().into_names();
+        let site_ids: Vec<Option<usize>> = site_names.iter().map(|s| inv.site_index(s)).collect();
+        let role_names = names.roles.into_inner().into_names();
+        let mut sorted_roles: Vec<(usize, String)> = role_names.into_iter().enumerate().collect();
+        sorted_roles.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut role_ids = vec![NONE; sorted_roles.len()];
+        for (rank, (id, _)) in sorted_roles.iter().enumerate() {
+            if let Some(slot) = role_ids.get_mut(*id) {
+                *slot = rank as u32;
+            }
+        }
+        inv.roles = sorted_roles.into_iter().map(|(_, r)| r).collect();
+        let upstream_names = names.upstream.into_inner().into_names();
+        let upstream_ids: Vec<Option<usize>> =
+            upstream_names.iter().map(|d| inv.index(d)).collect();
+        let attr_names = names.attributes.into_inner().into_names();
+        let mut attr_order: Vec<usize> = (0..attr_names.len()).collect();
+        attr_order.sort_by(|&a, &b| attr_names.get(a).cmp(&attr_names.get(b)));
+        let mut attr_rank = vec![0usize; attr_names.len()];
+        for (rank, &id) in attr_order.iter().enumerate() {
+            if let Some(slot) = attr_rank.get_mut(id) {
+                *slot = rank;
+            }
+        }
+        let mut attributes: Vec<Attribute> = attr_order
+            .iter()
+            .map(|&id| Attribute {
+                name: attr_names.get(id).cloned().unwrap_or_default(),
+                values: Vec::new(),
+            })
+            .collect();
+
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        for (index, device) in kept.into_iter().enumerate() {
             let id = index as u32;
-            let path = vec![key("devices"), key(&name)];
+            let name = device.name;
+            // Paths are built only for problems: most devices have none.
+            let path = |field: &str| vec![key("devices"), key(&name), key(field)];
             let mut site = NONE;
             let mut role = NONE;
-            match device {
-                Value::Map(fields) => {
-                    for (field, v) in fields {
-                        let mut at = path.clone();
-                        at.push(key(&field));
-                        match field.as_str() {
-                            SITE => match &v {
-                                Value::Str(s) => match inv.site_index(s) {
-                                    Some(i) => site = i as u32,
-                                    None => {
-                                        let help = suggest(s, inv.sites.iter().map(|x| x.name.as_str()))
-                                            .map(|x| format!("did you mean `{x}`?"))
-                                            .or_else(|| Some("declare the site under `sites`".to_owned()));
-                                        self.problem(
-                                            ProblemKind::UnknownSite,
-                                            format!("device `{name}` is at unknown site `{s}`"),
-                                            "not declared under `sites`",
-                                            help,
-                                            at,
-                                            Part::Value,
+            match device.body {
+                read::RawBody::Fields(fields) => {
+                    match fields.site {
+                        read::Field::Absent => {}
+                        read::Field::Name(s) => match site_ids.get(s as usize).copied().flatten() {
+                            Some(i) => site = i as u32,
+                            None => {
+                                let wanted = site_names.get(s as usize).map_or("", String::as_str);
+                                let help =
+                                    suggest(wanted, inv.sites.iter().map(|x| x.name.as_str()))
+                                        .map(|x| format!("did you mean `{x}`?"))
+                                        .or_else(|| {
+                                            Some("declare the site under `sites`".to_owned())
+                                        });
+                                self.problem(
+                                    ProblemKind::UnknownSite,
+                                    format!("device `{name}` is at unknown site `{wanted}`"),
+                                    "not declared under `sites`",
+                                    help,
+                                    path(SITE),
+                                    Part::Value,
+                                );
+                            }
+                        },
+                        read::Field::Wrong(v) => {
+                            self.wrong_type("a device's `site`", "a string", &v, path(SITE));
+                        }
+                    }
+                    match fields.role {
+                        read::Field::Absent => {}
+                        read::Field::Name(r) => {
+                            role = role_ids.get(r as usize).copied().unwrap_or(NONE)
+                        }
+                        read::Field::Wrong(v) => {
+                            self.wrong_type("a device's `role`", "a string", &v, path(ROLE));
+                        }
+                    }
+                    match fields.depends_on {
+                        None => {}
+                        Some(read::Depends::Wrong(v)) => {
+                            self.wrong_type(
+                                "`depends_on`",
+                                "a list of device names",
+                                &v,
+                                path(DEPENDS_ON),
+                            );
+                        }
+                        Some(read::Depends::List(items)) => {
+                            for (i, item) in items.into_iter().enumerate() {
+                                let at = || {
+                                    let mut at = path(DEPENDS_ON);
+                                    at.push(Seg::Index(i));
+                                    at
+                                };
+                                match item {
+                                    read::Field::Name(u) => {
+                                        match upstream_ids.get(u as usize).copied().flatten() {
+                                            Some(up) => edges.push((up as u32, id)),
+                                            None => {
+                                                let wanted = upstream_names
+                                                    .get(u as usize)
+                                                    .map_or("", String::as_str);
+                                                let help = suggest(wanted, inv.devices())
+                                                    .map(|x| format!("did you mean `{x}`?"))
+                                                    .or_else(|| {
+                                                        Some(
+                                                            "declare the device under `devices`"
+                                                                .to_owned(),
+                                                        )
+                                                    });
+                                                self.problem(
+                                                ProblemKind::UnknownDependency,
+                                                format!("device `{name}` depends on unknown device `{wanted}`"),
+                                                "no such device",
+                                                help,
+                                                at(),
+                                                Part::Value,
+                                            );
+                                            }
+                                        }
+                                    }
+                                    read::Field::Wrong(v) => {
+                                        self.wrong_type(
+                                            "a `depends_on` entry",
+                                            "a device name",
+                                            &v,
+                                            at(),
                                         );
                                     }
-                                },
-                                other => self.wrong_type("a device's `site`", "a string", other, at),
-                            },
-                            ROLE => match v {
-                                Value::Str(r) => {
-                                    let next = role_ids.len() as u32;
-                                    role = *role_ids.entry(r).or_insert(next);
-                                }
-                                other => self.wrong_type("a device's `role`", "a string", &other, at),
-                            },
-                            DEPENDS_ON => match v {
-                                Value::List(items) => depends.push((id, items)),
-                                other => self.wrong_type(
-                                    "`depends_on`",
-                                    "a list of device names",
-                                    &other,
-                                    at,
-                                ),
-                            },
-                            reserved if RESERVED.contains(&reserved) => self.problem(
-                                ProblemKind::ReservedField,
-                                format!("device field `{reserved}` is reserved"),
-                                "reserved name",
-                                Some(format!(
-                                    "`blast.{reserved}` means the blast radius's own {reserved}; rename the field"
-                                )),
-                                at,
-                                Part::Key,
-                            ),
-                            _ => {
-                                let next = attrs.len();
-                                let a = *attr_ids.entry(field).or_insert_with_key(|k| {
-                                    attrs.push(Attribute {
-                                        name: k.clone(),
-                                        values: Vec::new(),
-                                    });
-                                    next
-                                });
-                                if let Some(attr) = attrs.get_mut(a) {
-                                    attr.values.push((id, v));
+                                    read::Field::Absent => {}
                                 }
                             }
                         }
                     }
+                    for reserved in fields.reserved {
+                        self.problem(
+                            ProblemKind::ReservedField,
+                            format!("device field `{reserved}` is reserved"),
+                            "reserved name",
+                            Some(format!(
+                                "`blast.{reserved}` means the blast radius's own {reserved}; rename the field"
+                            )),
+                            path(&reserved),
+                            Part::Key,
+                        );
+                    }
+                    for (attr, value) in fields.attributes {
+                        let rank = attr_rank.get(attr as usize).copied().unwrap_or(0);
+                        if let Some(column) = attributes.get_mut(rank) {
+                            column.values.push((id, value));
+                        }
+                    }
                 }
-                other => self.wrong_type(&format!("device `{name}`"), "an object", &other, path),
+                read::RawBody::Other(other) => {
+                    self.wrong_type(
+                        &format!("device `{name}`"),
+                        "an object",
+                        &other,
+                        vec![key("devices"), key(&name)],
+                    );
+                }
             }
-            inv.names.push(name);
             inv.site_of.push(site);
             inv.role_of.push(role);
         }
+        inv.attributes = attributes;
 
-        // Roles in name order: renumber.
-        let mut renumber = vec![NONE; role_ids.len()];
-        inv.roles = Vec::with_capacity(role_ids.len());
-        for (sorted, (name, first_seen)) in role_ids.into_iter().enumerate() {
-            if let Some(slot) = renumber.get_mut(first_seen as usize) {
-                *slot = sorted as u32;
-            }
-            inv.roles.push(name);
-        }
-        for r in &mut inv.role_of {
-            *r = renumber.get(*r as usize).copied().unwrap_or(NONE);
-        }
-        attrs.sort_by(|a, b| a.name.cmp(&b.name));
-        inv.attributes = attrs;
-
-        let edges: usize = depends.iter().map(|(_, d)| d.len()).sum();
-        let mut graph = DiGraph::with_capacity(n, edges);
+        let mut graph = DiGraph::with_capacity(n, edges.len());
         for _ in 0..n {
             graph.add_node(());
         }
-        for (device, upstream) in depends {
-            let device_name = inv.names.get(device as usize).cloned().unwrap_or_default();
-            for (i, up) in upstream.iter().enumerate() {
-                let at = vec![
-                    key("devices"),
-                    key(&device_name),
-                    key(DEPENDS_ON),
-                    Seg::Index(i),
-                ];
-                match up {
-                    Value::Str(up) => match inv.index(up) {
-                        Some(u) => {
-                            graph.add_edge(NodeIndex::new(u), NodeIndex::new(device as usize), ());
-                        }
-                        None => {
-                            let help = suggest(up, inv.devices())
-                                .map(|x| format!("did you mean `{x}`?"))
-                                .or_else(|| Some("declare the device under `devices`".to_owned()));
-                            self.problem(
-                                ProblemKind::UnknownDependency,
-                                format!("device `{device_name}` depends on unknown device `{up}`"),
-                                "no such device",
-                                help,
-                                at,
-                                Part::Value,
-                            );
-                        }
-                    },
-                    other => self.wrong_type("a `depends_on` entry", "a device name", other, at),
-                }
-            }
+        for (up, down) in edges {
+            graph.add_edge(
+                NodeIndex::new(up as usize),
+                NodeIndex::new(down as usize),
+                (),
+            );
         }
         inv.graph = graph;
     }

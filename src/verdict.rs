@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 /// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     /// The change may go now.
@@ -182,6 +184,9 @@ pub struct Verdict {
     pub freeze: Option<FreezeStatus>,
     /// Whether a matched rule broke glass (freezes and windows lifted; review after).
     pub break_glass: bool,
+    /// The freezes that would have blocked but were lifted by break glass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lifted: Vec<String>,
     /// What advisory rules would have required.
     pub advisory: Vec<Advisory>,
     /// The first instant at which the change could go if the humans said yes; null

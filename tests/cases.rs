@@ -5,6 +5,13 @@
 //!
 //! A new case is files, not code. `CASE=name cargo test --test cases` runs one.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::Path;
 
 use changegate::{Change, Inventory, Policy};

@@ -2,6 +2,13 @@
 //! promises (docs/guide.md, "The examples in this repository"), through the library
 //! and through the CLI.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::process::Command;
 
 use changegate::{Change, Decision, Inventory, Policy};
@@ -96,4 +103,66 @@ fn cli_gives_the_guides_exit_codes() {
         let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON verdict");
         assert_eq!(verdict["decision"], decision.as_str(), "{file}");
     }
+}
+
+#[test]
+fn explain_shows_what_each_condition_saw() {
+    let policy = Policy::from_file("policies/netops.gate").expect("netops.gate checks");
+    let inventory =
+        Inventory::from_file("policies/netops.inventory.json").expect("inventory loads");
+    let at = chrono::DateTime::parse_from_rfc3339(AT)
+        .expect("valid instant")
+        .to_utc();
+    let value = changegate::input::read_file(
+        std::path::Path::new("policies/changes/firewall-acl.json"),
+        &Default::default(),
+    )
+    .expect("change parses");
+    let change = Change::from_value(value).expect("object");
+    let (verdict, explanation) = policy.explain(&change, &inventory, at);
+    assert_eq!(
+        verdict,
+        policy.evaluate(&change, &inventory, at),
+        "explain must not change the verdict"
+    );
+    let rule = |name: &str| {
+        explanation
+            .rules
+            .iter()
+            .find(|r| r.rule == name)
+            .unwrap_or_else(|| panic!("no trace for {name}"))
+    };
+    let fw = rule("firewall changes: two from security, at night");
+    assert_eq!(fw.result, "matched");
+    assert_eq!(fw.steps[0].expr, "change.kind == \"firewall\"");
+    assert_eq!(
+        fw.steps[0].saw.as_deref(),
+        Some("\"firewall\" == \"firewall\"")
+    );
+    assert_eq!(
+        fw.contributes.as_deref(),
+        Some("approve 2 from security during weeknights")
+    );
+    let cab = rule("wide blast radius goes to the CAB");
+    let values: Vec<&str> = cab.steps.iter().map(|s| s.value.as_str()).collect();
+    assert_eq!(
+        values,
+        ["true", "false", "true", "skipped"],
+        "or short-circuits after the second part"
+    );
+    let rollback = rule("no rollback plan, no change");
+    assert_eq!(rollback.result, "not matched");
+    let weeknights = explanation
+        .time
+        .iter()
+        .find(|t| t.name == "weeknights")
+        .expect("window traced");
+    assert!(!weeknights.open);
+    assert!(
+        weeknights
+            .why
+            .contains("next opens Thu 2026-11-26 22:00 EST"),
+        "{}",
+        weeknights.why
+    );
 }

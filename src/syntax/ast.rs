@@ -84,6 +84,8 @@ pub enum Item {
     Policy(Str, Span),
     /// `import "path.gate"`
     Import(Str, Span),
+    /// `schema { kind: string, … }`
+    Schema(Schema),
     /// `group name = ["a", "b"]`
     Group(Group),
     /// `window name = …`
@@ -102,9 +104,62 @@ impl Item {
         match self {
             Item::Policy(_, s) | Item::Import(_, s) | Item::Default(_, s) => *s,
             Item::Group(g) => g.span,
+            Item::Schema(s) => s.span,
             Item::Window(w) => w.span,
             Item::Freeze(f) => f.span,
             Item::Rule(r) => r.span,
+        }
+    }
+}
+
+/// `schema { kind: string, risk: int, labels: list<string>, ticket?: string }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The declared fields, in order.
+    pub fields: Vec<SchemaField>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One field of a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaField {
+    /// The field's name.
+    pub name: String,
+    /// Whether it may be missing (`ticket?: string`).
+    pub optional: bool,
+    /// Its type.
+    pub ty: FieldType,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A field's type in a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// `string`
+    Str,
+    /// `int`
+    Int,
+    /// `bool`
+    Bool,
+    /// `object`: any fields inside
+    Object,
+    /// `any`: not checked
+    Any,
+    /// `list<T>`
+    List(Box<FieldType>),
+}
+
+impl std::fmt::Display for FieldType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldType::Str => f.write_str("string"),
+            FieldType::Int => f.write_str("int"),
+            FieldType::Bool => f.write_str("bool"),
+            FieldType::Object => f.write_str("object"),
+            FieldType::Any => f.write_str("any"),
+            FieldType::List(t) => write!(f, "list<{t}>"),
         }
     }
 }

@@ -6,3 +6,4 @@ mod print;
 
 pub use ast::*;
 pub use parser::{parse_duration, parse_expr, parse_file};
+pub use print::needs_blank_line;

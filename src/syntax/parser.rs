@@ -16,12 +16,13 @@ use crate::limits::Limits;
 #[grammar = "../grammar/changegate.pest"]
 struct Grammar;
 
-const ITEM_KEYWORDS: [&str; 7] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default",
+const ITEM_KEYWORDS: [&str; 8] = [
+    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
 
 /// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
-/// parser recurses, and 256 levels fit the main thread's stack with room to spare.
+/// parser recurses, and 256 levels fit even the main thread's stack with room to
+/// spare, let alone [`PARSE_STACK_BYTES`].
 pub const HARD_MAX_DEPTH: usize = 256;
 
 /// `limits` with `max_depth` no higher than [`HARD_MAX_DEPTH`].
@@ -36,9 +37,43 @@ fn capped(limits: &Limits) -> std::borrow::Cow<'_, Limits> {
     }
 }
 
+/// Stack for parsing: pest and the AST conversion recurse once per nesting level,
+/// and debug builds use large frames, so parsing runs on a thread of its own with
+/// room for [`Limits::max_depth`] levels whatever the caller's stack.
+const PARSE_STACK_BYTES: usize = 256 << 20;
+
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+    on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
+        (
+            File::default(),
+            vec![Diagnostic::error(
+                "changegate::internal",
+                file,
+                "the parser failed unexpectedly; please report this policy",
+            )
+            .help("as a workaround, simplify the most deeply nested condition")],
+        )
+    })
+}
+
+/// Runs `f` on a thread with [`PARSE_STACK_BYTES`] of stack (inline if no thread can
+/// be started); `None` if it panicked.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("changegate-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(s, f)
+        {
+            Ok(handle) => handle.join().ok(),
+            Err(_) => None,
+        }
+    })
+}
+
+fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
     let limits = &*capped(limits);
     let src = file.text();
     let mut diags = Vec::new();
@@ -104,6 +139,16 @@ pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>)
 
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    on_big_stack(|| parse_expr_here(file, limits)).unwrap_or_else(|| {
+        Err(vec![Diagnostic::error(
+            "changegate::internal",
+            file,
+            "the parser failed unexpectedly",
+        )])
+    })
+}
+
+fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     let limits = &*capped(limits);
     let src = file.text();
     if let Some(d) = check_nesting(file, limits.max_depth) {
@@ -163,6 +208,40 @@ fn skip_trivia(src: &str, mut i: usize) -> usize {
         }
     }
     i
+}
+
+/// Moves `end` back over trailing white space and comments: pest includes the
+/// trivia it skipped before a failed optional part in a pair's span.
+fn trim_trivia_end(src: &str, start: usize, mut end: usize) -> usize {
+    let bytes = src.as_bytes();
+    loop {
+        while end > start && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+            end -= 1;
+        }
+        let line_start = src
+            .get(start..end)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(start, |i| start + i + 1);
+        let mut in_string = false;
+        let mut comment = None;
+        let mut i = line_start;
+        while i < end {
+            match bytes.get(i) {
+                Some(b'\\') if in_string => i += 1,
+                Some(b'"') => in_string = !in_string,
+                Some(b'#') if !in_string => {
+                    comment = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        match comment {
+            Some(c) if c < end => end = c,
+            _ => return end,
+        }
+    }
 }
 
 /// The start of the next line (after `from`) whose first word is an item keyword.
@@ -243,6 +322,8 @@ fn friendly(rule: &Rule) -> &'static str {
         Rule::rule_decl | Rule::kw_rule => "`rule`",
         Rule::default_decl | Rule::kw_default => "`default`",
         Rule::advisory | Rule::kw_advisory => "`advisory`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
         Rule::kw_when => "`when`",
         Rule::kw_then => "`then`",
         Rule::string | Rule::inner => "a string in double quotes",
@@ -324,6 +405,15 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
         format!("`{found}`")
     };
     let at_item_start = skip_trivia(src, base) == pos;
+    if found == "\"" && unterminated_string(src, pos) {
+        let line_end = src
+            .get(pos..)
+            .and_then(|s| s.find('\n'))
+            .map_or(src.len(), |i| pos + i);
+        return Diagnostic::error("changegate::syntax", file, "unterminated string")
+            .label(Span::new(pos, line_end), "this string has no closing `\"`")
+            .help("close the string with `\"` on the same line; write a line break as `\\n`");
+    }
     let mut d = Diagnostic::error(
         "changegate::syntax",
         file,
@@ -356,11 +446,28 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
     } else if at_item_start {
         "every item starts with its keyword; check for a missing `}` or a stray word above"
             .to_owned()
+    } else if ITEM_KEYWORDS.contains(&found) {
+        format!("`{found}` starts the next item, so the item above is unfinished: write {expected} before it")
     } else {
         format!("write {expected} here")
     };
     d = d.help(help);
     d
+}
+
+/// Whether the string literal opening at `pos` runs into the end of its line.
+fn unterminated_string(src: &str, pos: usize) -> bool {
+    let bytes = src.as_bytes();
+    let mut i = pos + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return false,
+            b'\n' => return true,
+            _ => i += 1,
+        }
+    }
+    true
 }
 
 /// The token at `pos`, for messages: a word, a number, or one character.
@@ -394,7 +501,11 @@ struct Convert<'a> {
 impl Convert<'_> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        let start = self.base + s.start();
+        Span::new(
+            start,
+            trim_trivia_end(self.file.text(), start, self.base + s.end()),
+        )
     }
 
     fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
@@ -413,6 +524,34 @@ impl Convert<'_> {
             Rule::policy_decl => {
                 inner.next();
                 Some(Item::Policy(self.string(inner.next()?)?, span))
+            }
+            Rule::schema_decl => {
+                let mut fields = Vec::new();
+                for p in inner {
+                    if p.as_rule() != Rule::schema_field {
+                        continue;
+                    }
+                    let fspan = self.span(&p);
+                    let mut parts = p.into_inner();
+                    let seg = parts.next()?.into_inner().next()?;
+                    let name = if seg.as_rule() == Rule::string {
+                        self.string(seg)?.value
+                    } else {
+                        seg.as_str().to_owned()
+                    };
+                    let mut next = parts.next()?;
+                    let optional = next.as_rule() == Rule::optional_mark;
+                    if optional {
+                        next = parts.next()?;
+                    }
+                    fields.push(SchemaField {
+                        name,
+                        optional,
+                        ty: field_type(next)?,
+                        span: fspan,
+                    });
+                }
+                Some(Item::Schema(Schema { fields, span }))
             }
             Rule::import_decl => {
                 inner.next();
@@ -476,7 +615,8 @@ impl Convert<'_> {
                 if advisory {
                     next = inner.next()?;
                 }
-                debug_assert_eq!(next.as_rule(), Rule::kw_when);
+                debug_assert_eq!(next.as_rule(), Rule::lbrace);
+                inner.next(); // when
                 let when = self.expr(inner.next()?, 0)?;
                 inner.next(); // then
                 let then = self.outcome(inner.next()?)?;
@@ -747,12 +887,15 @@ impl Convert<'_> {
         match pair.as_rule() {
             Rule::expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::expr;
-                let mut parts = Vec::new();
-                for p in pair.into_inner() {
-                    if matches!(p.as_rule(), Rule::kw_or | Rule::kw_and) {
-                        continue;
-                    }
-                    parts.push(self.expr(p, depth + 1)?);
+                let inner: Vec<_> = pair
+                    .into_inner()
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .collect();
+                // Only layers that become AST nodes count towards the depth.
+                let child_depth = if inner.len() > 1 { depth + 1 } else { depth };
+                let mut parts = Vec::with_capacity(inner.len());
+                for p in inner {
+                    parts.push(self.expr(p, child_depth)?);
                 }
                 if parts.len() == 1 {
                     return parts.pop();
@@ -804,8 +947,11 @@ impl Convert<'_> {
                         span,
                     });
                 }
+                let Some(op) = inner.next() else {
+                    return self.expr(first, depth);
+                };
                 let lhs = self.expr(first, depth + 1)?;
-                match inner.next() {
+                match Some(op) {
                     None => Some(lhs),
                     Some(op) => {
                         let op = cmp_op(op.as_str());
@@ -946,6 +1092,22 @@ impl Convert<'_> {
 
 // `Rule` is both pest's enum and our AST type; the AST one is re-exported under this name.
 use super::ast::Rule as Rule_;
+
+fn field_type(pair: Pair<'_, Rule>) -> Option<FieldType> {
+    let inner = pair.into_inner().next()?;
+    match inner.as_rule() {
+        Rule::list_type => Some(FieldType::List(Box::new(field_type(
+            inner.into_inner().next()?,
+        )?))),
+        _ => Some(match inner.as_str() {
+            "string" => FieldType::Str,
+            "int" => FieldType::Int,
+            "bool" => FieldType::Bool,
+            "object" => FieldType::Object,
+            _ => FieldType::Any,
+        }),
+    }
+}
 
 fn weekday(s: &str) -> Option<Weekday> {
     Weekday::ALL.into_iter().find(|d| d.keyword() == s)

@@ -49,10 +49,11 @@ impl Display for File {
 }
 
 /// Declarations of one kind stay together; rules and other kinds get a blank line.
-pub(crate) fn needs_blank_line(prev: &Item, next: &Item) -> bool {
+pub fn needs_blank_line(prev: &Item, next: &Item) -> bool {
     let kind = |i: &Item| match i {
         Item::Policy(..) => 0,
         Item::Import(..) => 1,
+        Item::Schema(_) => 7,
         Item::Group(_) => 2,
         Item::Window(_) => 3,
         Item::Freeze(_) => 4,
@@ -67,6 +68,22 @@ impl Display for Item {
         match self {
             Item::Policy(name, _) => write!(f, "policy {name}"),
             Item::Import(path, _) => write!(f, "import {path}"),
+            Item::Schema(s) => {
+                f.write_str("schema {\n")?;
+                for field in &s.fields {
+                    f.write_str("  ")?;
+                    if Path::is_bare(&field.name) {
+                        f.write_str(&field.name)?;
+                    } else {
+                        write_str_lit(f, &field.name)?;
+                    }
+                    if field.optional {
+                        f.write_char('?')?;
+                    }
+                    writeln!(f, ": {},", field.ty)?;
+                }
+                f.write_char('}')
+            }
             Item::Group(g) => {
                 write!(f, "group {} = [", g.name)?;
                 for (i, m) in g.members.iter().enumerate() {

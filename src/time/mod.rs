@@ -38,6 +38,10 @@
 //! offsets are assumed to lie within ±16 hours (the widest in the database, local mean
 //! times of the 19th century, are within ±16h).
 //!
+//! Sampled transitions are remembered process-wide in chunks of eight days per zone
+//! (a bounded memo behind a lock, emptied when it grows large). A chunk depends only on
+//! its zone and position, so the memo saves work without ever changing a result.
+//!
 //! # Bounds
 //!
 //! Searches for an opening look [`HORIZON_DAYS`] ahead. A run of touching occurrences

@@ -38,23 +38,29 @@ pub fn earliest(
     let runway = runway.max(0);
     let cap = limit.saturating_add(runway);
     let mut s = from;
+    // Each stream's first interval ending after `s`; refreshed only once `s` passes it.
+    let mut current = Vec::with_capacity(streams.len());
+    for stream in streams {
+        current.push(stream.next_interval(s)?);
+    }
     loop {
         if s > limit {
             return None;
         }
         let mut jump = s;
-        let mut end = Instant::MAX;
-        for stream in streams {
-            let iv = stream.next_interval(s)?;
-            if iv.start > s {
-                jump = jump.max(iv.start);
-            } else if jump == s {
-                end = end.min(run_end(*stream, s, iv, cap));
+        for (stream, iv) in streams.iter().zip(current.iter_mut()) {
+            if iv.end <= s {
+                *iv = stream.next_interval(s)?;
             }
+            jump = jump.max(iv.start);
         }
         if jump > s {
             s = jump;
             continue;
+        }
+        let mut end = Instant::MAX;
+        for (stream, iv) in streams.iter().zip(current.iter()) {
+            end = end.min(run_end(*stream, s, *iv, cap));
         }
         if end.saturating_sub(s) >= runway {
             return Some(Interval::new(s, end));

@@ -174,7 +174,7 @@ impl WindowStream {
         let mut day = first_day;
         let mut pieces = Vec::new();
         let mut merged = Vec::new();
-        let mut stop = today.saturating_add(8);
+        let mut stop = today.saturating_add(2);
         let last_day = today.saturating_add(RUN_CUT_DAYS + 16);
         loop {
             while day < stop {
@@ -219,7 +219,7 @@ impl WindowStream {
                 }
                 Some(iv) if iv.end.saturating_sub(t) > RUN_CUT => return Some(iv),
                 _ if stop >= last_day => return found,
-                _ => stop = stop.saturating_add(8),
+                _ => stop = stop.saturating_add(4),
             }
         }
     }

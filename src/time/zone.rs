@@ -3,6 +3,8 @@
 use super::{Instant, Interval};
 use chrono::{DateTime, Offset, TimeZone};
 use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Step of the sampling grid (aligned to the epoch) used to find a zone's transitions.
 /// Two transitions closer than this that cancel out are not seen.
@@ -18,6 +20,70 @@ pub(crate) const CLAMP: i64 = 7_900_000_000_000;
 /// A table is rebuilt rather than extended when asked about a range this far away
 /// from what it covers.
 const MAX_GAP: i64 = 60 * 86_400;
+
+/// Zone transitions are computed and remembered in chunks of this many seconds
+/// (a multiple of the sampling step), aligned to the epoch.
+const CHUNK_SECS: i64 = 8 * 86_400;
+
+/// The process-wide memo of chunks is emptied when it grows past this many entries.
+const MAX_CHUNKS: usize = 1 << 16;
+
+/// The transitions of one zone in one chunk `(k * CHUNK_SECS, (k + 1) * CHUNK_SECS]`.
+#[derive(Debug)]
+struct Chunk {
+    /// Offset at the chunk's first instant.
+    base: i64,
+    /// `(instant, offset from then on)`, ascending.
+    changes: Box<[(i64, i64)]>,
+}
+
+type ChunkMemo = RwLock<FxHashMap<(Tz, i64), Arc<Chunk>>>;
+
+/// A memo of sampled chunks shared by every stream. It only saves work: a chunk is a
+/// pure function of the zone and its index, so results never depend on what is cached.
+fn memo() -> &'static ChunkMemo {
+    static MEMO: OnceLock<ChunkMemo> = OnceLock::new();
+    MEMO.get_or_init(|| RwLock::new(FxHashMap::default()))
+}
+
+/// The chunk `index` of `tz`, from the memo or freshly sampled.
+fn chunk(tz: Tz, index: i64) -> Arc<Chunk> {
+    let key = (tz, index);
+    if let Some(found) = memo()
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&key)
+    {
+        return Arc::clone(found);
+    }
+    let start = index.saturating_mul(CHUNK_SECS);
+    let (base, changes) = scan(tz, start, start.saturating_add(CHUNK_SECS));
+    let fresh = Arc::new(Chunk {
+        base,
+        changes: changes.into_boxed_slice(),
+    });
+    let mut map = memo()
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if map.len() >= MAX_CHUNKS {
+        map.clear();
+    }
+    Arc::clone(map.entry(key).or_insert(fresh))
+}
+
+/// The offset at `ca` and every change in `(ca, cb]`, for chunk boundaries `ca < cb`.
+fn chunks(tz: Tz, ca: i64, cb: i64) -> (i64, Vec<(i64, i64)>) {
+    let first = ca.div_euclid(CHUNK_SECS);
+    let last = cb.div_euclid(CHUNK_SECS);
+    let mut base = None;
+    let mut changes = Vec::new();
+    for index in first..last {
+        let c = chunk(tz, index);
+        base.get_or_insert(c.base);
+        changes.extend_from_slice(&c.changes);
+    }
+    (base.unwrap_or_else(|| offset_at(tz, ca)), changes)
+}
 
 /// The UTC offset of `tz` at instant `t`, in seconds.
 pub(crate) fn offset_at(tz: Tz, t: Instant) -> i64 {
@@ -36,7 +102,7 @@ pub(crate) fn offset_at(tz: Tz, t: Instant) -> i64 {
 #[derive(Debug, Clone)]
 pub(crate) struct OffsetTable {
     tz: Tz,
-    /// Covered range `[lo, hi]`, both on the grid; `lo > hi` when empty.
+    /// Covered range `[lo, hi]`, both chunk boundaries; `lo > hi` when empty.
     lo: i64,
     hi: i64,
     /// Offset at `lo`.
@@ -61,11 +127,11 @@ impl OffsetTable {
     fn ensure(&mut self, a: i64, b: i64) {
         let a = a.clamp(-CLAMP, CLAMP);
         let b = b.clamp(-CLAMP, CLAMP).max(a);
-        let ga = a.div_euclid(SAMPLE_STEP_SECS) * SAMPLE_STEP_SECS;
-        let gb = b.div_euclid(SAMPLE_STEP_SECS) * SAMPLE_STEP_SECS + SAMPLE_STEP_SECS;
+        let ga = a.div_euclid(CHUNK_SECS) * CHUNK_SECS;
+        let gb = b.div_euclid(CHUNK_SECS) * CHUNK_SECS + CHUNK_SECS;
         let empty = self.lo > self.hi;
         if empty || gb < self.lo - MAX_GAP || ga > self.hi + MAX_GAP {
-            let (base, changes) = scan(self.tz, ga, gb);
+            let (base, changes) = chunks(self.tz, ga, gb);
             self.lo = ga;
             self.hi = gb;
             self.base = base;
@@ -73,14 +139,14 @@ impl OffsetTable {
             return;
         }
         if ga < self.lo {
-            let (base, mut changes) = scan(self.tz, ga, self.lo);
+            let (base, mut changes) = chunks(self.tz, ga, self.lo);
             changes.append(&mut self.changes);
             self.changes = changes;
             self.base = base;
             self.lo = ga;
         }
         if gb > self.hi {
-            let (_, mut changes) = scan(self.tz, self.hi, gb);
+            let (_, mut changes) = chunks(self.tz, self.hi, gb);
             self.changes.append(&mut changes);
             self.hi = gb;
         }

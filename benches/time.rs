@@ -1,0 +1,181 @@
+//! `earliest` over sets of 1, 3 and 10 windows, and 10 windows × 50 site zones.
+//!
+//! Each iteration answers the same 8 queries (instants spread over 2026, a 45 minute
+//! runway), building the streams afresh for each query as an evaluation does; divide
+//! the reported time by 8 for the cost of one query.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use changegate::time::{earliest, Days, End, IntervalStream, Shape, WindowStream, ZonedWindow};
+use chrono::Weekday;
+use chrono_tz::Tz;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+
+const RUNWAY: i64 = 45 * 60;
+const HORIZON: i64 = 400 * 86_400;
+
+fn wall(days: Days, start: u16, end: u16) -> Shape {
+    Shape::Weekly {
+        days,
+        start,
+        end: End::Wall(end),
+    }
+}
+
+fn elapsed(days: Days, start: u16, secs: i64) -> Shape {
+    Shape::Weekly {
+        days,
+        start,
+        end: End::Elapsed(secs),
+    }
+}
+
+/// Ten windows that are all open on Wednesday to Friday, 00:00-05:00 local time.
+fn shapes() -> Vec<Shape> {
+    use Weekday::*;
+    let h = |h: u16| h * 60;
+    vec![
+        wall(Days::all(), h(22), h(6)),
+        wall(Days::range(Mon, Fri), h(20), h(7)),
+        elapsed(Days::all(), h(23), 7 * 3600),
+        wall(Days::range(Mon, Thu), h(21), h(5)),
+        wall(Days::range(Sun, Thu), h(23) + 30, h(5) + 30),
+        wall(Days::all(), 0, h(5)),
+        wall(Days::range(Mon, Fri), 0, 0),
+        elapsed(Days::all(), 0, 6 * 3600),
+        wall(Days::range(Tue, Thu), h(22) + 30, h(5) + 30),
+        wall(Days::all(), h(18), h(8)),
+    ]
+}
+
+const SITES: [&str; 50] = [
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Madrid",
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Amsterdam",
+    "Europe/Luxembourg",
+    "Europe/Berlin",
+    "Europe/Zurich",
+    "Europe/Vienna",
+    "Europe/Rome",
+    "Europe/Prague",
+    "Europe/Warsaw",
+    "Europe/Budapest",
+    "Europe/Stockholm",
+    "Europe/Oslo",
+    "Europe/Copenhagen",
+    "Europe/Helsinki",
+    "Europe/Tallinn",
+    "Europe/Riga",
+    "Europe/Vilnius",
+    "Europe/Athens",
+    "Europe/Bucharest",
+    "Europe/Sofia",
+    "Europe/Kyiv",
+    "Europe/Istanbul",
+    "Europe/Moscow",
+    "Europe/Minsk",
+    "Europe/Belgrade",
+    "Europe/Zagreb",
+    "Europe/Ljubljana",
+    "Europe/Bratislava",
+    "Europe/Sarajevo",
+    "Europe/Skopje",
+    "Europe/Tirane",
+    "Europe/Podgorica",
+    "Europe/Malta",
+    "Europe/Monaco",
+    "Europe/Andorra",
+    "Europe/Gibraltar",
+    "Europe/Chisinau",
+    "Africa/Cairo",
+    "Africa/Johannesburg",
+    "Africa/Lagos",
+    "Africa/Casablanca",
+    "Asia/Jerusalem",
+    "Asia/Beirut",
+    "Atlantic/Reykjavik",
+    "Atlantic/Canary",
+];
+
+fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
+/// Eight query instants over 2026 at assorted hours.
+fn queries() -> Vec<i64> {
+    let jan1 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    (0..8).map(|k| jan1 + k * 45 * 86_400 + k * 7_919).collect()
+}
+
+fn run(windows: &[ZonedWindow], queries: &[i64]) -> usize {
+    let mut found = 0;
+    for &at in queries {
+        let streams: Vec<WindowStream> = windows
+            .iter()
+            .filter_map(|w| WindowStream::new(w).ok())
+            .collect();
+        let refs: Vec<&dyn IntervalStream> =
+            streams.iter().map(|s| s as &dyn IntervalStream).collect();
+        if earliest(&refs, at, RUNWAY, at + HORIZON).is_some() {
+            found += 1;
+        }
+    }
+    found
+}
+
+fn bench(c: &mut Criterion) {
+    let shapes = shapes();
+    let europe = [
+        "Europe/London",
+        "Europe/Berlin",
+        "Europe/Paris",
+        "Europe/Lisbon",
+    ];
+    let mixed: Vec<ZonedWindow> = shapes
+        .iter()
+        .zip(europe.iter().cycle())
+        .map(|(s, z)| ZonedWindow::new(*s, zone(z)))
+        .collect();
+    let weeknights = ZonedWindow::new(
+        wall(Days::range(Weekday::Mon, Weekday::Thu), 22 * 60, 4 * 60),
+        Tz::America__New_York,
+    );
+    let sites: Vec<ZonedWindow> = shapes
+        .iter()
+        .flat_map(|s| SITES.iter().map(|z| ZonedWindow::new(*s, zone(z))))
+        .collect();
+    let queries = queries();
+    let cases: [(&str, Vec<ZonedWindow>); 4] = [
+        ("1 window", vec![weeknights]),
+        ("3 windows", mixed.get(..3).unwrap_or_default().to_vec()),
+        ("10 windows", mixed.clone()),
+        ("10 windows x 50 sites", sites),
+    ];
+    let mut group = c.benchmark_group("earliest");
+    group.throughput(Throughput::Elements(queries.len() as u64));
+    for (name, windows) in &cases {
+        let hits = run(windows, &queries);
+        println!(
+            "{name}: {} streams, {hits}/{} queries find an opening",
+            windows.len(),
+            queries.len()
+        );
+        group.bench_function(*name, |b| {
+            b.iter(|| run(black_box(windows), black_box(&queries)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

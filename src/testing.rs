@@ -1,0 +1,604 @@
+//! `changegate test`: policy test cases (a change and an instant -> the expected
+//! verdict), run offline, with rule/window/freeze coverage.
+//!
+//! A test file sits next to its policy: `netops.gate` and `netops.test.yaml` (or
+//! `.test.yml`, `.test.toml`):
+//!
+//! ```yaml
+//! policy: netops.gate                  # optional: default is the file's stem + .gate
+//! inventory: netops.inventory.json     # optional default for every case
+//! cases:
+//!   - name: firewall change waits for security and the night
+//!     at: 2026-11-26T10:00:00Z
+//!     change: changes/firewall-acl.json  # a path, or the change inline as a map
+//!     expect:
+//!       decision: approve
+//!       missing: { security: 1 }         # approvals still missing, per group
+//!       reasons: ["outside window weeknights"]   # each must appear in some reason
+//!       next_open: 2026-11-26T22:00:00-05:00
+//!       earliest: 2026-11-27T03:00:00Z
+//! ```
+//!
+//! Paths are relative to the test file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::change::Change;
+use crate::input;
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::topology::Inventory;
+use crate::verdict::{Decision, Verdict};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    policy: Option<String>,
+    inventory: Option<String>,
+    cases: Vec<CaseSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseSpec {
+    name: String,
+    at: String,
+    change: serde_json::Value,
+    inventory: Option<String>,
+    expect: Expect,
+}
+
+/// What a case expects; every field but `decision` is optional.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The decision.
+    pub decision: Decision,
+    /// Each must be a substring of some reason in the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<String>>,
+    /// Approvals still missing per group (groups not listed must be complete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<BTreeMap<String, u32>>,
+    /// The names of the matched rules, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<Vec<String>>,
+    /// `window.next_open` (`null` for none).
+    #[serde(
+        default,
+        deserialize_with = "some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_open: Option<Option<String>>,
+    /// `earliest` (`null` for none).
+    #[serde(
+        default,
+        deserialize_with = "some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub earliest: Option<Option<String>>,
+    /// `break_glass`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<bool>,
+}
+
+/// Distinguishes a field given as `null` (`Some(None)`) from an absent one (`None`).
+fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    /// The case's name.
+    pub name: String,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// What did not hold, one line each.
+    pub failures: Vec<String>,
+    /// Expected and actual, side by side, for a diff.
+    #[serde(skip)]
+    pub expected_text: String,
+    #[serde(skip)]
+    actual_text: String,
+}
+
+/// Coverage of one policy by its cases.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// Rule name -> whether some case matched it (advisory rules: reported it).
+    pub rules: BTreeMap<String, bool>,
+    /// Window name -> whether some case's verdict named it.
+    pub windows: BTreeMap<String, bool>,
+    /// Freeze name -> whether it was active for some case (blocking, or lifted by break glass).
+    pub freezes: BTreeMap<String, bool>,
+}
+
+impl Coverage {
+    /// Covered and total items (rules, windows and freezes together).
+    pub fn counts(&self) -> (usize, usize) {
+        let all = self
+            .rules
+            .values()
+            .chain(self.windows.values())
+            .chain(self.freezes.values());
+        let (mut covered, mut total) = (0, 0);
+        for &c in all {
+            total += 1;
+            if c {
+                covered += 1;
+            }
+        }
+        (covered, total)
+    }
+
+    /// Exact percentage (100 when there is nothing to cover).
+    pub fn percent(&self) -> f64 {
+        let (c, t) = self.counts();
+        if t == 0 {
+            100.0
+        } else {
+            c as f64 * 100.0 / t as f64
+        }
+    }
+}
+
+/// The results of one test file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The test file.
+    pub file: String,
+    /// The policy it tests.
+    pub policy: String,
+    /// One report per case, in order.
+    pub cases: Vec<CaseReport>,
+    /// Coverage of the policy by these cases.
+    pub coverage: Coverage,
+    /// A problem that stopped the file from running (unreadable, policy errors…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Likely mistakes: fields the policy reads that no case's change has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl FileReport {
+    fn broken(file: &Path, policy: String, error: String) -> FileReport {
+        FileReport {
+            file: file.display().to_string(),
+            policy,
+            cases: Vec::new(),
+            coverage: Coverage::default(),
+            error: Some(error),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Formats a percentage without ever rounding up: 99.96 is `99.9`, never `100.0`.
+pub fn floor_percent(p: f64) -> String {
+    let tenths = (p * 10.0).floor() / 10.0;
+    format!("{tenths:.1}")
+}
+
+/// Runs every case of the test file at `path`.
+pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let il = input::Limits {
+        max_bytes: limits.max_input_bytes,
+        max_depth: limits.max_depth,
+        max_string_len: limits.max_string_len,
+        max_list_len: limits.max_list_len,
+        ..input::Limits::default()
+    };
+    let default_policy = {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let stem = name.split(".test.").next().unwrap_or(name);
+        dir.join(format!("{stem}.gate"))
+    };
+    let spec: FileSpec = match input::read_file(path, &il)
+        .map_err(|e| e.to_string())
+        .and_then(|v| {
+            serde_json::from_value(v.to_json()).map_err(|e| format!("{}: {e}", path.display()))
+        }) {
+        Ok(s) => s,
+        Err(e) => return FileReport::broken(path, default_policy.display().to_string(), e),
+    };
+    let policy_path = spec.policy.as_ref().map_or(default_policy, |p| dir.join(p));
+    let policy_name = policy_path.display().to_string();
+    let policy = match Policy::from_file_with_limits(&policy_path, limits) {
+        Ok(p) => p,
+        Err(d) => return FileReport::broken(path, policy_name, d.render_plain()),
+    };
+    // Each inventory is loaded once, however many cases use it.
+    let mut inventories: BTreeMap<PathBuf, Result<Inventory, String>> = BTreeMap::new();
+    for p in spec
+        .cases
+        .iter()
+        .filter_map(|c| c.inventory.as_ref())
+        .chain(spec.inventory.as_ref())
+    {
+        let full = dir.join(p);
+        inventories.entry(full).or_insert_with_key(|full| {
+            Inventory::from_file_with(full, &il).map_err(|e| format!("{}: {e}", full.display()))
+        });
+    }
+
+    let mut coverage = Coverage {
+        rules: policy
+            .rules
+            .iter()
+            .map(|r| (r.name.clone(), false))
+            .collect(),
+        windows: policy
+            .windows
+            .iter()
+            .map(|w| (w.name.clone(), false))
+            .collect(),
+        freezes: policy
+            .freezes
+            .iter()
+            .map(|f| (f.name.clone(), false))
+            .collect(),
+    };
+    let mut cases = Vec::new();
+    let mut seen_fields: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for case in &spec.cases {
+        let inv_key = case
+            .inventory
+            .as_ref()
+            .or(spec.inventory.as_ref())
+            .map(|p| dir.join(p));
+        let result = (|| -> Result<Verdict, String> {
+            let at = chrono::DateTime::parse_from_rfc3339(&case.at)
+                .map_err(|e| format!("`at` {:?} is not an RFC 3339 instant: {e}", case.at))?
+                .to_utc();
+            let value = match &case.change {
+                serde_json::Value::String(file) => {
+                    input::read_file(&dir.join(file), &il).map_err(|e| e.to_string())?
+                }
+                inline => crate::value::Value::from_json(inline.clone()),
+            };
+            if let crate::value::Value::Map(m) = &value {
+                seen_fields.extend(m.keys().cloned());
+            }
+            let change = Change::from_value(value).map_err(|e| e.to_string())?;
+            let empty = Inventory::empty();
+            let inventory = match inv_key {
+                Some(k) => match inventories.get(&k) {
+                    Some(Ok(i)) => i,
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => &empty,
+                },
+                None => &empty,
+            };
+            Ok(policy.evaluate(&change, inventory, at))
+        })();
+        let report = match result {
+            Ok(verdict) => {
+                for m in &verdict.matched {
+                    coverage.rules.insert(m.rule.clone(), true);
+                }
+                for a in &verdict.advisory {
+                    coverage.rules.insert(a.rule.clone(), true);
+                }
+                for w in &verdict.window.names {
+                    coverage.windows.insert(w.clone(), true);
+                }
+                for f in verdict
+                    .freeze
+                    .iter()
+                    .flat_map(|f| f.names.iter())
+                    .chain(&verdict.lifted)
+                {
+                    coverage.freezes.insert(f.clone(), true);
+                }
+                judge(&case.name, &case.expect, &verdict)
+            }
+            Err(e) => CaseReport {
+                name: case.name.clone(),
+                passed: false,
+                failures: vec![e],
+                expected_text: String::new(),
+                actual_text: String::new(),
+            },
+        };
+        cases.push(report);
+    }
+    // A field the policy reads that no case ever sets is likely a typo (or untested).
+    let declared: Vec<&str> = policy
+        .schema
+        .iter()
+        .flatten()
+        .map(|f| f.name.as_str())
+        .collect();
+    let warnings = policy
+        .change_fields()
+        .iter()
+        .filter(|(f, _)| !seen_fields.contains(f) && !declared.contains(&f.as_str()))
+        .map(|(f, at)| {
+            let hint = crate::diag::did_you_mean(f, seen_fields.iter().map(String::as_str))
+                .map(|s| format!(" (did you mean `change.{s}`?)"))
+                .unwrap_or_default();
+            format!(
+                "`change.{f}` (read at {at}) appears in no test case and no schema: a typo, or an untested field{hint}"
+            )
+        })
+        .collect();
+    FileReport {
+        file: path.display().to_string(),
+        policy: policy_name,
+        cases,
+        coverage,
+        error: None,
+        warnings,
+    }
+}
+
+fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
+    let mut failures = Vec::new();
+    let mut actual = Expect {
+        decision: v.decision,
+        reasons: None,
+        missing: None,
+        matched: None,
+        next_open: None,
+        earliest: None,
+        break_glass: None,
+    };
+    if v.decision != expect.decision {
+        failures.push(format!(
+            "decision: expected {}, got {}",
+            expect.decision.as_str(),
+            v.decision.as_str()
+        ));
+    }
+    if let Some(reasons) = &expect.reasons {
+        for r in reasons {
+            if !v.reasons.iter().any(|a| a.contains(r.as_str())) {
+                failures.push(format!("reasons: no reason contains {r:?}"));
+            }
+        }
+        actual.reasons = Some(v.reasons.clone());
+    }
+    if let Some(missing) = &expect.missing {
+        let got: BTreeMap<String, u32> = v
+            .approvals
+            .iter()
+            .filter(|a| a.have < a.required)
+            .map(|a| (a.group.clone(), a.required - a.have))
+            .collect();
+        if &got != missing {
+            failures.push(format!(
+                "missing approvals: expected {missing:?}, got {got:?}"
+            ));
+        }
+        actual.missing = Some(got);
+    }
+    if let Some(matched) = &expect.matched {
+        let mut want = matched.clone();
+        want.sort();
+        let mut got: Vec<String> = v.matched.iter().map(|m| m.rule.clone()).collect();
+        got.sort();
+        if want != got {
+            failures.push(format!("matched: expected {want:?}, got {got:?}"));
+        }
+        actual.matched = Some(got);
+    }
+    if let Some(next) = &expect.next_open {
+        if *next != v.window.next_open {
+            failures.push(format!(
+                "next_open: expected {next:?}, got {:?}",
+                v.window.next_open
+            ));
+        }
+        actual.next_open = Some(v.window.next_open.clone());
+    }
+    if let Some(earliest) = &expect.earliest {
+        if *earliest != v.earliest {
+            failures.push(format!(
+                "earliest: expected {earliest:?}, got {:?}",
+                v.earliest
+            ));
+        }
+        actual.earliest = Some(v.earliest.clone());
+    }
+    if let Some(bg) = expect.break_glass {
+        if bg != v.break_glass {
+            failures.push(format!("break_glass: expected {bg}, got {}", v.break_glass));
+        }
+        actual.break_glass = Some(v.break_glass);
+    }
+    if !failures.is_empty() {
+        // Errors explain most surprises: show them.
+        for e in &v.errors {
+            failures.push(format!("(evaluation error: {})", e.message));
+        }
+    }
+    CaseReport {
+        name: name.to_owned(),
+        passed: failures.is_empty(),
+        failures,
+        expected_text: serde_json::to_string_pretty(expect).unwrap_or_default() + "\n",
+        actual_text: serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n",
+    }
+}
+
+/// The text report, in the style of `cargo test`.
+pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
+    let mut out = String::new();
+    let mut failed: Vec<(&FileReport, &CaseReport)> = Vec::new();
+    let (mut passed_n, mut failed_n) = (0, 0);
+    for r in reports {
+        let _ = writeln!(
+            out,
+            "\nrunning {} cases from {} (policy {})",
+            r.cases.len(),
+            r.file,
+            r.policy
+        );
+        if let Some(e) = &r.error {
+            let _ = writeln!(out, "error: {e}");
+            failed_n += 1;
+        }
+        for c in &r.cases {
+            let _ = writeln!(
+                out,
+                "test {} ... {}",
+                c.name,
+                if c.passed { "ok" } else { "FAILED" }
+            );
+            if c.passed {
+                passed_n += 1;
+            } else {
+                failed_n += 1;
+                failed.push((r, c));
+            }
+        }
+        for w in &r.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+        if show_coverage {
+            out.push_str(&render_coverage(r));
+        }
+    }
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\nfailures:");
+        for (r, c) in &failed {
+            let _ = writeln!(out, "\n---- {}: {} ----", r.file, c.name);
+            for f in &c.failures {
+                let _ = writeln!(out, "  {f}");
+            }
+            if !c.expected_text.is_empty() {
+                let diff = similar::TextDiff::from_lines(&c.expected_text, &c.actual_text);
+                let _ = write!(
+                    out,
+                    "{}",
+                    diff.unified_diff()
+                        .context_radius(3)
+                        .header("expected", "actual")
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\ntest result: {}. {passed_n} passed; {failed_n} failed",
+        if failed_n == 0 { "ok" } else { "FAILED" }
+    );
+    out
+}
+
+fn render_coverage(r: &FileReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\ncoverage of {}:", r.policy);
+    for (what, map) in [
+        ("rules", &r.coverage.rules),
+        ("windows", &r.coverage.windows),
+        ("freezes", &r.coverage.freezes),
+    ] {
+        let covered = map.values().filter(|c| **c).count();
+        let total = map.len();
+        let pct = if total == 0 {
+            100.0
+        } else {
+            covered as f64 * 100.0 / total as f64
+        };
+        let _ = write!(
+            out,
+            "  {what:<8} {covered}/{total} ({}%)",
+            floor_percent(pct)
+        );
+        let missing: Vec<&str> = map
+            .iter()
+            .filter(|(_, c)| !**c)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let _ = write!(out, "  not exercised: {}", missing.join(", "));
+        }
+        out.push('\n');
+    }
+    let (c, t) = r.coverage.counts();
+    let _ = writeln!(
+        out,
+        "  total    {c}/{t} ({}%)",
+        floor_percent(r.coverage.percent())
+    );
+    out
+}
+
+/// The JUnit XML report, for CI dashboards.
+pub fn render_junit(reports: &[FileReport]) -> String {
+    fn esc(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_owned(),
+                '<' => "&lt;".to_owned(),
+                '>' => "&gt;".to_owned(),
+                '"' => "&quot;".to_owned(),
+                '\'' => "&apos;".to_owned(),
+                c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
+                    format!("&#x{:x};", c as u32)
+                }
+                c => c.to_string(),
+            })
+            .collect()
+    }
+    let total: usize = reports
+        .iter()
+        .map(|r| r.cases.len() + usize::from(r.error.is_some()))
+        .sum();
+    let failures: usize = reports
+        .iter()
+        .map(|r| r.cases.iter().filter(|c| !c.passed).count() + usize::from(r.error.is_some()))
+        .sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"changegate\" tests=\"{total}\" failures=\"{failures}\">"
+    );
+    for r in reports {
+        let f = r.cases.iter().filter(|c| !c.passed).count() + usize::from(r.error.is_some());
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">",
+            esc(&r.file),
+            r.cases.len() + usize::from(r.error.is_some())
+        );
+        if let Some(e) = &r.error {
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"(load)\" classname=\"{}\"><failure message=\"cannot run\">{}</failure></testcase>",
+                esc(&r.file),
+                esc(e)
+            );
+        }
+        for c in &r.cases {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\"",
+                esc(&c.name),
+                esc(&r.file)
+            );
+            if c.passed {
+                out.push_str("/>\n");
+            } else {
+                let first = c.failures.first().map_or("", String::as_str);
+                let _ = writeln!(
+                    out,
+                    "><failure message=\"{}\">{}</failure></testcase>",
+                    esc(first),
+                    esc(&c.failures.join("\n"))
+                );
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,100 @@
+//! Modules: `import` resolves relative to the importing file, loads each file once,
+//! shares groups, windows and freezes, and reports cycles, clashes and missing files
+//! with diagnostics (snapshots) that point at every import involved.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use changegate::{Change, Decision, Inventory, Policy};
+use sha2::{Digest, Sha256};
+
+fn rejected(root: &str) -> String {
+    match Policy::from_file(root) {
+        Ok(_) => panic!("{root}: accepted"),
+        Err(d) => {
+            assert!(d.has_errors());
+            d.render_plain()
+        }
+    }
+}
+
+#[test]
+fn imports_share_declarations_and_load_each_file_once() {
+    let policy = Policy::from_file("tests/modules/ok/root.gate")
+        .unwrap_or_else(|d| panic!("{}", d.render_plain()));
+    let files: Vec<&str> = policy.files().iter().map(|f| f.name()).collect();
+    assert_eq!(
+        files,
+        [
+            "tests/modules/ok/root.gate",
+            "tests/modules/ok/lib/people.gate",
+            "tests/modules/ok/lib/time.gate"
+        ]
+    );
+    assert_eq!(policy.window_names().collect::<Vec<_>>(), ["night"]);
+    assert_eq!(policy.freeze_names().collect::<Vec<_>>(), ["holidays"]);
+    // The digest covers every file, root first, in load order.
+    let mut h = Sha256::new();
+    for f in &files {
+        h.update(std::fs::read(f).unwrap());
+    }
+    assert_eq!(policy.sha256(), format!("{:x}", h.finalize()));
+    // The imported freeze applies: Christmas Day is frozen.
+    let change =
+        Change::from_json(serde_json::json!({"kind": "night", "approvals": ["alice"]})).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-25T02:00:00+01:00")
+        .unwrap()
+        .to_utc();
+    let v = policy.evaluate(&change, &Inventory::empty(), at);
+    assert_eq!(v.decision, Decision::Wait);
+    assert_eq!(v.freeze.unwrap().names, ["holidays"]);
+}
+
+#[test]
+fn an_import_cycle_shows_the_whole_cycle() {
+    let text = rejected("tests/modules/cycle/root.gate");
+    assert!(text.contains("imports form a cycle"), "{text}");
+    insta::assert_snapshot!("import_cycle", text);
+}
+
+#[test]
+fn a_name_defined_in_two_modules_points_at_both() {
+    let text = rejected("tests/modules/clash/root.gate");
+    assert!(text.contains("group `ops` is defined twice"), "{text}");
+    assert!(text.contains("one.gate"), "{text}");
+    assert!(text.contains("two.gate"), "{text}");
+    insta::assert_snapshot!("import_clash", text);
+}
+
+#[test]
+fn a_missing_import_is_reported_at_the_import() {
+    let text = rejected("tests/modules/missing/root.gate");
+    insta::assert_snapshot!("import_missing", text);
+}
+
+#[test]
+fn modules_hold_no_rules() {
+    let text = rejected("tests/modules/rules_in_module/root.gate");
+    assert!(
+        text.contains("an imported file can only hold imports, groups, windows and freezes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_policy_given_as_text_cannot_import() {
+    let err = Policy::parse(
+        "policy \"p\"\nimport \"x.gate\"\ngroup g = [\"a\"]\ndefault approve 1 from g\n",
+        "p.gate",
+    )
+    .unwrap_err();
+    assert!(
+        err.render_plain().contains("cannot import"),
+        "{}",
+        err.render_plain()
+    );
+}
