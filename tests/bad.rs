@@ -8,6 +8,13 @@
 //! change, the expected exit code, and its stderr diagnostic as an insta snapshot
 //! (`tests/snapshots/bad__*.snap`). Big inputs are generated here, not committed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

@@ -2,6 +2,13 @@
 //! with a clear diagnostic, through the library and through the CLI flag that sets it
 //! (docs/hardening.md lists them with their defaults).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -162,20 +169,22 @@ fn policy_bracket_nesting() {
 
 #[test]
 fn policy_expression_nesting() {
-    // The depth counts levels of the expression's parse tree: a comparison reaches 3,
-    // and each bracket adds 4, so 15 brackets fit the default of 64 and 16 do not.
-    assert!(parse_with(&rule_with(&parens(15, "change.ok")), &Limits::default()).is_ok());
+    // The depth counts levels of the AST: a bracket is one level, a comparison's
+    // operands one below it, and a lone operand is no level at all. So 64 brackets
+    // around a path fit the default of 64, and 64 around a comparison do not.
+    assert!(parse_with(&rule_with(&parens(64, "change.ok")), &Limits::default()).is_ok());
+    assert!(parse_with(&rule_with(&parens(63, "change.n == 1")), &Limits::default()).is_ok());
     let text = expect_error(
-        parse_with(&rule_with(&parens(16, "change.ok")), &Limits::default()),
+        parse_with(&rule_with(&parens(64, "change.n == 1")), &Limits::default()),
         "changegate::too_deep",
         "this expression nests deeper than the limit of 64",
     );
     assert!(text.contains("--max-depth"), "{text}");
-    assert!(parse_with(OK_POLICY, &small(|l| l.max_depth = 3)).is_ok());
+    assert!(parse_with(OK_POLICY, &small(|l| l.max_depth = 1)).is_ok());
     expect_error(
-        parse_with(OK_POLICY, &small(|l| l.max_depth = 2)),
+        parse_with(OK_POLICY, &small(|l| l.max_depth = 0)),
         "changegate::too_deep",
-        "limit of 2",
+        "limit of 0",
     );
     // `not` and `count`/`sum` chains need no brackets to nest.
     let text = expect_error(
@@ -542,7 +551,7 @@ fn cli_flags_set_each_limit() {
         err.contains("brackets nest deeper than the limit of 1"),
         "{err}"
     );
-    let (code, err) = cli(&["check", "--max-depth", "2", p]);
+    let (code, err) = cli(&["check", "--max-depth", "2", deep.to_str().expect("path")]);
     assert_eq!(code, 1);
     assert!(
         err.contains("this expression nests deeper than the limit of 2"),

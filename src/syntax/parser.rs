@@ -23,7 +23,7 @@ const ITEM_KEYWORDS: [&str; 8] = [
 /// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
 /// parser recurses, and 256 levels fit even the main thread's stack with room to
 /// spare, let alone [`PARSE_STACK_BYTES`].
-pub const HARD_MAX_DEPTH: usize = 256;
+pub(crate) const HARD_MAX_DEPTH: usize = 256;
 
 /// `limits` with `max_depth` no higher than [`HARD_MAX_DEPTH`].
 fn capped(limits: &Limits) -> std::borrow::Cow<'_, Limits> {
