@@ -250,3 +250,26 @@ fn cli_at_edges() {
     let (code, _, stderr) = cli_at("10000-01-01T00:00:00Z");
     assert_eq!(code, 1, "{stderr}");
 }
+
+#[test]
+fn evaluate_beyond_the_rfc3339_years_does_not_panic() {
+    // RFC 3339 stops at 9999, but a library caller can pass any DateTime.
+    let policy = Policy::from_file("policies/netops.gate").expect("netops checks");
+    let inventory = Inventory::from_file("policies/netops.inventory.json").expect("inventory");
+    let changes = example_changes();
+    for at in [
+        DateTime::<chrono::Utc>::MIN_UTC,
+        DateTime::<chrono::Utc>::MAX_UTC,
+        DateTime::from_timestamp(secs("0000-01-01T00:00:00Z") - 1, 0).expect("range"),
+        DateTime::from_timestamp(secs("9999-12-31T23:59:59Z") + 1, 0).expect("range"),
+    ] {
+        for (name, change) in &changes {
+            let v = policy.evaluate(change, &inventory, at);
+            let _ = v.to_json();
+            let _ = v.to_text();
+            if !v.errors.is_empty() {
+                assert_ne!(v.decision, Decision::Deploy, "{at} {name}");
+            }
+        }
+    }
+}
