@@ -242,9 +242,27 @@ pub fn render(diag: &dyn miette::Diagnostic) -> String {
     out
 }
 
+/// Most diagnostics rendered for people per file; JSON output has them all.
+const MAX_HUMAN_DIAGNOSTICS: usize = 100;
+
 fn eprint_diags(diags: &Diagnostics, format: ErrorFormat) {
     let mut err = std::io::stderr().lock();
-    for d in diags.iter() {
+    let shown = match format {
+        ErrorFormat::Human => MAX_HUMAN_DIAGNOSTICS,
+        ErrorFormat::Json => usize::MAX,
+    };
+    if diags.len() > shown {
+        let _ = writeln!(
+            err,
+            "showing the first {shown} of {} diagnostics (use `--error-format json` for all)",
+            diags.len()
+        );
+    }
+    // Errors first: they are what must be fixed.
+    let mut ordered: Vec<&crate::diag::Diagnostic> =
+        diags.iter().filter(|d| d.is_error()).collect();
+    ordered.extend(diags.iter().filter(|d| !d.is_error()));
+    for d in ordered.into_iter().take(shown) {
         let _ = match format {
             ErrorFormat::Human => write!(err, "{}", render(d)),
             ErrorFormat::Json => writeln!(

@@ -18,16 +18,22 @@ pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
     named: NamedSource<Arc<str>>,
+    /// Byte offset of each line's start, for `line_col` in O(log n).
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
     /// A source named `name` (usually its path) with `text`.
     pub fn new(name: &str, text: &str) -> SourceFile {
+        let line_starts: Arc<[usize]> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         let text: Arc<str> = Arc::from(text);
         SourceFile {
             name: Arc::from(name),
             named: NamedSource::new(name, text.clone()).with_language("changegate"),
             text,
+            line_starts,
         }
     }
 
@@ -44,10 +50,14 @@ impl SourceFile {
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        // The last line start at or before `offset`.
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         (line, column)
     }
 

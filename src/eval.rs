@@ -699,6 +699,7 @@ impl<'a> Ctx<'a> {
         }
 
         // Window streams: one per fixed window, one per (local window, site zone).
+        let mut unplaced = false;
         let mut streams: Vec<WindowStream> = Vec::new();
         let mut stream_names: Vec<String> = Vec::new();
         let mut zones: Vec<Tz> = Vec::new();
@@ -737,11 +738,15 @@ impl<'a> Ctx<'a> {
                             }
                         }
                     }
-                    Err(message) => errors.push(EvalError {
-                        rule: Some(format!("window {}", def.name)),
-                        location: Some(def.location.clone()),
-                        message,
-                    }),
+                    Err(message) => {
+                        // A window that cannot be placed is not open (fail closed).
+                        unplaced = true;
+                        errors.push(EvalError {
+                            rule: Some(format!("window {}", def.name)),
+                            location: Some(def.location.clone()),
+                            message,
+                        })
+                    }
                 },
             }
         }
@@ -774,7 +779,7 @@ impl<'a> Ctx<'a> {
             Some(tz) => time::format_rfc3339(t, tz),
             None => time::format_rfc3339_utc(t),
         };
-        state.window.open = a.windows_open;
+        state.window.open = a.windows_open && !unplaced;
         state.window.closes = a.closes.and_then(fmt);
         state.window.next_open = a.next_open.and_then(fmt);
         state.window.sites = sites;
@@ -855,7 +860,17 @@ impl<'a> Ctx<'a> {
                 .filter_map(|&i| freeze_names.get(i).cloned())
                 .collect();
             let until = a.freeze_until.and_then(time::format_rfc3339_utc);
+            let frozen_now = a
+                .blocking
+                .iter()
+                .filter_map(|&i| freeze_streams.get(i))
+                .any(|s| s.next_interval(at).is_some_and(|iv| iv.start <= at));
             state.reasons.push(match &until {
+                Some(t) if !frozen_now => format!(
+                    "{} begins before the change's {} runway ends; it may start from {t}",
+                    names.join(", "),
+                    format_duration(runway)
+                ),
                 Some(t) => format!("frozen by {} until {t}", names.join(", ")),
                 None => format!(
                     "frozen by {} beyond the {}-day horizon",

@@ -264,6 +264,26 @@ fn conjunct_texts(policy: &Policy, cond: &CExpr) -> Vec<String> {
     v
 }
 
+/// The non-empty subsets of a (sorted) conjunct list, each sorted; for long
+/// conjunctions only the whole and the single conjuncts, to stay cheap.
+fn subsets(items: &[String]) -> Vec<Vec<String>> {
+    if items.len() > 8 {
+        let mut out: Vec<Vec<String>> = items.iter().map(|c| vec![c.clone()]).collect();
+        out.push(items.to_vec());
+        return out;
+    }
+    (1u32..(1 << items.len()))
+        .map(|mask| {
+            items
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mask & (1 << k) != 0)
+                .map(|(_, c)| c.clone())
+                .collect()
+        })
+        .collect()
+}
+
 /// Whether `a`'s contribution can never add to `b`'s.
 fn contained(a: &OutcomeDef, b: &OutcomeDef) -> bool {
     if b.deny.is_some() {
@@ -302,22 +322,34 @@ pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
         .iter()
         .map(|r| conjunct_texts(policy, &r.cond))
         .collect();
+    // Rules by their set of conjuncts: a rule whose conjuncts are a subset of A's
+    // matches whenever A does. Looking up A's subsets keeps this linear in the
+    // number of rules.
+    let mut by_set: std::collections::HashMap<&[String], Vec<usize>> =
+        std::collections::HashMap::new();
+    for (j, t) in texts.iter().enumerate() {
+        if policy.rules.get(j).is_some_and(|r| !r.advisory) {
+            by_set.entry(t.as_slice()).or_default().push(j);
+        }
+    }
     for (i, a) in policy.rules.iter().enumerate() {
         if a.advisory {
             continue;
         }
-        let dominator = policy.rules.iter().enumerate().find(|(j, b)| {
-            let (Some(ta), Some(tb)) = (texts.get(i), texts.get(*j)) else {
-                return false;
-            };
-            *j != i
-                && !b.advisory
-                && tb.iter().all(|c| ta.contains(c))
-                && contained(&a.outcome, &b.outcome)
-                // Of two identical rules, report only the later one.
-                && !(ta == tb && contained(&b.outcome, &a.outcome) && *j > i)
+        let Some(ta) = texts.get(i) else { continue };
+        let dominator = subsets(ta).into_iter().find_map(|subset| {
+            let js = by_set.get(subset.as_slice())?;
+            js.iter().copied().find(|&j| {
+                let Some(b) = policy.rules.get(j) else {
+                    return false;
+                };
+                j != i
+                    && contained(&a.outcome, &b.outcome)
+                    // Of two identical rules, report only the later one.
+                    && !(subset.len() == ta.len() && contained(&b.outcome, &a.outcome) && j > i)
+            })
         });
-        if let Some((_, b)) = dominator {
+        if let Some(b) = dominator.and_then(|j| policy.rules.get(j)) {
             out.push(
                 Diagnostic::warning(
                     "changegate::dominated_rule",

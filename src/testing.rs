@@ -339,6 +339,26 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
     }
 }
 
+/// Two RFC 3339 texts name the same instant (`…T09:00:00Z` is `…T10:00:00+01:00`);
+/// text that does not parse compares as text.
+fn same_instant(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => match (
+            chrono::DateTime::parse_from_rfc3339(a),
+            chrono::DateTime::parse_from_rfc3339(b),
+        ) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        },
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn or_none(t: Option<&str>) -> &str {
+    t.unwrap_or("none")
+}
+
 fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
     let mut failures = Vec::new();
     let mut actual = Expect {
@@ -373,8 +393,18 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
             .map(|a| (a.group.clone(), a.required - a.have))
             .collect();
         if &got != missing {
+            let show = |m: &BTreeMap<String, u32>| {
+                if m.is_empty() {
+                    "none".to_owned()
+                } else {
+                    let parts: Vec<String> = m.iter().map(|(g, n)| format!("{n} from {g}")).collect();
+                    parts.join(", ")
+                }
+            };
             failures.push(format!(
-                "missing approvals: expected {missing:?}, got {got:?}"
+                "missing approvals: expected {}, got {}",
+                show(missing),
+                show(&got)
             ));
         }
         actual.missing = Some(got);
@@ -385,24 +415,30 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         let mut got: Vec<String> = v.matched.iter().map(|m| m.rule.clone()).collect();
         got.sort();
         if want != got {
-            failures.push(format!("matched: expected {want:?}, got {got:?}"));
+            failures.push(format!(
+                "matched: expected [{}], got [{}]",
+                want.join(", "),
+                got.join(", ")
+            ));
         }
         actual.matched = Some(got);
     }
     if let Some(next) = &expect.next_open {
-        if *next != v.window.next_open {
+        if !same_instant(next.as_deref(), v.window.next_open.as_deref()) {
             failures.push(format!(
-                "next_open: expected {next:?}, got {:?}",
-                v.window.next_open
+                "next_open: expected {}, got {}",
+                or_none(next.as_deref()),
+                or_none(v.window.next_open.as_deref())
             ));
         }
         actual.next_open = Some(v.window.next_open.clone());
     }
     if let Some(earliest) = &expect.earliest {
-        if *earliest != v.earliest {
+        if !same_instant(earliest.as_deref(), v.earliest.as_deref()) {
             failures.push(format!(
-                "earliest: expected {earliest:?}, got {:?}",
-                v.earliest
+                "earliest: expected {}, got {}",
+                or_none(earliest.as_deref()),
+                or_none(v.earliest.as_deref())
             ));
         }
         actual.earliest = Some(v.earliest.clone());

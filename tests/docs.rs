@@ -1,7 +1,8 @@
 //! Every ```gate block in the documentation is checked, so the docs cannot drift
 //! from the implementation.
 //!
-//! Files: `docs/language.md`, and `docs/guide.md` and `README.md` when they exist.
+//! Files: `docs/language.md`, `docs/time.md`, `docs/testing.md` and `docs/lints.md`, and
+//! `docs/guide.md` and `README.md` when they exist.
 //!
 //! Fence tags (the info string after the backticks, comma-separated):
 //!
@@ -19,7 +20,7 @@
 //! A block that starts (after comments) with `policy`, or is tagged `whole`, is a
 //! whole policy. Any other block is a fragment, wrapped into a policy before checking:
 //!
-//! * items (`group`, `window`, `freeze`, `rule`, `default`, `import`): put after
+//! * items (`schema`, `group`, `window`, `freeze`, `rule`, `default`, `import`): put after
 //!   `policy "doc"` and the [`PRELUDE`] declarations (those the fragment does not
 //!   declare itself), followed by `default deploy` unless it has its own `default`;
 //! * an outcome (`deploy`, `approve`, `deny`, `break glass`, `during`): becomes
@@ -57,8 +58,8 @@ window sunday     = sun 01:00-05:00 in "Europe/Berlin"
 window saturday   = sat 23:00 for 6h in "UTC"
 window site_night = daily 02:00-05:00 local"#;
 
-const ITEM_WORDS: [&str; 7] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default",
+const ITEM_WORDS: [&str; 8] = [
+    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
 const OUTCOME_WORDS: [&str; 5] = ["deploy", "approve", "deny", "break", "during"];
 
@@ -344,10 +345,16 @@ impl Checker {
 #[test]
 fn doc_examples() {
     let mut all = Vec::new();
-    for file in ["docs/language.md", "docs/guide.md", "README.md"] {
+    const REQUIRED: [&str; 4] = [
+        "docs/language.md",
+        "docs/time.md",
+        "docs/testing.md",
+        "docs/lints.md",
+    ];
+    for file in REQUIRED.into_iter().chain(["docs/guide.md", "README.md"]) {
         match std::fs::read_to_string(file) {
             Ok(text) => all.extend(blocks(file, &text)),
-            Err(_) if file != "docs/language.md" => {}
+            Err(_) if !REQUIRED.contains(&file) => {}
             Err(e) => panic!("{file}: {e}"),
         }
     }
