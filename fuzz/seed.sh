@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 root=..
 mkdir -p corpus/{policy,fmt_roundtrip,change,inventory,evaluate}
 n=0
-for f in "$root"/policies/*.gate "$root"/tests/cases/*/policy.gate seeds/*.gate; do
+for f in "$root"/policies/*.gate "$root"/policies/shared/*.gate "$root"/tests/cases/*/policy.gate seeds/*.gate; do
   n=$((n + 1))
   cp "$f" "corpus/policy/seed-$n"
   cp "$f" "corpus/fmt_roundtrip/seed-$n"
@@ -30,7 +30,7 @@ n=0
 for f in "$root"/tests/cases/*/inventory.json "$root"/policies/*.json; do
   n=$((n + 1)); doc 00 "$f" inventory "seed-$n"
 done
-for f in seeds/*.yaml seeds/*.toml; do
+for f in "$root"/policies/*.inventory.yaml seeds/*.yaml seeds/*.toml; do
   [ -e "$f" ] || continue
   n=$((n + 1))
   case "$f" in *.yaml) doc 01 "$f" inventory "seed-$n" ;; *) doc 02 "$f" inventory "seed-$n" ;; esac
