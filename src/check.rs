@@ -69,6 +69,7 @@ pub(crate) fn build(
         fallback: SourceFile::new(name, source),
         schema: None,
         change_fields: Vec::new(),
+        change_paths: Vec::new(),
     };
     let policy = b.build();
     let mut diags = b.diags;
@@ -275,6 +276,7 @@ struct Builder<'a> {
     schema: Option<Vec<SchemaField>>,
     /// Top-level change fields conditions read, with where.
     change_fields: Vec<(String, String)>,
+    change_paths: Vec<Vec<String>>,
 }
 
 /// Where a name was declared: file index and span.
@@ -633,6 +635,7 @@ impl Builder<'_> {
             blast_fields: std::mem::take(&mut self.blast_fields),
             schema: self.schema.take(),
             change_fields: std::mem::take(&mut self.change_fields),
+            change_path_count: self.change_paths.len(),
             index,
             warnings: Vec::new(),
         })
@@ -758,6 +761,7 @@ impl Builder<'_> {
             blast_fields: &mut self.blast_fields,
             schema: self.schema.as_deref(),
             change_fields: &mut self.change_fields,
+            change_paths: &mut self.change_paths,
         };
         lowerer.condition(e)
     }

@@ -46,7 +46,8 @@ pub(crate) struct Glob {
 pub(crate) struct PathRef {
     pub root: Root,
     pub fields: Vec<String>,
-    /// For `blast.x`/`targets.x`: the slot in the evaluation's blast table.
+    /// For `change.…`: the slot in the evaluation's path cache; for `blast.x` /
+    /// `targets.x`: the slot in the evaluation's blast table.
     pub slot: usize,
     /// The path as written (`change.kind`), for messages.
     pub text: String,
@@ -122,6 +123,8 @@ pub(crate) struct Lowerer<'a> {
     pub schema: Option<&'a [SchemaField]>,
     /// Top-level change fields read, with where (`file:line:col`).
     pub change_fields: &'a mut Vec<(String, String)>,
+    /// The distinct `change.…` paths read, by slot.
+    pub change_paths: &'a mut Vec<Vec<String>>,
 }
 
 /// The static type of a declared field.
@@ -539,11 +542,19 @@ impl Lowerer<'_> {
                         }
                     }
                 };
+                // Each distinct path is read from the change once per evaluation.
+                let slot = match self.change_paths.iter().position(|f| *f == p.fields) {
+                    Some(i) => i,
+                    None => {
+                        self.change_paths.push(p.fields.clone());
+                        self.change_paths.len() - 1
+                    }
+                };
                 Some((
                     PathRef {
                         root: p.root,
                         fields: p.fields.clone(),
-                        slot: 0,
+                        slot,
                         text,
                     },
                     t,

@@ -58,6 +58,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) change: &'a Change,
     pub(crate) inventory: &'a Inventory,
     blast: OnceCell<BlastTable>,
+    /// Each `change.…` path, resolved at its first read.
+    paths: Vec<OnceCell<Option<&'a Value>>>,
     indexed: bool,
 }
 
@@ -65,14 +67,7 @@ impl Policy {
     /// Evaluates `change` at `at` against this policy and `inventory`: pure, no
     /// I/O, no clock. Never panics; any error makes the decision `deny`.
     pub fn evaluate(&self, change: &Change, inventory: &Inventory, at: DateTime<Utc>) -> Verdict {
-        let cx = Ctx {
-            policy: self,
-            change,
-            inventory,
-            blast: OnceCell::new(),
-            indexed: true,
-        };
-        cx.run(at)
+        Ctx::new(self, change, inventory).run(at)
     }
 
     /// [`Policy::evaluate`] without the rule index: every rule is evaluated. The
@@ -84,13 +79,8 @@ impl Policy {
         inventory: &Inventory,
         at: DateTime<Utc>,
     ) -> Verdict {
-        let cx = Ctx {
-            policy: self,
-            change,
-            inventory,
-            blast: OnceCell::new(),
-            indexed: false,
-        };
+        let mut cx = Ctx::new(self, change, inventory);
+        cx.indexed = false;
         cx.run(at)
     }
 }
@@ -103,6 +93,9 @@ impl<'a> Ctx<'a> {
             change,
             inventory,
             blast: OnceCell::new(),
+            paths: std::iter::repeat_with(OnceCell::new)
+                .take(policy.change_path_count)
+                .collect(),
             indexed: true,
         }
     }
@@ -454,7 +447,14 @@ impl<'a> Ctx<'a> {
     /// The value at a path: `Ok(None)` when missing.
     fn resolve(&self, p: &'a PathRef, e: &CExpr) -> Result<Option<&Value>, Fault> {
         let start: &Value = match p.root {
-            Root::Change => &self.change.value,
+            Root::Change => {
+                let value = &self.change.value;
+                let find = || p.fields.iter().try_fold(value, |v, f| v.get(f));
+                return Ok(match self.paths.get(p.slot) {
+                    Some(cell) => *cell.get_or_init(find),
+                    None => find(),
+                });
+            }
             Root::Blast | Root::Targets => {
                 let (table, _) = self
                     .blast_table()

@@ -1,6 +1,52 @@
 //! changegate: a policy language and evaluator that decides whether an
 //! infrastructure change may deploy now, needs approval, must wait for a window,
 //! or must not go at all.
+//!
+//! A policy is compiled once ([`Policy::parse`] or [`Policy::from_file`]) and then
+//! evaluates any number of changes. [`Policy::evaluate`] is pure: the instant is an
+//! argument, nothing is read from the clock or the file system, and the same inputs
+//! always give the same [`Verdict`].
+//!
+//! ```
+//! use changegate::{Change, Decision, Inventory, Policy};
+//!
+//! let policy = Policy::parse(r#"
+//!     policy "netops"
+//!
+//!     group security = ["dave", "erin"]
+//!     window weeknights = mon..thu 22:00-04:00 in "America/New_York"
+//!
+//!     rule "firewall changes: two from security, at night" {
+//!       when change.kind == "firewall"
+//!       then approve 2 from security during weeknights
+//!     }
+//!
+//!     default deploy
+//! "#, "netops.gate")?;
+//!
+//! let change = Change::from_json(serde_json::json!({
+//!     "id": "CHG-1042",
+//!     "kind": "firewall",
+//!     "author": "mallory",
+//!     "approvals": [{ "by": "dave" }, { "by": "mallory" }],
+//! }))?;
+//!
+//! // Thursday 2026-11-26, 05:00 in New York.
+//! let at = "2026-11-26T10:00:00Z".parse()?;
+//! let verdict = policy.evaluate(&change, &Inventory::empty(), at);
+//!
+//! assert_eq!(verdict.decision, Decision::Approve);
+//! assert_eq!(verdict.approvals[0].have, 1); // the author's own approval never counts
+//! assert_eq!(verdict.window.next_open.as_deref(), Some("2026-11-26T22:00:00-05:00"));
+//! assert_eq!(verdict.earliest.as_deref(), Some("2026-11-27T03:00:00Z"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The stages, one module each: [`syntax`] (grammar and AST), `check` (names,
+//! imports, windows, types), `compile` and `index` (the evaluation form),
+//! `eval`, [`time`] (windows and freezes), [`topology`] (inventory and blast
+//! radius), [`verdict`], and [`cli`], the only module that touches files, the clock
+//! or the terminal.
 
 pub mod calendar;
 pub mod change;
@@ -30,3 +76,15 @@ pub use policy::Policy;
 pub use topology::{Blast, Inventory};
 pub use value::{Type, Value};
 pub use verdict::{Decision, Verdict};
+
+#[cfg(test)]
+mod tests {
+    /// A compiled policy is shared across threads.
+    #[test]
+    fn policy_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<crate::Policy>();
+        assert_send_sync::<crate::Inventory>();
+        assert_send_sync::<crate::Verdict>();
+    }
+}

@@ -49,6 +49,8 @@ pub struct Policy {
     pub(crate) schema: Option<Vec<crate::syntax::SchemaField>>,
     /// Top-level change fields the conditions read, with where.
     pub(crate) change_fields: Vec<(String, String)>,
+    /// How many distinct `change.…` paths the conditions read (the path cache's size).
+    pub(crate) change_path_count: usize,
 }
 
 #[derive(Debug, Clone)]

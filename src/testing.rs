@@ -397,7 +397,8 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
                 if m.is_empty() {
                     "none".to_owned()
                 } else {
-                    let parts: Vec<String> = m.iter().map(|(g, n)| format!("{n} from {g}")).collect();
+                    let parts: Vec<String> =
+                        m.iter().map(|(g, n)| format!("{n} from {g}")).collect();
                     parts.join(", ")
                 }
             };

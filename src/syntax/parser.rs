@@ -97,14 +97,142 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
         return (File::default(), diags);
     }
 
+    // Large files are cut at item boundaries and the pieces parsed in parallel; the
+    // results are joined in order, so the outcome is the same as one pass.
+    let chunks = chunk_bounds(src);
+    let mut parts: Vec<(Vec<Item>, Vec<Diagnostic>)> = if chunks.len() <= 1 {
+        vec![parse_range(file, limits, 0, src.len())]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(a, b)| {
+                    std::thread::Builder::new()
+                        .stack_size(PARSE_STACK_BYTES)
+                        .spawn_scoped(s, move || parse_range(file, limits, a, b))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(&chunks)
+                .map(|(h, &(a, b))| {
+                    h.ok()
+                        .and_then(|h| h.join().ok())
+                        .unwrap_or_else(|| parse_range(file, limits, a, b))
+                })
+                .collect()
+        })
+    };
     let mut items = Vec::new();
-    let mut offset = skip_trivia(src, 0);
-    while offset < src.len() {
-        let rest = src.get(offset..).unwrap_or("");
+    for (part_items, part_diags) in parts.drain(..) {
+        items.extend(part_items);
+        diags.extend(part_diags);
+    }
+    if items.len() > limits.max_items {
+        let span = items
+            .get(limits.max_items)
+            .map_or(Span::default(), Item::span);
+        items.truncate(limits.max_items);
+        diags.push(
+            Diagnostic::error(
+                "changegate::too_many_items",
+                file,
+                format!("the policy has more than {} items", limits.max_items),
+            )
+            .label(span, "this one is over the limit")
+            .help("raise the limit with `--max-rules`"),
+        );
+    }
+    (File { items }, diags)
+}
+
+/// Files smaller than this are parsed in one piece.
+const PARALLEL_MIN_BYTES: usize = 256 << 10;
+
+/// Cuts `src` into up to one piece per core, each starting at a line that starts
+/// an item (an item keyword in column 0, which can only begin an item: strings
+/// cannot span lines and keywords cannot appear mid-expression).
+fn chunk_bounds(src: &str) -> Vec<(usize, usize)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if src.len() < PARALLEL_MIN_BYTES || threads < 2 {
+        return vec![(0, src.len())];
+    }
+    let mut cuts = vec![0];
+    for k in 1..threads {
+        let target = src.len() * k / threads;
+        let from = cuts.last().copied().unwrap_or(0).max(target);
+        if let Some(cut) = item_line_at_or_after(src, from) {
+            if cut > cuts.last().copied().unwrap_or(0) && cut < src.len() {
+                cuts.push(cut);
+            }
+        }
+    }
+    cuts.push(src.len());
+    cuts.windows(2)
+        .filter_map(|w| match w {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first line start at or after `from` whose first word is an item keyword.
+fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut i = from;
+    loop {
+        let nl = src.get(i..)?.find('\n')?;
+        i += nl + 1;
+        let rest = src.get(i..)?;
+        for kw in ITEM_KEYWORDS {
+            if rest.starts_with(kw)
+                && !bytes
+                    .get(i + kw.len())
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                return Some(i);
+            }
+        }
+    }
+}
+
+/// Parses the items in `src[start..end]`, which starts at an item (or trivia):
+/// in one pass when it is well-formed, else item by item.
+fn parse_range(
+    file: &SourceFile,
+    limits: &Limits,
+    start: usize,
+    end: usize,
+) -> (Vec<Item>, Vec<Diagnostic>) {
+    let src = file.text();
+    let mut items = Vec::new();
+    let mut diags = Vec::new();
+    if let Ok(mut pairs) = Grammar::parse(Rule::items, src.get(start..end).unwrap_or("")) {
+        let mut cx = Convert {
+            file,
+            base: start,
+            diags: &mut diags,
+            limits,
+        };
+        for pair in pairs.next().into_iter().flat_map(|p| p.into_inner()) {
+            if pair.as_rule() == Rule::EOI {
+                break;
+            }
+            if let Some(item) = cx.item(pair) {
+                items.push(item);
+            }
+        }
+        return (items, diags);
+    }
+    let mut offset = skip_trivia(src, start);
+    while offset < end {
+        let rest = src.get(offset..end).unwrap_or("");
         match Grammar::parse(Rule::item, rest) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
-                let end = offset + pair.as_span().end();
+                let item_end = offset + pair.as_span().end();
                 let mut cx = Convert {
                     file,
                     base: offset,
@@ -115,26 +243,17 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
                     items.push(item);
                 }
                 if items.len() > limits.max_items {
-                    diags.push(
-                        Diagnostic::error(
-                            "changegate::too_many_items",
-                            file,
-                            format!("the policy has more than {} items", limits.max_items),
-                        )
-                        .label(Span::new(offset, end), "this one is over the limit")
-                        .help("raise the limit with `--max-rules`"),
-                    );
                     break;
                 }
-                offset = skip_trivia(src, end);
+                offset = skip_trivia(src, item_end);
             }
             Err(err) => {
                 diags.push(syntax_error(file, offset, &err));
-                offset = next_item_start(src, offset);
+                offset = next_item_start(src, offset).min(end);
             }
         }
     }
-    (File { items }, diags)
+    (items, diags)
 }
 
 /// Parses a single expression (used by tests and `explain`).
