@@ -259,3 +259,44 @@ fn big_generated_inputs() {
         1,
     );
 }
+
+/// Files over 256 KiB are parsed in pieces cut at item boundaries, in parallel.
+/// Syntax errors in a big file must be found where they are, each once, and a big
+/// file that is fine must check, whatever the cuts.
+#[test]
+fn big_policy_parsed_in_pieces_reports_every_error_once() {
+    let mut src = String::from("policy \"big\"\ngroup ops = [\"alice\", \"bob\"]\n");
+    let mut line = 3;
+    let mut broken = Vec::new();
+    for i in 0..6_000 {
+        if i % 997 == 500 {
+            // A rule with a broken condition, spread over lines like real ones.
+            src.push_str(&format!(
+                "rule \"r{i}\" {{\n  when change.n == == {i}\n  then deploy\n}}\n"
+            ));
+            broken.push(line);
+        } else {
+            src.push_str(&format!(
+                "rule \"r{i}\" {{\n  when change.n == {i}\n  then approve 1 from ops\n}}\n"
+            ));
+        }
+        line += 4;
+    }
+    src.push_str("default approve 1 from ops\n");
+    assert!(src.len() > 256 << 10, "big enough to be cut: {}", src.len());
+
+    let err = changegate::Policy::parse(&src, "big.gate").expect_err("broken rules");
+    let mut lines: Vec<usize> = err
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.line_col().0)
+        .collect();
+    lines.sort_unstable();
+    let mut expected: Vec<usize> = broken.iter().map(|l| l + 1).collect();
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "{}", err.render_plain());
+
+    let fixed = src.replace("== ==", "==");
+    let policy = changegate::Policy::parse(&fixed, "big.gate").expect("the fixed file checks");
+    assert_eq!(policy.rule_names().count(), 6_000);
+}
