@@ -23,19 +23,30 @@ const EXPECTED: [(&str, Decision); 5] = [
     ("emergency.json", Decision::Deploy),
 ];
 
-#[test]
-fn library_gives_the_guides_verdicts() {
+/// The example policy, its inventory and the guide's instant.
+fn netops() -> (Policy, Inventory, chrono::DateTime<chrono::Utc>) {
     let policy = Policy::from_file("policies/netops.gate").expect("netops.gate checks");
     let inventory =
         Inventory::from_file("policies/netops.inventory.json").expect("inventory loads");
     let at = chrono::DateTime::parse_from_rfc3339(AT)
         .expect("valid instant")
         .to_utc();
+    (policy, inventory, at)
+}
+
+/// One of the example changes in `policies/changes/`.
+fn example_change(file: &str) -> Change {
+    let path = format!("policies/changes/{file}");
+    let value = changegate::input::read_file(std::path::Path::new(&path), &Default::default())
+        .expect("change parses");
+    Change::from_value(value).expect("change is an object")
+}
+
+#[test]
+fn library_gives_the_guides_verdicts() {
+    let (policy, inventory, at) = netops();
     for (file, decision) in EXPECTED {
-        let path = format!("policies/changes/{file}");
-        let value = changegate::input::read_file(std::path::Path::new(&path), &Default::default())
-            .expect("change parses");
-        let change = Change::from_value(value).expect("change is an object");
+        let change = example_change(file);
         let verdict = policy.evaluate(&change, &inventory, at);
         assert_eq!(verdict.decision, decision, "{file}:\n{}", verdict.to_text());
         assert!(verdict.errors.is_empty(), "{file}: {:?}", verdict.errors);
@@ -44,18 +55,8 @@ fn library_gives_the_guides_verdicts() {
 
 #[test]
 fn firewall_change_verdict_in_detail() {
-    let policy = Policy::from_file("policies/netops.gate").expect("netops.gate checks");
-    let inventory =
-        Inventory::from_file("policies/netops.inventory.json").expect("inventory loads");
-    let at = chrono::DateTime::parse_from_rfc3339(AT)
-        .expect("valid instant")
-        .to_utc();
-    let value = changegate::input::read_file(
-        std::path::Path::new("policies/changes/firewall-acl.json"),
-        &Default::default(),
-    )
-    .expect("change parses");
-    let verdict = policy.evaluate(&Change::from_value(value).expect("object"), &inventory, at);
+    let (policy, inventory, at) = netops();
+    let verdict = policy.evaluate(&example_change("firewall-acl.json"), &inventory, at);
     let security = verdict
         .approvals
         .iter()
@@ -107,18 +108,8 @@ fn cli_gives_the_guides_exit_codes() {
 
 #[test]
 fn explain_shows_what_each_condition_saw() {
-    let policy = Policy::from_file("policies/netops.gate").expect("netops.gate checks");
-    let inventory =
-        Inventory::from_file("policies/netops.inventory.json").expect("inventory loads");
-    let at = chrono::DateTime::parse_from_rfc3339(AT)
-        .expect("valid instant")
-        .to_utc();
-    let value = changegate::input::read_file(
-        std::path::Path::new("policies/changes/firewall-acl.json"),
-        &Default::default(),
-    )
-    .expect("change parses");
-    let change = Change::from_value(value).expect("object");
+    let (policy, inventory, at) = netops();
+    let change = example_change("firewall-acl.json");
     let (verdict, explanation) = policy.explain(&change, &inventory, at);
     assert_eq!(
         verdict,
