@@ -20,6 +20,23 @@ const ITEM_KEYWORDS: [&str; 8] = [
     "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
 
+/// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
+/// parser recurses, and 256 levels fit even the main thread's stack with room to
+/// spare, let alone [`PARSE_STACK_BYTES`].
+pub(crate) const HARD_MAX_DEPTH: usize = 256;
+
+/// `limits` with `max_depth` no higher than [`HARD_MAX_DEPTH`].
+fn capped(limits: &Limits) -> std::borrow::Cow<'_, Limits> {
+    if limits.max_depth <= HARD_MAX_DEPTH {
+        std::borrow::Cow::Borrowed(limits)
+    } else {
+        std::borrow::Cow::Owned(Limits {
+            max_depth: HARD_MAX_DEPTH,
+            ..limits.clone()
+        })
+    }
+}
+
 /// Stack for parsing: pest and the AST conversion recurse once per nesting level,
 /// and debug builds use large frames, so parsing runs on a thread of its own with
 /// room for [`Limits::max_depth`] levels whatever the caller's stack.
@@ -57,6 +74,7 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
 }
 
 fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+    let limits = &*capped(limits);
     let src = file.text();
     let mut diags = Vec::new();
     if src.len() > limits.max_source_bytes {
@@ -234,6 +252,7 @@ pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagno
 }
 
 fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+    let limits = &*capped(limits);
     let src = file.text();
     if let Some(d) = check_nesting(file, limits.max_depth) {
         return Err(vec![d]);
@@ -645,9 +664,24 @@ impl Convert<'_> {
                 inner.next();
                 let name = self.ident(inner.next()?);
                 let list = inner.next()?;
+                let list_span = self.span(&list);
                 let mut members = Vec::new();
                 for p in list.into_inner() {
                     members.push(self.string(p)?);
+                }
+                if members.len() > self.limits.max_list_len {
+                    self.err(
+                        "changegate::too_long",
+                        list_span,
+                        format!(
+                            "this list has {} items, more than the limit of {}",
+                            members.len(),
+                            self.limits.max_list_len
+                        ),
+                        "too long",
+                        "shorten it, or raise the limit with `--max-list-len`",
+                    );
+                    return None;
                 }
                 Some(Item::Group(Group {
                     name,
