@@ -9,6 +9,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
+use super::pieces::Piece;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::limits::Limits;
 
@@ -369,31 +370,10 @@ fn next_item_start(src: &str, from: usize) -> usize {
 
 /// Rejects nesting of `(` and `[` deeper than `max`, before pest (which recurses) sees it.
 fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
-    let bytes = file.text().as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => {
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'"' | b'\n' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'#' => {
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\n' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            b'(' | b'[' => {
+    for (piece, i, _) in super::pieces::pieces(file.text()) {
+        match piece {
+            Piece::Code(b'(' | b'[') => {
                 depth += 1;
                 if depth > max {
                     return Some(
@@ -407,10 +387,9 @@ fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
                     );
                 }
             }
-            b')' | b']' => depth = depth.saturating_sub(1),
+            Piece::Code(b')' | b']') => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     None
 }
