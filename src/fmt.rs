@@ -13,6 +13,7 @@
 
 use crate::diag::{Diagnostics, SourceFile};
 use crate::limits::Limits;
+use crate::syntax::pieces::{pieces, Piece};
 use crate::syntax::{self, Expr, ExprKind, Item};
 
 /// Longest line the formatter aims for.
@@ -29,42 +30,19 @@ struct Comment {
 
 /// Every `#` comment outside string literals.
 fn comments(src: &str) -> Vec<Comment> {
-    let bytes = src.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
     let mut line_has_code = false;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => {
-                line_has_code = true;
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'"' | b'\n' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'#' => {
-                let start = i;
-                while bytes.get(i).is_some_and(|&c| c != b'\n') {
-                    i += 1;
-                }
-                let text = src.get(start..i).unwrap_or("#").trim_end().to_owned();
-                out.push(Comment {
-                    start,
-                    text,
-                    trailing: line_has_code,
-                });
-                continue;
-            }
-            b'\n' => line_has_code = false,
-            b' ' | b'\t' | b'\r' => {}
-            _ => line_has_code = true,
+    for (piece, start, end) in pieces(src) {
+        match piece {
+            Piece::Comment => out.push(Comment {
+                start,
+                text: src.get(start..end).unwrap_or("#").trim_end().to_owned(),
+                trailing: line_has_code,
+            }),
+            Piece::Code(b'\n') => line_has_code = false,
+            Piece::Code(b' ' | b'\t' | b'\r') => {}
+            Piece::Code(_) | Piece::Str => line_has_code = true,
         }
-        i += 1;
     }
     out
 }

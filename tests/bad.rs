@@ -27,8 +27,15 @@ struct Run {
 }
 
 fn run(args: &[&str]) -> Run {
+    run_in(args, Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Runs the binary in `dir` (generated inputs are named relative to their folder, so
+/// diagnostics, and where miette wraps them, do not depend on the checkout's path).
+fn run_in(args: &[&str], dir: &Path) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_changegate"))
         .args(args)
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
@@ -164,14 +171,24 @@ fn generated(kind: &str, name: &str, bytes: &[u8], extra: &[&str], expected: i32
     let dir = generated_dir();
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write");
-    let p = path.to_str().expect("utf-8 path");
-    let mut args = args_for(kind, p);
-    args.extend_from_slice(extra);
-    let r = run(&args);
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut args: Vec<String> = args_for(kind, name)
+        .into_iter()
+        .map(|a| {
+            if a.starts_with("tests/bad/") {
+                format!("{root}/{a}")
+            } else {
+                a.to_owned()
+            }
+        })
+        .collect();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = run_in(&args, &dir);
     let what = format!("generated {name}");
     assert_sane(kind, &what, &r);
     assert_eq!(r.code, expected, "{what}:\n{}", r.stderr);
-    let stderr = r.stderr.replace(dir.to_str().expect("utf-8"), "<tmp>");
+    let stderr = r.stderr.replace(root, "<root>");
     // Diagnostics quote the offending line whole, which for these inputs is
     // megabytes long: the snapshot keeps the start of each line and its length.
     let stderr: String = stderr

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod parser;
+pub(crate) mod pieces;
 mod print;
 
 pub use ast::*;

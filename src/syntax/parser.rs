@@ -9,6 +9,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
+use super::pieces::Piece;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::limits::Limits;
 
@@ -198,8 +199,9 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
     }
 }
 
-/// Parses the items in `src[start..end]`, which starts at an item (or trivia):
-/// in one pass when it is well-formed, else item by item.
+/// Parses the items in `src[start..end]`, which starts at an item (or trivia), one
+/// item at a time: pest's token queue then holds one item, not the whole file,
+/// which keeps the peak memory of compiling a large policy low.
 fn parse_range(
     file: &SourceFile,
     limits: &Limits,
@@ -209,23 +211,6 @@ fn parse_range(
     let src = file.text();
     let mut items = Vec::new();
     let mut diags = Vec::new();
-    if let Ok(mut pairs) = Grammar::parse(Rule::items, src.get(start..end).unwrap_or("")) {
-        let mut cx = Convert {
-            file,
-            base: start,
-            diags: &mut diags,
-            limits,
-        };
-        for pair in pairs.next().into_iter().flat_map(|p| p.into_inner()) {
-            if pair.as_rule() == Rule::EOI {
-                break;
-            }
-            if let Some(item) = cx.item(pair) {
-                items.push(item);
-            }
-        }
-        return (items, diags);
-    }
     let mut offset = skip_trivia(src, start);
     while offset < end {
         let rest = src.get(offset..end).unwrap_or("");
@@ -385,31 +370,10 @@ fn next_item_start(src: &str, from: usize) -> usize {
 
 /// Rejects nesting of `(` and `[` deeper than `max`, before pest (which recurses) sees it.
 fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
-    let bytes = file.text().as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => {
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    match c {
-                        b'\\' => i += 1,
-                        b'"' | b'\n' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'#' => {
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\n' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            b'(' | b'[' => {
+    for (piece, i, _) in super::pieces::pieces(file.text()) {
+        match piece {
+            Piece::Code(b'(' | b'[') => {
                 depth += 1;
                 if depth > max {
                     return Some(
@@ -423,10 +387,9 @@ fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
                     );
                 }
             }
-            b')' | b']' => depth = depth.saturating_sub(1),
+            Piece::Code(b')' | b']') => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     None
 }
