@@ -274,16 +274,6 @@ fn eprint_diags(diags: &Diagnostics, format: ErrorFormat) {
     }
 }
 
-fn input_limits(l: &Limits) -> input::Limits {
-    input::Limits {
-        max_bytes: l.max_input_bytes,
-        max_depth: l.max_depth,
-        max_string_len: l.max_string_len,
-        max_list_len: l.max_list_len,
-        ..input::Limits::default()
-    }
-}
-
 fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, String> {
     let Some(text) = at else {
         return Ok(Utc::now());
@@ -307,7 +297,7 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
     let Some(path) = path else {
         return Some(Inventory::empty());
     };
-    match Inventory::from_file_with(path, &input_limits(limits)) {
+    match Inventory::from_file_with(path, &limits.documents()) {
         Ok(i) => Some(i),
         Err(e) => {
             eprint!("{}", render(&e));
@@ -318,7 +308,7 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
 
 /// Reads a change document (file or `-`), returning it or printing a diagnostic.
 fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
-    let il = input_limits(limits);
+    let il = limits.documents();
     let value = if path == Path::new("-") {
         let mut bytes = Vec::new();
         if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
@@ -425,7 +415,7 @@ fn evaluate_batch(
             return EXIT_BAD_INPUT;
         }
     };
-    let il = input_limits(limits);
+    let il = limits.documents();
     let name = args.change.display().to_string();
     let mut reader = std::io::BufReader::new(file);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -36,3 +36,16 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// The limits for reading changes, inventories and test files, taken from these.
+    pub fn documents(&self) -> crate::input::Limits {
+        crate::input::Limits {
+            max_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+            max_string_len: self.max_string_len,
+            max_list_len: self.max_list_len,
+            ..crate::input::Limits::default()
+        }
+    }
+}

@@ -188,13 +188,7 @@ pub fn floor_percent(p: f64) -> String {
 /// Runs every case of the test file at `path`.
 pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
     let dir = path.parent().unwrap_or(Path::new(""));
-    let il = input::Limits {
-        max_bytes: limits.max_input_bytes,
-        max_depth: limits.max_depth,
-        max_string_len: limits.max_string_len,
-        max_list_len: limits.max_list_len,
-        ..input::Limits::default()
-    };
+    let il = limits.documents();
     let default_policy = {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let stem = name.split(".test.").next().unwrap_or(name);

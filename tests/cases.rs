@@ -12,25 +12,13 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::subset;
 use std::path::Path;
 
 use changegate::{Change, Inventory, Policy};
 use serde_json::Value;
-
-fn subset(expected: &Value, actual: &Value, path: &str, errors: &mut Vec<String>) {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for (k, ev) in e {
-                match a.get(k) {
-                    Some(av) => subset(ev, av, &format!("{path}.{k}"), errors),
-                    None => errors.push(format!("{path}.{k}: missing in the verdict")),
-                }
-            }
-        }
-        (e, a) if e == a => {}
-        (e, a) => errors.push(format!("{path}: expected {e}, got {a}")),
-    }
-}
 
 fn run_case(dir: &Path) -> Result<(), String> {
     let policy_path = dir.join("policy.gate");

@@ -42,6 +42,9 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::subset;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -219,21 +222,6 @@ fn codes(d: &Diagnostics) -> Vec<&'static str> {
         out.extend(x.related.iter().map(|r| r.code));
     }
     out
-}
-
-fn subset(expected: &Value, actual: &Value, path: &str, errors: &mut Vec<String>) {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for (k, ev) in e {
-                match a.get(k) {
-                    Some(av) => subset(ev, av, &format!("{path}.{k}"), errors),
-                    None => errors.push(format!("{path}.{k}: missing in the verdict")),
-                }
-            }
-        }
-        (e, a) if e == a => {}
-        (e, a) => errors.push(format!("{path}: expected {e}, got {a}")),
-    }
 }
 
 struct Checker {
