@@ -11,7 +11,7 @@ use crate::change::Change;
 use crate::compile::{CExpr, CKind, PathRef};
 use crate::policy::{OutcomeDef, Policy, ZoneDef};
 use crate::syntax::{CmpOp, Quantifier, Root};
-use crate::time::{self, IntervalStream, WindowStream, ZonedWindow};
+use crate::time::{self, IntervalStream, WindowStream, ZonedWindow, Zones};
 use crate::topology::Inventory;
 use crate::value::{Type, Value};
 use crate::verdict::*;
@@ -700,6 +700,7 @@ impl<'a> Ctx<'a> {
 
         // Window streams: one per fixed window, one per (local window, site zone).
         let mut unplaced = false;
+        let mut tables = Zones::new();
         let mut streams: Vec<WindowStream> = Vec::new();
         let mut stream_names: Vec<String> = Vec::new();
         let mut zones: Vec<Tz> = Vec::new();
@@ -710,7 +711,9 @@ impl<'a> Ctx<'a> {
             };
             match def.zone {
                 ZoneDef::Fixed(tz) => {
-                    if let Ok(s) = WindowStream::new(&ZonedWindow::new(def.shape, tz)) {
+                    if let Ok(s) =
+                        WindowStream::with_zones(&ZonedWindow::new(def.shape, tz), &mut tables)
+                    {
                         streams.push(s);
                         stream_names.push(def.name.clone());
                         zones.push(tz);
@@ -727,7 +730,10 @@ impl<'a> Ctx<'a> {
                                 continue;
                             }
                             seen.push(tz);
-                            if let Ok(s) = WindowStream::new(&ZonedWindow::new(def.shape, tz)) {
+                            if let Ok(s) = WindowStream::with_zones(
+                                &ZonedWindow::new(def.shape, tz),
+                                &mut tables,
+                            ) {
                                 streams.push(s);
                                 stream_names.push(format!(
                                     "{} (at {site}, {})",
@@ -755,7 +761,9 @@ impl<'a> Ctx<'a> {
         let mut freeze_names: Vec<String> = Vec::new();
         for &i in &freeze_ids {
             if let Some(f) = policy.freezes.get(i) {
-                if let Ok(s) = WindowStream::new(&ZonedWindow::new(f.shape, f.tz)) {
+                if let Ok(s) =
+                    WindowStream::with_zones(&ZonedWindow::new(f.shape, f.tz), &mut tables)
+                {
                     freeze_streams.push(s);
                     freeze_names.push(f.name.clone());
                 }

@@ -6,7 +6,9 @@ use crate::compile::{CExpr, CKind};
 use crate::diag::Diagnostic;
 use crate::policy::{OutcomeDef, Policy, ZoneDef};
 use crate::syntax::CmpOp;
-use crate::time::{self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow};
+use crate::time::{
+    self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow, Zones,
+};
 use crate::value::Value;
 
 /// Where the check-time search for openings starts when no date anchors it: Monday
@@ -24,11 +26,14 @@ fn reference_start() -> i64 {
 /// not checked here.
 pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut tables = Zones::new();
     let streams: Vec<Option<WindowStream>> = policy
         .windows
         .iter()
         .map(|w| match w.zone {
-            ZoneDef::Fixed(tz) => WindowStream::new(&ZonedWindow::new(w.shape, tz)).ok(),
+            ZoneDef::Fixed(tz) => {
+                WindowStream::with_zones(&ZonedWindow::new(w.shape, tz), &mut tables).ok()
+            }
             ZoneDef::Local => None,
         })
         .collect();
@@ -36,7 +41,9 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
         .freezes
         .iter()
         .filter(|f| f.when.is_none())
-        .filter_map(|f| WindowStream::new(&ZonedWindow::new(f.shape, f.tz)).ok())
+        .filter_map(|f| {
+            WindowStream::with_zones(&ZonedWindow::new(f.shape, f.tz), &mut tables).ok()
+        })
         .collect();
     let freeze_refs: Vec<&dyn IntervalStream> =
         freezes.iter().map(|f| f as &dyn IntervalStream).collect();

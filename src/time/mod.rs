@@ -57,7 +57,7 @@ mod zone;
 
 pub use query::{assess, calendar, earliest, is_open, why_no_opening, Assessment, NoOpening};
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
-pub use stream::{Complement, IntervalStream, Union, WindowStream};
+pub use stream::{Complement, IntervalStream, Union, WindowStream, Zones};
 pub use text::{
     format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration, AtError,
     DurationError,

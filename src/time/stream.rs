@@ -1,9 +1,12 @@
 //! Interval streams: windows, unions and complements.
 
 use super::shape::{End, OnceEnd, Shape, ShapeError, ZonedWindow};
-use super::zone::{OffsetTable, OFFSET_BOUND};
+use super::zone::{OffsetTable, CLAMP, OFFSET_BOUND};
 use super::{merge_sorted, Instant, Interval, DAY_SECS, RUN_CUT_DAYS};
+use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 const RUN_CUT: i64 = RUN_CUT_DAYS * DAY_SECS;
 
@@ -70,24 +73,66 @@ struct Cache {
     merged: Vec<Interval>,
 }
 
+type SharedTable = Rc<RefCell<OffsetTable>>;
+
+/// The zone offsets that the streams of one query share: streams built with
+/// [`WindowStream::with_zones`] from the same `Zones` look each zone up once, however
+/// many windows speak of it.
+///
+/// Like the streams, it is a per-query object (it only saves work; what it holds never
+/// changes a result).
+#[derive(Debug, Default)]
+pub struct Zones {
+    tables: FxHashMap<Tz, SharedTable>,
+}
+
+impl Zones {
+    /// No zone yet.
+    pub fn new() -> Self {
+        Zones::default()
+    }
+
+    fn table(&mut self, tz: Tz) -> SharedTable {
+        Rc::clone(
+            self.tables
+                .entry(tz)
+                .or_insert_with(|| Rc::new(RefCell::new(OffsetTable::new(tz)))),
+        )
+    }
+}
+
 /// The intervals of one [`ZonedWindow`], generated lazily around each query (a few
 /// days before it onward, never the whole year).
 ///
 /// A stream keeps a small cache of zone offsets and of recent results, so it is a
-/// cheap, per-query object: build it, ask it, drop it. It is not `Sync`.
+/// cheap, per-query object: build it, ask it, drop it. It is neither `Send` nor `Sync`.
+///
+/// Away from a zone's transitions a weekly window is its local pattern shifted by the
+/// zone's offset, and the stream answers from the pattern directly; within reach of a
+/// transition it builds the occurrences one by one (see the module's rules).
 #[derive(Debug, Clone)]
 pub struct WindowStream {
     window: ZonedWindow,
     plan: Plan,
-    table: RefCell<OffsetTable>,
-    cache: RefCell<Option<Cache>>,
+    table: SharedTable,
+    cache: RefCell<Option<Box<Cache>>>,
 }
 
 impl WindowStream {
     /// The stream of `window`'s openings; fails when its numbers are out of range.
     pub fn new(window: &ZonedWindow) -> Result<WindowStream, ShapeError> {
+        Self::with_table(window, Rc::new(RefCell::new(OffsetTable::new(window.tz))))
+    }
+
+    /// Like [`WindowStream::new`], sharing zone offsets with the other streams built
+    /// from `zones`.
+    pub fn with_zones(window: &ZonedWindow, zones: &mut Zones) -> Result<WindowStream, ShapeError> {
+        Self::with_table(window, zones.table(window.tz))
+    }
+
+    fn with_table(window: &ZonedWindow, shared: SharedTable) -> Result<WindowStream, ShapeError> {
         window.validate()?;
-        let mut table = OffsetTable::new(window.tz);
+        let mut table = shared.borrow_mut();
         let plan = match window.shape {
             Shape::Weekly { days, .. } if days.is_empty() => Plan::Never,
             Shape::Weekly { days, start, end } => {
@@ -132,10 +177,11 @@ impl WindowStream {
                 Plan::Fixed(pieces)
             }
         };
+        drop(table);
         Ok(WindowStream {
             window: *window,
             plan,
-            table: RefCell::new(table),
+            table: shared,
             cache: RefCell::new(None),
         })
     }
@@ -151,6 +197,56 @@ impl WindowStream {
     }
 
     fn weekly(
+        &self,
+        t: Instant,
+        days: super::Days,
+        start: i64,
+        end: WeeklyEnd,
+        back_days: i64,
+    ) -> Option<Interval> {
+        self.direct(t, days, start, end)
+            .or_else(|| self.occurrences(t, days, start, end, back_days))
+    }
+
+    /// The answer without building occurrences: from the zone's constant-offset
+    /// pieces for a wall-clock window, from the local pattern or the chain of
+    /// occurrences for an elapsed one. `None` when that does not settle it (a run
+    /// longer than a fortnight or so, instants near the ends of time): the general
+    /// path then answers.
+    fn direct(
+        &self,
+        t: Instant,
+        days: super::Days,
+        start: i64,
+        end: WeeklyEnd,
+    ) -> Option<Interval> {
+        let mut table = self.table.try_borrow_mut().ok()?;
+        match end {
+            WeeklyEnd::Wall(e) => walk(&mut table, t, days, start, e - start),
+            WeeklyEnd::Elapsed(d) => steady_elapsed(&mut table, t, days, start, d)
+                .or_else(|| chain_elapsed(&mut table, t, days, start, d)),
+        }
+    }
+
+    /// For tests: the direct answer (when it gives one) and the general path's.
+    #[cfg(test)]
+    pub(crate) fn both_paths(&self, t: Instant) -> (Option<Interval>, Option<Interval>) {
+        match self.plan {
+            Plan::Weekly {
+                days,
+                start,
+                end,
+                back_days,
+            } => (
+                self.direct(t, days, start, end),
+                self.occurrences(t, days, start, end, back_days),
+            ),
+            _ => (None, self.next_interval(t)),
+        }
+    }
+
+    /// The answer built occurrence by occurrence, around `t`.
+    fn occurrences(
         &self,
         t: Instant,
         days: super::Days,
@@ -210,11 +306,11 @@ impl WindowStream {
                         .saturating_add(back_days)
                         .saturating_mul(DAY_SECS)
                         .saturating_add(OFFSET_BOUND);
-                    *self.cache.borrow_mut() = Some(Cache {
+                    *self.cache.borrow_mut() = Some(Box::new(Cache {
                         valid_from,
                         frontier,
                         merged,
-                    });
+                    }));
                     return Some(iv);
                 }
                 Some(iv) if iv.end.saturating_sub(t) > RUN_CUT => return Some(iv),
@@ -223,6 +319,222 @@ impl WindowStream {
             }
         }
     }
+}
+
+/// Whether local day `d` (days since 1970-01-01) falls on one of `days`.
+fn in_days(days: super::Days, d: i64) -> bool {
+    // 1970-01-01 was a Thursday (index 3, Monday = 0).
+    let weekday = d.checked_add(3).map(|v| v.rem_euclid(7));
+    weekday.is_some_and(|w| days.contains_index(u32::try_from(w).unwrap_or(7)))
+}
+
+/// The run containing `t`, or the first after it, of the occurrences `occ(D)` of the
+/// days `D` in `days`, merged where they overlap or touch. Occurrences must be
+/// monotone: a later day's neither starts nor ends before an earlier day's. The
+/// search starts at day `from_day`: no earlier day's occurrence may end after `t`.
+///
+/// `None` when a gap does not show within a few weeks either side (the caller then
+/// takes the general path) or on overflow.
+fn chain(
+    t: i64,
+    from_day: i64,
+    days: super::Days,
+    mut occ: impl FnMut(i64) -> Option<(i64, i64)>,
+) -> Option<(i64, i64)> {
+    let nearest = |d: i64, step: i64| -> Option<i64> {
+        let mut d = d;
+        for _ in 0..7 {
+            if in_days(days, d) {
+                return Some(d);
+            }
+            d = d.checked_add(step)?;
+        }
+        None
+    };
+    // The first day whose occurrence ends after t.
+    let mut first = nearest(from_day, 1)?;
+    let (mut s, mut e) = occ(first)?;
+    let mut steps = 0;
+    while e <= t {
+        steps += 1;
+        if steps > 24 {
+            return None;
+        }
+        first = nearest(first.checked_add(1)?, 1)?;
+        (s, e) = occ(first)?;
+    }
+    // Back to the run's start: every earlier occurrence ends no later.
+    let mut day = first;
+    let mut gap_before = false;
+    for _ in 0..16 {
+        let prev = nearest(day.checked_sub(1)?, -1)?;
+        let (ps, pe) = occ(prev)?;
+        if pe < s {
+            gap_before = true;
+            break;
+        }
+        s = s.min(ps);
+        day = prev;
+    }
+    if !gap_before {
+        return None;
+    }
+    // On to its end.
+    let mut day = first;
+    for _ in 0..16 {
+        let next = nearest(day.checked_add(1)?, 1)?;
+        let (ns, ne) = occ(next)?;
+        if ns > e {
+            return Some((s, e));
+        }
+        e = e.max(ne);
+        day = next;
+    }
+    None
+}
+
+/// The run of a weekly pattern in local time (no zone) that contains local time `x`
+/// or is the first after it: occurrences `[D + start, D + start + len)` for each
+/// local day `D` in `days`, merged where they overlap or touch.
+fn local_run(x: i64, days: super::Days, start: i64, len: i64) -> Option<(i64, i64)> {
+    let from_day = x.checked_sub(start)?.checked_sub(len)?.div_euclid(DAY_SECS) + 1;
+    chain(x, from_day, days, |d| {
+        let s = d.checked_mul(DAY_SECS)?.checked_add(start)?;
+        Some((s, s.checked_add(len)?))
+    })
+}
+
+/// A wall-clock window's interval at `t`, walking the zone's constant-offset pieces.
+///
+/// The window is the set of instants whose local time lies in the local pattern
+/// `P`; on a piece `[a, b)` with offset `o` that is exactly `P - o`. The walk finds
+/// the first piece from `t` on where `P - o` has an instant, then follows the run
+/// across piece boundaries for as long as it continues; if `t` is inside a run that
+/// began in an earlier piece, it follows the run back to its start (or reports the
+/// start of `t`'s piece, never after `t` as [`IntervalStream`] allows, when the run
+/// goes back through more than a few pieces).
+fn walk(
+    table: &mut OffsetTable,
+    t: Instant,
+    days: super::Days,
+    start: i64,
+    len: i64,
+) -> Option<Interval> {
+    let shifted = |x: i64, o: i64| -> Option<(i64, i64)> {
+        let (ls, le) = local_run(x.checked_add(o)?, days, start, len)?;
+        Some((ls.checked_sub(o)?, le.checked_sub(o)?))
+    };
+    let mut cursor = t;
+    let mut steps = 0;
+    let (first, mut end, mut piece_end) = loop {
+        steps += 1;
+        if steps > 64 {
+            return None;
+        }
+        let (a, b, o) = table.segment(cursor)?;
+        let (rs, re) = shifted(cursor, o)?;
+        if rs >= b {
+            // Nothing of the window in [cursor, b).
+            cursor = b;
+            continue;
+        }
+        let first = if rs > cursor {
+            rs
+        } else if cursor == t && rs <= a {
+            // t is inside a run that reaches back past its piece.
+            start_before(table, a, &shifted).unwrap_or(a)
+        } else if cursor == t {
+            rs
+        } else {
+            // cursor starts a piece, and the instant before it is outside.
+            cursor
+        };
+        break (first, re, b);
+    };
+    while end >= piece_end {
+        steps += 1;
+        if steps > 64 {
+            return None;
+        }
+        let (_, b, o) = table.segment(piece_end)?;
+        let (rs, re) = shifted(piece_end, o)?;
+        if rs > piece_end {
+            end = piece_end;
+            break;
+        }
+        end = re;
+        piece_end = b;
+    }
+    Some(Interval::new(first, end))
+}
+
+/// The start of the run that reaches piece start `a` from before, following it back
+/// through earlier pieces (a few at most); `None` when it goes back further.
+fn start_before(
+    table: &mut OffsetTable,
+    a: Instant,
+    shifted: &impl Fn(i64, i64) -> Option<(i64, i64)>,
+) -> Option<Instant> {
+    let mut a = a;
+    for _ in 0..8 {
+        let last = a.checked_sub(1)?;
+        let (pa, _, o) = table.segment(last)?;
+        let (rs, _) = shifted(last, o)?;
+        if rs > last {
+            // The instant before the piece start is outside.
+            return Some(a);
+        }
+        if rs >= pa {
+            return Some(rs);
+        }
+        a = pa;
+    }
+    None
+}
+
+/// An elapsed window's interval at `t` while the zone's offset stays constant, or
+/// `None`.
+///
+/// With offset `o` constant on `[a, b)`, an occurrence whose local start `s` has
+/// `s - o >= a + 2 * OFFSET_BOUND` starts at `s - o` (no earlier instant reaches
+/// `s`), and every occurrence starting earlier ends before `a + 2 * OFFSET_BOUND + d`;
+/// so past that point the window is the local pattern shifted by `-o`.
+fn steady_elapsed(
+    table: &mut OffsetTable,
+    t: Instant,
+    days: super::Days,
+    start: i64,
+    d: i64,
+) -> Option<Interval> {
+    let margin = d.checked_add(2 * OFFSET_BOUND)?;
+    let o = table.constant_over(t, t)?;
+    let (ls, le) = local_run(t.checked_add(o)?, days, start, d)?;
+    let (s, e) = (ls.checked_sub(o)?, le.checked_sub(o)?);
+    let from = t.min(s.checked_sub(1)?).checked_sub(margin)?;
+    (table.constant_over(from, e)? == o).then_some(Interval::new(s, e))
+}
+
+/// An elapsed window's interval at `t` from its occurrences one by one: each starts
+/// at the first instant reaching its local start and lasts `d`, so a later day's
+/// occurrence neither starts nor ends earlier, and [`chain`] applies.
+fn chain_elapsed(
+    table: &mut OffsetTable,
+    t: Instant,
+    days: super::Days,
+    start: i64,
+    d: i64,
+) -> Option<Interval> {
+    if !(-CLAMP / 2..=CLAMP / 2).contains(&t) {
+        return None;
+    }
+    // An occurrence starts at most OFFSET_BOUND after its local start, so no day
+    // before this one has an occurrence ending after t.
+    let from_day = (t - d - OFFSET_BOUND - start).div_euclid(DAY_SECS) - 1;
+    let (s, e) = chain(t, from_day, days, |day| {
+        let s = table.first_reaching(day.checked_mul(DAY_SECS)?.checked_add(start)?);
+        Some((s, s.checked_add(d)?))
+    })?;
+    Some(Interval::new(s, e))
 }
 
 /// Days to look back: an occurrence spanning `span` seconds of local time from its

@@ -644,3 +644,173 @@ fn at_values() {
     }
     let _ = NaiveDate::from_ymd_opt(2026, 1, 1);
 }
+
+mod steady_path {
+    //! The pattern shortcut of weekly streams against the occurrence-by-occurrence
+    //! path, over every zone chrono-tz knows and instants from 1900 to 2100, many of
+    //! them next to a transition.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        let end = prop_oneof![
+            (0u16..1440).prop_map(End::Wall),
+            prop_oneof![
+                60i64..=36 * 3600,
+                Just(7 * 86_400 - 60),
+                Just(7 * 86_400),
+                (86_400i64..8 * 86_400)
+            ]
+            .prop_map(|d| End::Elapsed(d / 60 * 60)),
+        ];
+        (1u8..128, 0u16..1440, end).prop_map(|(bits, start, end)| Shape::Weekly {
+            days: Days::from_bits(bits),
+            start,
+            end,
+        })
+    }
+
+    /// An instant, or an instant within a day of a zone's change of offset.
+    fn instant(tz: Tz) -> impl Strategy<Value = Instant> {
+        let lo = -2_208_988_800i64; // 1900-01-01
+        let hi = 4_102_444_800i64; // 2100-01-01
+        (lo..hi, any::<bool>(), -86_400i64..86_400).prop_map(move |(t, near, d)| {
+            if !near {
+                return t;
+            }
+            // The next change after t, found by stepping a day at a time.
+            let o = offset_at(tz, t);
+            let mut u = t;
+            for _ in 0..400 {
+                u += 86_400;
+                if offset_at(tz, u) != o {
+                    let (mut a, mut b) = (u - 86_400, u);
+                    while b - a > 1 {
+                        let m = a + (b - a) / 2;
+                        if offset_at(tz, m) == o {
+                            a = m;
+                        } else {
+                            b = m;
+                        }
+                    }
+                    return b + d;
+                }
+            }
+            t
+        })
+    }
+
+    fn case() -> impl Strategy<Value = (ZonedWindow, Instant)> {
+        (
+            proptest::sample::select(chrono_tz::TZ_VARIANTS.to_vec()),
+            shape(),
+        )
+            .prop_flat_map(|(tz, shape)| (Just(ZonedWindow::new(shape, tz)), instant(tz)))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn agrees_with_the_occurrences((w, t) in case()) {
+            let fresh = || WindowStream::new(&w).unwrap();
+            let (steady, _) = fresh().both_paths(t);
+            let (_, general) = fresh().both_paths(t);
+            // When t is inside, either path may report the run's start later than it
+            // is (never after t); the ends agree.
+            let same = |a: Option<Interval>, b: Option<Interval>| match (a, b) {
+                (Some(a), Some(b)) if a.start <= t => b.start <= t && a.end == b.end,
+                _ => a == b,
+            };
+            if let Some(iv) = steady {
+                prop_assert!(same(steady, general), "{:?} at {}: {:?} {:?}", w, t, steady, general);
+                // The direct path's start is a true start: the instant before it is
+                // outside.
+                let (_, before) = fresh().both_paths(iv.start - 1);
+                prop_assert!(
+                    before.is_none_or(|b| !b.contains(iv.start - 1)),
+                    "{:?} at {}: {:?} continues before its start: {:?}", w, t, iv, before
+                );
+            }
+            let got = fresh().next_interval(t);
+            prop_assert!(same(got, general), "{:?} at {}: {:?} {:?}", w, t, got, general);
+        }
+    }
+}
+
+#[test]
+fn direct_path_answers_at_transitions() {
+    use Weekday::*;
+    // Both paths must give `expected`, and the direct one must answer.
+    let check = |w: &WindowStream, t: &str, expected: Interval| {
+        let (direct, general) = w.both_paths(at(t));
+        assert_eq!(direct, Some(expected), "direct at {t}");
+        assert_eq!(general, Some(expected), "general at {t}");
+    };
+    let berlin = Tz::Europe__Berlin;
+    // Months from a change: Wed 22:00 CEST (20:00Z) to Thu 04:00 CEST (02:00Z).
+    let w = wall(Days::range(Mon, Thu), "22:00", "04:00", berlin);
+    check(
+        &w,
+        "2026-07-15T12:00:00Z",
+        iv("2026-07-15T20:00:00Z", "2026-07-16T02:00:00Z"),
+    );
+    // Berlin springs forward on Sunday 2026-03-29 at 01:00Z (02:00 CET -> 03:00 CEST).
+    // From Saturday night the next run is Mon 22:00 CEST = 20:00Z.
+    check(
+        &w,
+        "2026-03-28T23:30:00Z",
+        iv("2026-03-30T20:00:00Z", "2026-03-31T02:00:00Z"),
+    );
+    // A run across the change: Sat 22:00 CET (21:00Z) to Sun 04:00 CEST (02:00Z),
+    // five hours of elapsed time.
+    let sat = wall(day(Sat), "22:00", "04:00", berlin);
+    check(
+        &sat,
+        "2026-03-28T20:00:00Z",
+        iv("2026-03-28T21:00:00Z", "2026-03-29T02:00:00Z"),
+    );
+    // From inside it, after the change, the start is still found.
+    check(
+        &sat,
+        "2026-03-29T01:30:00Z",
+        iv("2026-03-28T21:00:00Z", "2026-03-29T02:00:00Z"),
+    );
+    // Saturday's occurrence ends (02:30) inside the skipped hour and Sunday's starts
+    // (03:00) where the clock lands, so the run goes on: Sat 03:00 CET = 02:00Z to Mon
+    // 02:30 CEST = 00:30Z, also when asked at the very instant of the change.
+    let weekend = wall(Days::range(Sat, Sun), "03:00", "02:30", berlin);
+    for t in ["2026-03-29T00:59:59Z", "2026-03-29T01:00:00Z"] {
+        check(
+            &weekend,
+            t,
+            iv("2026-03-28T02:00:00Z", "2026-03-30T00:30:00Z"),
+        );
+    }
+    // Elapsed, next to the change: Sat 23:00 CET = 22:00Z, six hours.
+    let e = elapsed(day(Sat), "23:00", 6 * 3600, berlin);
+    check(
+        &e,
+        "2026-03-28T12:00:00Z",
+        iv("2026-03-28T22:00:00Z", "2026-03-29T04:00:00Z"),
+    );
+    // The week after: Sat 23:00 CEST = 21:00Z.
+    check(
+        &e,
+        "2026-03-30T00:00:00Z",
+        iv("2026-04-04T21:00:00Z", "2026-04-05T03:00:00Z"),
+    );
+    // New York falls back on 2026-11-01 at 06:00Z (02:00 EDT -> 01:00 EST): 01:00-01:30
+    // happens twice, 05:00Z-05:30Z (EDT) and 06:00Z-06:30Z (EST).
+    let ny = wall(Days::all(), "01:00", "01:30", Tz::America__New_York);
+    check(
+        &ny,
+        "2026-11-01T04:00:00Z",
+        iv("2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z"),
+    );
+    check(
+        &ny,
+        "2026-11-01T05:40:00Z",
+        iv("2026-11-01T06:00:00Z", "2026-11-01T06:30:00Z"),
+    );
+}

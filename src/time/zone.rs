@@ -220,6 +220,48 @@ impl OffsetTable {
         found.unwrap_or(s)
     }
 
+    /// The offset in force over all of `[p, q]` (`p <= t <= q`), or `None` when it
+    /// changes inside.
+    ///
+    /// Usually one binary search over what the table already holds; the table grows
+    /// only when `[p, q]` reaches past it.
+    pub(crate) fn constant_over(&mut self, p: i64, q: i64) -> Option<i64> {
+        if !(-CLAMP..=CLAMP).contains(&p) || !(-CLAMP..=CLAMP).contains(&q) || q < p {
+            return None;
+        }
+        if p < self.lo || q > self.hi {
+            self.ensure(p, q);
+        }
+        let i = self.changes.partition_point(|&(at, _)| at <= p);
+        if self.changes.get(i).is_some_and(|&(at, _)| at <= q) {
+            return None;
+        }
+        match i.checked_sub(1).and_then(|i| self.changes.get(i)) {
+            Some(&(_, o)) => Some(o),
+            None => Some(self.base),
+        }
+    }
+
+    /// The constant-offset piece around `x`: `(a, b, o)` with offset `o` on `[a, b)`
+    /// and `a <= x < b`, where `a` and `b` are changes of offset or the edges of what
+    /// the table holds (the table grows as pieces further out are asked for). `None`
+    /// near the ends of time.
+    pub(crate) fn segment(&mut self, x: i64) -> Option<(i64, i64, i64)> {
+        if !(-CLAMP / 2..=CLAMP / 2).contains(&x) {
+            return None;
+        }
+        if x < self.lo || x >= self.hi {
+            self.ensure(x, x);
+        }
+        let i = self.changes.partition_point(|&(at, _)| at <= x);
+        let (a, o) = match i.checked_sub(1).and_then(|i| self.changes.get(i)) {
+            Some(&(at, o)) => (at, o),
+            None => (self.lo, self.base),
+        };
+        let b = self.changes.get(i).map_or(self.hi, |&(at, _)| at);
+        Some((a, b, o))
+    }
+
     /// The local seconds of instant `t`.
     pub(crate) fn local(&mut self, t: Instant) -> i64 {
         let mut offset = 0;
