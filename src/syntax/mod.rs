@@ -1,6 +1,7 @@
 //! Syntax: the grammar, the AST, and the canonical printer.
 
 pub mod ast;
+mod fast;
 mod parser;
 pub(crate) mod pieces;
 mod print;

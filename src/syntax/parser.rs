@@ -46,7 +46,7 @@ const PARSE_STACK_BYTES: usize = 256 << 20;
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
-    on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
+    on_big_stack(|| parse_file_here(file, limits, true)).unwrap_or_else(|| {
         (
             File::default(),
             vec![Diagnostic::error(
@@ -74,7 +74,17 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     })
 }
 
-fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+/// For tests: [`parse_file`] with or without the hand-written rule reader.
+#[cfg(test)]
+pub(crate) fn parse_items(
+    file: &SourceFile,
+    limits: &Limits,
+    fast: bool,
+) -> Option<(File, Vec<Diagnostic>)> {
+    on_big_stack(|| parse_file_here(file, limits, fast))
+}
+
+fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec<Diagnostic>) {
     let limits = &*capped(limits);
     let src = file.text();
     let mut diags = Vec::new();
@@ -102,7 +112,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
     // results are joined in order, so the outcome is the same as one pass.
     let chunks = chunk_bounds(src);
     let mut parts: Vec<(Vec<Item>, Vec<Diagnostic>)> = if chunks.len() <= 1 {
-        vec![parse_range(file, limits, 0, src.len())]
+        vec![parse_range(file, limits, 0, src.len(), fast)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks
@@ -110,7 +120,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
                 .map(|&(a, b)| {
                     std::thread::Builder::new()
                         .stack_size(PARSE_STACK_BYTES)
-                        .spawn_scoped(s, move || parse_range(file, limits, a, b))
+                        .spawn_scoped(s, move || parse_range(file, limits, a, b, fast))
                 })
                 .collect();
             handles
@@ -119,7 +129,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
                 .map(|(h, &(a, b))| {
                     h.ok()
                         .and_then(|h| h.join().ok())
-                        .unwrap_or_else(|| parse_range(file, limits, a, b))
+                        .unwrap_or_else(|| parse_range(file, limits, a, b, fast))
                 })
                 .collect()
         })
@@ -201,18 +211,29 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
 
 /// Parses the items in `src[start..end]`, which starts at an item (or trivia), one
 /// item at a time: pest's token queue then holds one item, not the whole file,
-/// which keeps the peak memory of compiling a large policy low.
+/// which keeps the peak memory of compiling a large policy low. With `fast`, rules
+/// go to the hand-written reader first (see `fast.rs`).
 fn parse_range(
     file: &SourceFile,
     limits: &Limits,
     start: usize,
     end: usize,
+    fast: bool,
 ) -> (Vec<Item>, Vec<Diagnostic>) {
     let src = file.text();
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut offset = skip_trivia(src, start);
     while offset < end {
+        if let Some((item, item_end)) = fast.then(|| fast_rule(src, offset, end, limits)).flatten()
+        {
+            items.push(item);
+            if items.len() > limits.max_items {
+                break;
+            }
+            offset = skip_trivia(src, item_end);
+            continue;
+        }
         let rest = src.get(offset..end).unwrap_or("");
         match Grammar::parse(Rule::item, rest) {
             Ok(mut pairs) => {
@@ -239,6 +260,15 @@ fn parse_range(
         }
     }
     (items, diags)
+}
+
+/// A `rule` item read by the hand-written reader, when it accepts the item and the
+/// item ends within the piece.
+fn fast_rule(src: &str, offset: usize, end: usize, limits: &Limits) -> Option<(Item, usize)> {
+    if !src.get(offset..end)?.starts_with("rule") {
+        return None;
+    }
+    super::fast::rule_item(src, offset, limits).filter(|&(_, item_end)| item_end <= end)
 }
 
 /// Parses a single expression (used by tests and `explain`).
@@ -1060,20 +1090,8 @@ impl Convert<'_> {
                     self.too_deep(span);
                     return None;
                 }
-                let mut e = self.expr(body?, depth + aggs.len())?;
-                for (start, is_count) in aggs.into_iter().rev() {
-                    let inner = Box::new(e);
-                    let span = Span::new(start, inner.span.end);
-                    e = Expr {
-                        kind: if is_count {
-                            ExprKind::Count(inner)
-                        } else {
-                            ExprKind::Sum(inner)
-                        },
-                        span,
-                    };
-                }
-                Some(e)
+                let e = self.expr(body?, depth + aggs.len())?;
+                Some(wrap_aggregates(aggs, e))
             }
             Rule::paren => {
                 let inner = self.expr(pair.into_inner().next()?, depth + 1)?;
@@ -1170,6 +1188,24 @@ impl Convert<'_> {
         }
         Some(Path { root, fields })
     }
+}
+
+/// Wraps `e` in the `count`/`sum` operators before it, given as `(start, is_count)`
+/// in source order: the last one applies first.
+pub(super) fn wrap_aggregates(aggs: Vec<(usize, bool)>, mut e: Expr) -> Expr {
+    for (start, is_count) in aggs.into_iter().rev() {
+        let inner = Box::new(e);
+        let span = Span::new(start, inner.span.end);
+        e = Expr {
+            kind: if is_count {
+                ExprKind::Count(inner)
+            } else {
+                ExprKind::Sum(inner)
+            },
+            span,
+        };
+    }
+    e
 }
 
 // `Rule` is both pest's enum and our AST type; the AST one is re-exported under this name.
