@@ -2,7 +2,7 @@
 //! conditions, and builds the compiled [`Policy`]. Every problem is collected, so
 //! one run of `changegate check` reports them all.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveTime};
@@ -66,7 +66,9 @@ pub(crate) fn build(
         diags,
         limits,
         blast_fields: Vec::new(),
-        fallback: SourceFile::new(name, source),
+        fallback: modules
+            .first()
+            .map_or_else(|| SourceFile::new(name, source), |m| m.file.clone()),
         schema: None,
         change_fields: Vec::new(),
         change_paths: Vec::new(),
@@ -75,13 +77,40 @@ pub(crate) fn build(
     let mut diags = b.diags;
     match policy {
         Some(mut p) if !diags.iter().any(Diagnostic::is_error) => {
-            diags.extend(crate::lint::never_open(&p));
-            diags.extend(crate::lint::rules(&p));
+            let (index, lints) = index_and_lints(&p);
+            p.index = index;
+            diags.extend(lints);
             p.warnings = diags;
             Ok(p)
         }
         _ => Err(Diagnostics(diags)),
     }
+}
+
+/// Policies with at least this many rules build their index on one thread while
+/// the lints run on another.
+const PARALLEL_LINT_RULES: usize = 2000;
+
+/// The rule index and the lints' warnings: independent work, done side by side for
+/// large policies (the result is the same either way).
+fn index_and_lints(p: &Policy) -> (RuleIndex, Vec<Diagnostic>) {
+    let lints = || {
+        let mut d = crate::lint::never_open(p);
+        d.extend(crate::lint::rules(p));
+        d
+    };
+    if p.rules.len() < PARALLEL_LINT_RULES {
+        return (RuleIndex::build(&p.rules), lints());
+    }
+    std::thread::scope(|s| {
+        let linting = std::thread::Builder::new().spawn_scoped(s, lints);
+        let index = RuleIndex::build(&p.rules);
+        let lints = match linting {
+            Ok(handle) => handle.join().unwrap_or_else(|_| lints()),
+            Err(_) => lints(),
+        };
+        (index, lints)
+    })
 }
 
 fn load_modules(
@@ -93,7 +122,7 @@ fn load_modules(
 ) -> Vec<Module> {
     let mut modules = Vec::new();
     let mut graph: DiGraph<usize, Span> = DiGraph::new();
-    let mut by_path: HashMap<PathBuf, NodeIndex> = HashMap::new();
+    let mut by_path: HashMap<PathBuf, NodeIndex> = HashMap::default();
     let root = SourceFile::new(name, source);
     let (ast, d) = syntax::parse_file(&root, limits);
     diags.extend(d);
@@ -388,15 +417,15 @@ impl Builder<'_> {
 
         // Declarations, across all modules.
         let mut groups: Vec<GroupDef> = Vec::new();
-        let mut group_decls: HashMap<String, Decl> = HashMap::new();
+        let mut group_decls: HashMap<String, Decl> = HashMap::default();
         let mut windows: Vec<WindowDef> = Vec::new();
-        let mut window_decls: HashMap<String, Decl> = HashMap::new();
+        let mut window_decls: HashMap<String, Decl> = HashMap::default();
         let mut freezes: Vec<FreezeDef> = Vec::new();
-        let mut freeze_decls: HashMap<String, Decl> = HashMap::new();
+        let mut freeze_decls: HashMap<String, Decl> = HashMap::default();
         // Declared but invalid (already reported): naming them later is not an
         // "unknown" name, so it gets no second, misleading diagnostic.
-        let mut broken_groups: HashSet<String> = HashSet::new();
-        let mut broken_windows: HashSet<String> = HashSet::new();
+        let mut broken_groups: HashSet<String> = HashSet::default();
+        let mut broken_windows: HashSet<String> = HashSet::default();
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 match item {
@@ -488,7 +517,7 @@ impl Builder<'_> {
         let mut used_groups = vec![false; groups.len()];
         let mut used_windows = vec![false; windows.len()];
         let mut rules = Vec::new();
-        let mut rule_names: HashMap<&str, Span> = HashMap::new();
+        let mut rule_names: HashMap<&str, Span> = HashMap::default();
         let mut default: Option<(OutcomeDef, String, Span)> = None;
         let mut default_span: Option<Span> = None;
         let names = Names {
@@ -610,7 +639,8 @@ impl Builder<'_> {
             hasher.update(m.file.text().as_bytes());
         }
         let sha256 = format!("{:x}", hasher.finalize());
-        let index = RuleIndex::build(&rules);
+        // The index is built by `build`, beside the lints.
+        let index = RuleIndex::default();
         let mut member_of: rustc_hash::FxHashMap<String, Vec<usize>> =
             rustc_hash::FxHashMap::default();
         for (gi, g) in groups.iter().enumerate() {

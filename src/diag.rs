@@ -17,7 +17,7 @@ use crate::syntax::Span;
 pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
-    named: NamedSource<Arc<str>>,
+    named: Arc<NamedSource<Arc<str>>>,
     /// Byte offset of each line's start, for `line_col` in O(log n).
     line_starts: Arc<[usize]>,
 }
@@ -31,7 +31,7 @@ impl SourceFile {
         let text: Arc<str> = Arc::from(text);
         SourceFile {
             name: Arc::from(name),
-            named: NamedSource::new(name, text.clone()).with_language("changegate"),
+            named: Arc::new(NamedSource::new(name, text.clone()).with_language("changegate")),
             text,
             line_starts,
         }
@@ -240,7 +240,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.file.named)
+        Some(&*self.file.named)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

@@ -46,7 +46,7 @@ struct Guard {
     req: Req,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Req {
     Is(Type),
     ListOf(Type),
@@ -82,21 +82,30 @@ impl RuleIndex {
             }
             let mut key = [NONE; 2];
             for (slot, (_, s)) in key.iter_mut().zip(&atoms) {
-                let next = u32::try_from(index.syms.len()).unwrap_or(NONE);
-                *slot = *index.syms.entry(s.as_str().into()).or_insert(next);
+                *slot = match index.syms.get(s.as_str()) {
+                    Some(&k) => k,
+                    None => {
+                        let next = u32::try_from(index.syms.len()).unwrap_or(NONE);
+                        index.syms.insert(s.as_str().into(), next);
+                        next
+                    }
+                };
             }
-            let atoms: Vec<Atom> = atoms.into_iter().map(|(a, _)| a).collect();
-            let g = *by_signature
-                .entry((atoms.clone(), guards.clone()))
-                .or_insert_with(|| {
+            let signature: (Vec<Atom>, Vec<Guard>) =
+                (atoms.into_iter().map(|(a, _)| a).collect(), guards);
+            let g = match by_signature.get(&signature) {
+                Some(&g) => g,
+                None => {
                     index.groups.push(Group {
-                        atoms,
-                        guards,
+                        atoms: signature.0.clone(),
+                        guards: signature.1.clone(),
                         rules: Vec::new(),
                         table: FxHashMap::default(),
                     });
+                    by_signature.insert(signature, index.groups.len() - 1);
                     index.groups.len() - 1
-                });
+                }
+            };
             if let Some(group) = index.groups.get_mut(g) {
                 group.rules.push(i);
                 group.table.entry(key).or_default().push(i);
@@ -299,11 +308,7 @@ fn analyse(cond: &CExpr) -> (Vec<(Atom, String)>, Vec<Guard>) {
             Conjunct::Opaque => break,
         }
     }
-    guards.sort_by(|a, b| {
-        a.path
-            .cmp(&b.path)
-            .then_with(|| format!("{:?}", a.req).cmp(&format!("{:?}", b.req)))
-    });
+    guards.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.req.cmp(&b.req)));
     guards.dedup();
     (atoms, guards)
 }

@@ -10,6 +10,7 @@ use crate::time::{
     self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow, Zones,
 };
 use crate::value::Value;
+use rustc_hash::FxHashMap;
 
 /// Where the check-time search for openings starts when no date anchors it: Monday
 /// 2026-01-05, 00:00 UTC. Weekly windows repeat, so any year serves.
@@ -86,22 +87,13 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
         }
     }
 
-    let mut outcomes: Vec<(&[usize], crate::syntax::Span, String)> = policy
+    // (windows, span, rule name or None for the default)
+    let mut outcomes: Vec<(&[usize], crate::syntax::Span, Option<&str>)> = policy
         .rules
         .iter()
-        .map(|r| {
-            (
-                r.outcome.windows.as_slice(),
-                r.span,
-                format!("rule {:?}", r.name),
-            )
-        })
+        .map(|r| (r.outcome.windows.as_slice(), r.span, Some(r.name.as_str())))
         .collect();
-    outcomes.push((
-        policy.default.windows.as_slice(),
-        policy.default_span,
-        "the default".into(),
-    ));
+    outcomes.push((policy.default.windows.as_slice(), policy.default_span, None));
     for (windows, span, name) in outcomes {
         if windows.len() < 2 {
             continue;
@@ -135,6 +127,10 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
             ),
             _ => format!("{} are never all open at once", names.join(", ")),
         };
+        let name = match name {
+            Some(rule) => format!("rule {rule:?}"),
+            None => "the default".to_owned(),
+        };
         if let Some(file) = policy.files.first() {
             out.push(
                 Diagnostic::warning(
@@ -152,11 +148,11 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
 
 /// What the conjuncts of a condition say about one path.
 #[derive(Default)]
-struct Facts {
+struct Facts<'a> {
     lo: Option<i64>,
     hi: Option<i64>,
-    eq: Option<String>,
-    ne: Vec<String>,
+    eq: Option<&'a str>,
+    ne: Vec<&'a str>,
     absent: bool,
     read: bool,
 }
@@ -169,16 +165,16 @@ fn conjuncts(e: &CExpr) -> &[CExpr] {
     }
 }
 
-fn path_key(e: &CExpr) -> Option<String> {
+fn path_key(e: &CExpr) -> Option<&str> {
     match &e.kind {
-        CKind::Path(p) => Some(p.text.clone()),
+        CKind::Path(p) => Some(p.text.as_str()),
         _ => None,
     }
 }
 
 /// Why a conjunction can never be true, if it provably cannot.
 fn contradiction(cond: &CExpr) -> Option<String> {
-    let mut facts: std::collections::BTreeMap<String, Facts> = std::collections::BTreeMap::new();
+    let mut facts: std::collections::BTreeMap<&str, Facts<'_>> = std::collections::BTreeMap::new();
     for c in conjuncts(cond) {
         match &c.kind {
             CKind::Cmp(op, l, r) => {
@@ -187,16 +183,16 @@ fn contradiction(cond: &CExpr) -> Option<String> {
                     (None, _, Some(p), CKind::Const(v)) => (p, v, flip(*op)),
                     _ => continue,
                 };
-                let f = facts.entry(path.clone()).or_default();
+                let f = facts.entry(path).or_default();
                 f.read = true;
                 match (op, value) {
-                    (CmpOp::Eq, Value::Str(s)) => match &f.eq {
-                        Some(prev) if prev != s => {
+                    (CmpOp::Eq, Value::Str(s)) => match f.eq {
+                        Some(prev) if prev != s.as_str() => {
                             return Some(format!("`{path}` must be both {prev:?} and {s:?}"))
                         }
-                        _ => f.eq = Some(s.clone()),
+                        _ => f.eq = Some(s.as_str()),
                     },
-                    (CmpOp::Ne, Value::Str(s)) => f.ne.push(s.clone()),
+                    (CmpOp::Ne, Value::Str(s)) => f.ne.push(s.as_str()),
                     (CmpOp::Eq, Value::Int(i)) => {
                         f.lo = Some(f.lo.map_or(*i, |lo| lo.max(*i)));
                         f.hi = Some(f.hi.map_or(*i, |hi| hi.min(*i)));
@@ -216,10 +212,10 @@ fn contradiction(cond: &CExpr) -> Option<String> {
             }
             CKind::Not(inner) => {
                 if let CKind::Has(p) = &inner.kind {
-                    facts.entry(p.text.clone()).or_default().absent = true;
+                    facts.entry(p.text.as_str()).or_default().absent = true;
                 }
             }
-            CKind::Path(p) => facts.entry(p.text.clone()).or_default().read = true,
+            CKind::Path(p) => facts.entry(p.text.as_str()).or_default().read = true,
             _ => {}
         }
     }
@@ -255,40 +251,63 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-/// The conjuncts of a condition as written, for comparing conditions.
-fn conjunct_texts(policy: &Policy, cond: &CExpr) -> Vec<String> {
+/// The conjuncts of a condition as written (white space normalized), each as a
+/// number from `intern`, sorted and without repeats: for comparing conditions.
+fn conjunct_ids(
+    policy: &Policy,
+    cond: &CExpr,
+    intern: &mut FxHashMap<String, u32>,
+    scratch: &mut String,
+) -> Vec<u32> {
     let file = policy.files.get(cond.file as usize);
-    let mut v: Vec<String> = conjuncts(cond)
+    let mut v: Vec<u32> = conjuncts(cond)
         .iter()
         .map(|c| {
-            file.and_then(|f| f.text().get(c.span.start..c.span.end))
-                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
-                .unwrap_or_default()
+            scratch.clear();
+            let text = file
+                .and_then(|f| f.text().get(c.span.start..c.span.end))
+                .unwrap_or_default();
+            for (k, word) in text.split_whitespace().enumerate() {
+                if k > 0 {
+                    scratch.push(' ');
+                }
+                scratch.push_str(word);
+            }
+            if let Some(&id) = intern.get(scratch.as_str()) {
+                return id;
+            }
+            let id = u32::try_from(intern.len()).unwrap_or(u32::MAX);
+            intern.insert(scratch.clone(), id);
+            id
         })
         .collect();
-    v.sort();
+    v.sort_unstable();
     v.dedup();
     v
 }
 
-/// The non-empty subsets of a (sorted) conjunct list, each sorted; for long
-/// conjunctions only the whole and the single conjuncts, to stay cheap.
-fn subsets(items: &[String]) -> Vec<Vec<String>> {
+/// Calls `f` with each non-empty subset of a (sorted) conjunct list, each sorted,
+/// until `f` returns something; for long conjunctions only the single conjuncts and
+/// the whole, to stay cheap.
+fn find_subset<T>(items: &[u32], mut f: impl FnMut(&[u32]) -> Option<T>) -> Option<T> {
     if items.len() > 8 {
-        let mut out: Vec<Vec<String>> = items.iter().map(|c| vec![c.clone()]).collect();
-        out.push(items.to_vec());
-        return out;
+        return items
+            .iter()
+            .find_map(|c| f(std::slice::from_ref(c)))
+            .or_else(|| f(items));
     }
-    (1u32..(1 << items.len()))
-        .map(|mask| {
+    let mut subset: Vec<u32> = Vec::with_capacity(items.len());
+    (1u32..(1 << items.len())).find_map(|mask| {
+        subset.clear();
+        subset.extend(
             items
                 .iter()
                 .enumerate()
                 .filter(|(k, _)| mask & (1 << k) != 0)
-                .map(|(_, c)| c.clone())
-                .collect()
-        })
-        .collect()
+                .map(|(_, c)| *c),
+        );
+        f(&subset)
+    })
 }
 
 /// Whether `a`'s contribution can never add to `b`'s.
@@ -324,16 +343,17 @@ pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
             );
         }
     }
-    let texts: Vec<Vec<String>> = policy
+    let mut intern = FxHashMap::default();
+    let mut scratch = String::new();
+    let texts: Vec<Vec<u32>> = policy
         .rules
         .iter()
-        .map(|r| conjunct_texts(policy, &r.cond))
+        .map(|r| conjunct_ids(policy, &r.cond, &mut intern, &mut scratch))
         .collect();
     // Rules by their set of conjuncts: a rule whose conjuncts are a subset of A's
     // matches whenever A does. Looking up A's subsets keeps this linear in the
     // number of rules.
-    let mut by_set: std::collections::HashMap<&[String], Vec<usize>> =
-        std::collections::HashMap::new();
+    let mut by_set: FxHashMap<&[u32], Vec<usize>> = FxHashMap::default();
     for (j, t) in texts.iter().enumerate() {
         if policy.rules.get(j).is_some_and(|r| !r.advisory) {
             by_set.entry(t.as_slice()).or_default().push(j);
@@ -344,8 +364,8 @@ pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
             continue;
         }
         let Some(ta) = texts.get(i) else { continue };
-        let dominator = subsets(ta).into_iter().find_map(|subset| {
-            let js = by_set.get(subset.as_slice())?;
+        let dominator = find_subset(ta, |subset| {
+            let js = by_set.get(subset)?;
             js.iter().copied().find(|&j| {
                 let Some(b) = policy.rules.get(j) else {
                     return false;
