@@ -79,11 +79,18 @@ type SharedTable = Rc<RefCell<OffsetTable>>;
 /// [`WindowStream::with_zones`] from the same `Zones` look each zone up once, however
 /// many windows speak of it.
 ///
-/// Like the streams, it is a per-query object (it only saves work; what it holds never
-/// changes a result).
+/// The tables come from a small per-thread pool, so the next query on the same
+/// thread finds the transitions it needs already in place. They only save work: what
+/// they hold never changes a result.
 #[derive(Debug, Default)]
 pub struct Zones {
     tables: FxHashMap<Tz, SharedTable>,
+}
+
+thread_local! {
+    /// Each zone's table, kept between queries on this thread (a table spans at most
+    /// a few years; there are a few hundred zones).
+    static POOL: RefCell<FxHashMap<Tz, SharedTable>> = RefCell::new(FxHashMap::default());
 }
 
 impl Zones {
@@ -93,11 +100,20 @@ impl Zones {
     }
 
     fn table(&mut self, tz: Tz) -> SharedTable {
-        Rc::clone(
-            self.tables
-                .entry(tz)
-                .or_insert_with(|| Rc::new(RefCell::new(OffsetTable::new(tz)))),
-        )
+        let shared = self.tables.entry(tz).or_insert_with(|| {
+            POOL.try_with(|pool| {
+                pool.try_borrow_mut().ok().map(|mut pool| {
+                    Rc::clone(
+                        pool.entry(tz)
+                            .or_insert_with(|| Rc::new(RefCell::new(OffsetTable::new(tz)))),
+                    )
+                })
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Rc::new(RefCell::new(OffsetTable::new(tz))))
+        });
+        Rc::clone(shared)
     }
 }
 

@@ -19,7 +19,11 @@ pub(crate) const CLAMP: i64 = 7_900_000_000_000;
 
 /// A table is rebuilt rather than extended when asked about a range this far away
 /// from what it covers.
-const MAX_GAP: i64 = 60 * 86_400;
+const MAX_GAP: i64 = 16 * 86_400;
+
+/// A table is rebuilt rather than extended past this span, so a long-lived table
+/// (see `Zones`) stays small however far its queries wander.
+const MAX_SPAN: i64 = 1_000 * 86_400;
 
 /// Zone transitions are computed and remembered in chunks of this many seconds
 /// (a multiple of the sampling step), aligned to the epoch.
@@ -130,7 +134,8 @@ impl OffsetTable {
         let ga = a.div_euclid(CHUNK_SECS) * CHUNK_SECS;
         let gb = b.div_euclid(CHUNK_SECS) * CHUNK_SECS + CHUNK_SECS;
         let empty = self.lo > self.hi;
-        if empty || gb < self.lo - MAX_GAP || ga > self.hi + MAX_GAP {
+        let too_wide = gb.max(self.hi) - ga.min(self.lo) > MAX_SPAN;
+        if empty || too_wide || gb < self.lo - MAX_GAP || ga > self.hi + MAX_GAP {
             let (base, changes) = chunks(self.tz, ga, gb);
             self.lo = ga;
             self.hi = gb;
