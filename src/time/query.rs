@@ -1,7 +1,7 @@
 //! Questions about streams: is it open, when does it next open, what blocks.
 
 use super::shape::{ShapeError, ZonedWindow};
-use super::stream::{Complement, IntervalStream, Union, WindowStream};
+use super::stream::{Complement, IntervalStream, Union, WindowStream, WEEK_SECS};
 use super::{Instant, Interval, DAY_SECS, HORIZON_DAYS, RUN_CUT_DAYS};
 
 /// Whether `window` is open at `t`.
@@ -29,11 +29,28 @@ fn run_end(stream: &dyn IntervalStream, s: Instant, iv: Interval, cap: Instant) 
 /// A runway of 0 (or less) only asks for the streams to be open at `s`. An empty set
 /// of streams is always open. The common end is exact up to `limit + runway`; beyond
 /// that it is a lower bound. The search jumps from interval edge to interval edge.
+///
+/// Once a whole week has gone by without an opening, the search asks how long every
+/// stream keeps repeating itself weekly ([`IntervalStream::repeats_until`]: until the
+/// next change of offset in any of the zones) and skips to there: an opening in a
+/// later week of that stretch would mean one in the week already searched. The first
+/// time, it also searches that week with only the streams that repeat over the whole
+/// search: if they never open together, nothing will.
 pub fn earliest(
     streams: &[&dyn IntervalStream],
     from: Instant,
     runway: i64,
     limit: Instant,
+) -> Option<Interval> {
+    search(streams, from, runway, limit, true)
+}
+
+pub(crate) fn search(
+    streams: &[&dyn IntervalStream],
+    from: Instant,
+    runway: i64,
+    limit: Instant,
+    skip_weeks: bool,
 ) -> Option<Interval> {
     let runway = runway.max(0);
     let cap = limit.saturating_add(runway);
@@ -43,9 +60,43 @@ pub fn earliest(
     for stream in streams {
         current.push(stream.next_interval(s)?);
     }
+    // Every start in [week_from, s) has been ruled out.
+    let mut week_from = s;
+    let mut steady_checked = false;
     loop {
         if s > limit {
             return None;
+        }
+        if skip_weeks && s >= week_from.saturating_add(WEEK_SECS) {
+            let untils: Vec<Instant> = streams
+                .iter()
+                .map(|st| st.repeats_until(week_from, cap))
+                .collect();
+            if !steady_checked {
+                // The streams that repeat weekly over the whole search (zones without
+                // a change of offset in it): if they never open together within a
+                // week, they never do, and neither does the whole set.
+                steady_checked = true;
+                let steady: Vec<&dyn IntervalStream> = streams
+                    .iter()
+                    .zip(&untils)
+                    .filter(|&(_, &u)| u >= cap)
+                    .map(|(st, _)| *st)
+                    .collect();
+                let week_end = week_from.saturating_add(WEEK_SECS - 1);
+                if !steady.is_empty()
+                    && steady.len() < streams.len()
+                    && search(&steady, week_from, runway, week_end, false).is_none()
+                {
+                    return None;
+                }
+            }
+            let until = untils.into_iter().min().unwrap_or(Instant::MAX);
+            // Every start up to `until - runway` has its whole runway inside the
+            // repeating stretch, so it would repeat one a week earlier.
+            s = s.max(until.saturating_sub(runway));
+            week_from = s;
+            continue;
         }
         let mut jump = s;
         for (stream, iv) in streams.iter().zip(current.iter_mut()) {

@@ -29,11 +29,29 @@ pub trait IntervalStream {
     fn contains(&self, t: Instant) -> bool {
         self.next_interval(t).is_some_and(|iv| iv.start <= t)
     }
+
+    /// An instant `u >= t` up to which the stream repeats itself every week: for every
+    /// `x >= t` with `x + WEEK < u`, `x` is inside exactly when `x + WEEK` is. There is
+    /// no need to look past `limit`. Returning `t` (the default) promises nothing.
+    ///
+    /// A search that has gone a whole week without an opening uses it to skip ahead:
+    /// while every stream repeats weekly, the weeks after hold no opening either.
+    fn repeats_until(&self, t: Instant, limit: Instant) -> Instant {
+        let _ = limit;
+        t
+    }
 }
+
+/// A week, in seconds.
+pub(crate) const WEEK_SECS: i64 = 7 * DAY_SECS;
 
 impl<S: IntervalStream + ?Sized> IntervalStream for &S {
     fn next_interval(&self, t: Instant) -> Option<Interval> {
         (**self).next_interval(t)
+    }
+
+    fn repeats_until(&self, t: Instant, limit: Instant) -> Instant {
+        (**self).repeats_until(t, limit)
     }
 }
 
@@ -576,6 +594,36 @@ impl IntervalStream for WindowStream {
             } => self.weekly(t, *days, *start, *end, *back_days),
         }
     }
+
+    /// Weekly windows repeat while the zone's offset stays the same (for an elapsed
+    /// one, since its duration plus two offset bounds before `t`: see `steady_elapsed`);
+    /// a one-time window repeats (as nothing) once it is over.
+    fn repeats_until(&self, t: Instant, limit: Instant) -> Instant {
+        match &self.plan {
+            Plan::Never | Plan::Always => Instant::MAX,
+            Plan::Fixed(ivs) => {
+                if ivs.last().is_none_or(|iv| iv.end <= t) {
+                    Instant::MAX
+                } else {
+                    t
+                }
+            }
+            Plan::Weekly { end, .. } => {
+                let margin = match end {
+                    WeeklyEnd::Wall(_) => 0,
+                    WeeklyEnd::Elapsed(d) => d.saturating_add(2 * OFFSET_BOUND),
+                };
+                let Ok(mut table) = self.table.try_borrow_mut() else {
+                    return t;
+                };
+                let from = t.saturating_sub(margin);
+                table
+                    .offset_steady_until(from, limit)
+                    .filter(|&u| u > t)
+                    .unwrap_or(t)
+            }
+        }
+    }
 }
 
 /// The union of several streams (for instance every active freeze).
@@ -614,6 +662,14 @@ impl IntervalStream for Union<'_> {
                 return Some(cur);
             }
         }
+    }
+
+    fn repeats_until(&self, t: Instant, limit: Instant) -> Instant {
+        self.parts
+            .iter()
+            .map(|p| p.repeats_until(t, limit))
+            .min()
+            .unwrap_or(Instant::MAX)
     }
 }
 
@@ -656,5 +712,9 @@ impl IntervalStream for Complement<'_> {
                 Some(next) => iv = next,
             }
         }
+    }
+
+    fn repeats_until(&self, t: Instant, limit: Instant) -> Instant {
+        self.inner.repeats_until(t, limit)
     }
 }

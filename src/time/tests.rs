@@ -814,3 +814,117 @@ fn direct_path_answers_at_transitions() {
         iv("2026-11-01T06:00:00Z", "2026-11-01T06:30:00Z"),
     );
 }
+
+mod week_skipping {
+    //! The search that skips repeating weeks against the same search without skipping,
+    //! over random sets of windows and freezes in zones with and without daylight
+    //! saving time, across the whole 400-day horizon.
+    use super::super::query::search;
+    use super::*;
+    use proptest::prelude::*;
+
+    const ZONES: &[Tz] = &[
+        Tz::UTC,
+        Tz::America__New_York,
+        Tz::America__Santiago,
+        Tz::Europe__Berlin,
+        Tz::Europe__Chisinau,
+        Tz::Africa__Casablanca,
+        Tz::Asia__Kathmandu,
+        Tz::Australia__Lord_Howe,
+        Tz::Asia__Tokyo,
+    ];
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        let weekly = (
+            1u8..128,
+            (0u16..96).prop_map(|q| q * 15),
+            prop_oneof![
+                (0u16..96).prop_map(|q| End::Wall(q * 15)),
+                (1i64..200).prop_map(|q| End::Elapsed(q * 900)),
+            ],
+        )
+            .prop_map(|(bits, start, end)| Shape::Weekly {
+                days: Days::from_bits(bits),
+                start,
+                end,
+            });
+        let once = (0i64..500, 1i64..200).prop_map(|(day, hours)| {
+            let start = NaiveDate::from_ymd_opt(2026, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                + chrono::Duration::days(day)
+                + chrono::Duration::hours(day % 24);
+            Shape::Once {
+                start,
+                end: OnceEnd::Elapsed(hours * 3600),
+            }
+        });
+        prop_oneof![4 => weekly, 1 => once]
+    }
+
+    fn window() -> impl Strategy<Value = ZonedWindow> {
+        (shape(), proptest::sample::select(ZONES)).prop_map(|(s, z)| ZonedWindow::new(s, z))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn skipping_weeks_finds_the_same_opening(
+            windows in proptest::collection::vec(window(), 1..4),
+            freezes in proptest::collection::vec(window(), 0..3),
+            from in 1_767_225_600i64..1_893_456_000, // 2026..2030
+            runway in prop_oneof![Just(0i64), Just(1800), Just(4 * 3600), Just(30 * 3600)],
+        ) {
+            let ws: Vec<WindowStream> = windows.iter().map(|w| WindowStream::new(w).unwrap()).collect();
+            let fs: Vec<WindowStream> = freezes.iter().map(|w| WindowStream::new(w).unwrap()).collect();
+            let f_refs: Vec<&dyn IntervalStream> = fs.iter().map(|f| f as &dyn IntervalStream).collect();
+            let union = Union::new(&f_refs);
+            let free = Complement::new(&union);
+            let mut refs: Vec<&dyn IntervalStream> = ws.iter().map(|w| w as &dyn IntervalStream).collect();
+            if !fs.is_empty() {
+                refs.push(&free);
+            }
+            let limit = from + HORIZON_DAYS * DAY_SECS;
+            let plain = search(&refs, from, runway, limit, false);
+            let skipping = search(&refs, from, runway, limit, true);
+            prop_assert_eq!(
+                skipping.map(|iv| iv.start),
+                plain.map(|iv| iv.start),
+                "{:?} freezes {:?} from {} runway {}", windows, freezes, from, runway
+            );
+        }
+    }
+
+    #[test]
+    fn a_search_with_no_opening_skips_to_the_next_change() {
+        // Reykjavik (UTC all year) and Tokyo (UTC+9) are never both at 01:00-02:00:
+        // nothing in 400 days, found by searching one week, not 57.
+        let night = |tz| {
+            WindowStream::new(&ZonedWindow::new(
+                Shape::Weekly {
+                    days: Days::all(),
+                    start: 60,
+                    end: End::Wall(120),
+                },
+                tz,
+            ))
+            .unwrap()
+        };
+        let (a, b) = (night(Tz::Atlantic__Reykjavik), night(Tz::Asia__Tokyo));
+        let refs: [&dyn IntervalStream; 2] = [&a, &b];
+        let from = at("2026-03-01T00:00:00Z");
+        let limit = from + HORIZON_DAYS * DAY_SECS;
+        assert_eq!(refs[0].repeats_until(from, limit), limit);
+        assert_eq!(search(&refs, from, 0, limit, true), None);
+        assert_eq!(search(&refs, from, 0, limit, false), None);
+        // Berlin repeats until it springs forward on 2026-03-29 at 01:00Z.
+        let berlin = night(Tz::Europe__Berlin);
+        assert_eq!(
+            berlin.repeats_until(from, limit),
+            at("2026-03-29T01:00:00Z")
+        );
+    }
+}

@@ -267,6 +267,29 @@ impl OffsetTable {
         Some((a, b, o))
     }
 
+    /// The first change of offset after `p`, or `limit` (at most 500 days after `p`)
+    /// when there is none up to there (the offset is then the same over all of
+    /// `[p, limit)`); `None` near the ends of time.
+    pub(crate) fn offset_steady_until(&mut self, p: i64, limit: i64) -> Option<i64> {
+        if !(-CLAMP / 2..=CLAMP / 2).contains(&p) {
+            return None;
+        }
+        // Never more than half a table's span ahead: the answer may always be less.
+        let limit = limit.min(CLAMP / 2).min(p.saturating_add(MAX_SPAN / 2));
+        let mut q = p.saturating_add(CHUNK_SECS);
+        loop {
+            self.ensure(p, q.min(limit));
+            let i = self.changes.partition_point(|&(at, _)| at <= p);
+            if let Some(&(at, _)) = self.changes.get(i) {
+                return Some(at.min(limit.max(p)));
+            }
+            if q >= limit {
+                return Some(limit.max(p));
+            }
+            q = q.saturating_add(q.saturating_sub(p)).min(limit);
+        }
+    }
+
     /// The local seconds of instant `t`.
     pub(crate) fn local(&mut self, t: Instant) -> i64 {
         let mut offset = 0;
