@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceSpan};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceSpan, SpanContents};
 use serde::Serialize;
 
 use crate::syntax::Span;
@@ -17,9 +17,11 @@ use crate::syntax::Span;
 pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
-    named: Arc<NamedSource<Arc<str>>>,
     /// Byte offset of each line's start, for `line_col` in O(log n).
     line_starts: Arc<[usize]>,
+    /// Whether every line ends in `\n` alone (no `\r` anywhere), so that
+    /// `line_starts` numbers lines as miette does.
+    lf_only: bool,
 }
 
 impl SourceFile {
@@ -28,12 +30,12 @@ impl SourceFile {
         let line_starts: Arc<[usize]> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        let text: Arc<str> = Arc::from(text);
+        let lf_only = !text.contains('\r');
         SourceFile {
             name: Arc::from(name),
-            named: Arc::new(NamedSource::new(name, text.clone()).with_language("changegate")),
-            text,
+            text: Arc::from(text),
             line_starts,
+            lf_only,
         }
     }
 
@@ -65,6 +67,52 @@ impl SourceFile {
     pub fn location(&self, offset: usize) -> String {
         let (line, col) = self.line_col(offset);
         format!("{}:{}:{}", self.name, line, col)
+    }
+}
+
+/// miette's own reading of a span scans the text from its start to the span, which
+/// costs the whole file for every label of every diagnostic. This starts the same
+/// scan a line above the first context line instead (the result is the same: the
+/// scan keeps only the lines just before the span), then puts the offsets and line
+/// numbers back in the whole file's terms.
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let bytes = self.text.as_bytes();
+        let base_line = if self.lf_only {
+            // Zero-based line of the span's start, less the context lines above it
+            // and one more (miette looks at the line end just before an empty span).
+            let line = self.line_starts.partition_point(|&s| s <= span.offset());
+            line.saturating_sub(1)
+                .saturating_sub(context_lines_before)
+                .saturating_sub(1)
+        } else {
+            0
+        };
+        let base = self.line_starts.get(base_line).copied().unwrap_or(0);
+        let base = if base <= span.offset() { base } else { 0 };
+        let base_line = if base == 0 { 0 } else { base_line };
+        let within = SourceSpan::new((span.offset() - base).into(), span.len());
+        let inner = bytes.get(base..).unwrap_or_default().read_span(
+            &within,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let found = inner.span();
+        let contents = MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            SourceSpan::new((found.offset() + base).into(), found.len()),
+            inner.line() + base_line,
+            inner.column(),
+            inner.line_count() + base_line,
+        )
+        .with_language("changegate");
+        Ok(Box::new(contents))
     }
 }
 
@@ -240,7 +288,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&*self.file.named)
+        Some(&self.file)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -344,4 +392,68 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod read_span_tests {
+    use super::SourceFile;
+    use miette::{SourceCode, SourceSpan};
+
+    /// Reading a span from a `SourceFile` gives what miette's reading of the whole
+    /// text gives, for every span of a few texts and every amount of context.
+    #[test]
+    fn matches_miettes_own_reading() {
+        let long: String = (0..40)
+            .map(|i| format!("line {i}\n{}", "\n".repeat(i % 3)))
+            .collect();
+        let texts = [
+            "policy \"p\"\n\nrule \"a\" {\n  when change.kind == \"x\"\n  then deploy\n}\n",
+            "one line, no newline",
+            "\n\n\nx\n\n",
+            "a\r\nb\r\nc\rd\n",
+            "é ü\nzwei\ndrei",
+            long.as_str(),
+        ];
+        let mut compared = 0;
+        for text in texts {
+            let file = SourceFile::new("t.gate", text);
+            for start in 0..=text.len() {
+                for len in [0, 1, 2, 7, 30] {
+                    let span = SourceSpan::new(start.into(), len);
+                    for (before, after) in [(0, 0), (1, 1), (2, 3), (5, 0)] {
+                        let ours = file.read_span(&span, before, after);
+                        let theirs = text.as_bytes().read_span(&span, before, after);
+                        match (ours, theirs) {
+                            (Ok(a), Ok(b)) => {
+                                assert_eq!(
+                                    a.data(),
+                                    b.data(),
+                                    "{text:?} {span:?} {before} {after}"
+                                );
+                                assert_eq!(
+                                    a.span(),
+                                    b.span(),
+                                    "{text:?} {span:?} {before} {after}"
+                                );
+                                assert_eq!(
+                                    a.line(),
+                                    b.line(),
+                                    "{text:?} {span:?} {before} {after}"
+                                );
+                                assert_eq!(a.column(), b.column(), "{text:?} {span:?}");
+                                assert_eq!(a.line_count(), b.line_count(), "{text:?} {span:?}");
+                                assert_eq!(a.name(), Some("t.gate"));
+                                compared += 1;
+                            }
+                            (Err(_), Err(_)) => {}
+                            (a, b) => {
+                                panic!("{text:?} {span:?}: {:?} vs {:?}", a.is_ok(), b.is_ok())
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 500, "{compared}");
+    }
 }
