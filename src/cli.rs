@@ -452,7 +452,11 @@ fn evaluate_batch(
                     }
                 }));
                 let _ = match args.format {
-                    OutputFormat::Json => writeln!(out, "{}", v.to_json()),
+                    // Straight into the output buffer: no string per verdict.
+                    OutputFormat::Json => match serde_json::to_writer(&mut out, &v) {
+                        Ok(()) => writeln!(out),
+                        Err(e) => writeln!(out, "{{\"error\":\"{e}\"}}"),
+                    },
                     OutputFormat::Text => writeln!(out, "{}", v.to_text()),
                 };
             }

@@ -928,3 +928,61 @@ mod week_skipping {
         );
     }
 }
+
+mod formatting {
+    //! The hand-written writers against chrono's `format`, over every zone and
+    //! instants from year 1 to 9999.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn writers_match_chrono(
+            tz in proptest::sample::select(chrono_tz::TZ_VARIANTS.to_vec()),
+            t in prop_oneof![
+                -62_135_596_800i64..253_402_300_799, // 0001..9999
+                1_735_689_600i64..1_893_456_000,     // 2025..2030
+            ],
+        ) {
+            use chrono::{Offset, TimeZone, Utc};
+            let local = tz.timestamp_opt(t, 0).single().unwrap();
+            let rfc = if local.offset().fix().local_minus_utc() % 60 != 0 {
+                Utc.timestamp_opt(t, 0).single().unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                local.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+            };
+            prop_assert_eq!(format_rfc3339(t, tz), Some(rfc));
+            prop_assert_eq!(
+                format_rfc3339_utc(t),
+                Some(Utc.timestamp_opt(t, 0).single().unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            );
+            prop_assert_eq!(
+                format_human(t, tz),
+                Some(local.format("%a %Y-%m-%d %H:%M %Z").to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn years_past_9999_fall_back_to_chrono() {
+        let t = 253_402_300_800; // 10000-01-01T00:00:00Z
+        assert_eq!(
+            format_rfc3339_utc(t).as_deref(),
+            Some("+10000-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            format_rfc3339(t, Tz::UTC).as_deref(),
+            Some("+10000-01-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            format_human(t, Tz::UTC).as_deref(),
+            Some("Sat +10000-01-01 00:00 UTC")
+        );
+        assert_eq!(
+            format_rfc3339_utc(0).as_deref(),
+            Some("1970-01-01T00:00:00Z")
+        );
+    }
+}

@@ -135,20 +135,77 @@ pub fn parse_at(text: &str) -> Result<Instant, AtError> {
 /// is outside the years chrono can represent.
 pub fn format_rfc3339(t: Instant, tz: Tz) -> Option<String> {
     let local = tz.timestamp_opt(t, 0).single()?;
-    if local.offset().fix().local_minus_utc() % 60 != 0 {
+    let offset = local.offset().fix().local_minus_utc();
+    if offset % 60 != 0 {
         return format_rfc3339_utc(t);
     }
-    Some(local.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+    let mut out = String::with_capacity(25);
+    if !write_date_time(&mut out, &local.naive_local(), 'T', true) {
+        return Some(local.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let m = offset.unsigned_abs() / 60;
+    out.push(sign);
+    push_2(&mut out, m / 60);
+    out.push(':');
+    push_2(&mut out, m % 60);
+    Some(out)
 }
 
 /// `t` as RFC 3339 in UTC, like `2026-11-27T03:00:00Z`; `None` when out of range.
 pub fn format_rfc3339_utc(t: Instant) -> Option<String> {
     let utc = Utc.timestamp_opt(t, 0).single()?;
-    Some(utc.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    let mut out = String::with_capacity(20);
+    if !write_date_time(&mut out, &utc.naive_utc(), 'T', true) {
+        return Some(utc.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    }
+    out.push('Z');
+    Some(out)
 }
 
 /// `t` for people, like `Thu 2026-11-26 22:00 EST`; `None` when out of range.
 pub fn format_human(t: Instant, tz: Tz) -> Option<String> {
+    use chrono::Datelike;
+    use std::fmt::Write;
     let local = tz.timestamp_opt(t, 0).single()?;
-    Some(local.format("%a %Y-%m-%d %H:%M %Z").to_string())
+    let mut out = String::with_capacity(24);
+    let _ = write!(out, "{} ", local.weekday());
+    if !write_date_time(&mut out, &local.naive_local(), ' ', false) {
+        return Some(local.format("%a %Y-%m-%d %H:%M %Z").to_string());
+    }
+    let _ = write!(out, " {}", local.offset());
+    Some(out)
+}
+
+/// Writes `YYYY-MM-DD`, `sep`, `HH:MM` and, with `seconds`, `:SS`; `false` (writing
+/// nothing) for years outside 0..=9999, which chrono writes with a sign.
+fn write_date_time(out: &mut String, dt: &chrono::NaiveDateTime, sep: char, seconds: bool) -> bool {
+    use chrono::{Datelike, Timelike};
+    let Ok(year) = u32::try_from(dt.year()) else {
+        return false;
+    };
+    if year > 9999 {
+        return false;
+    }
+    push_2(out, year / 100);
+    push_2(out, year % 100);
+    out.push('-');
+    push_2(out, dt.month());
+    out.push('-');
+    push_2(out, dt.day());
+    out.push(sep);
+    push_2(out, dt.hour());
+    out.push(':');
+    push_2(out, dt.minute());
+    if seconds {
+        out.push(':');
+        push_2(out, dt.second());
+    }
+    true
+}
+
+/// Two decimal digits of `n` (below 100).
+fn push_2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
