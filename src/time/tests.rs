@@ -986,3 +986,20 @@ mod formatting {
         );
     }
 }
+
+#[test]
+fn writers_at_the_ends_of_chronos_range_do_not_panic() {
+    // chrono's own limits, a second either side, in a zone far from UTC.
+    for t in [
+        chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp(),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp(),
+    ] {
+        for dt in [-1, 0, 1] {
+            for tz in [Tz::UTC, Tz::Pacific__Kiritimati, Tz::Etc__GMTPlus12] {
+                let _ = format_rfc3339(t + dt, tz);
+                let _ = format_human(t + dt, tz);
+                let _ = format_rfc3339_utc(t + dt);
+            }
+        }
+    }
+}

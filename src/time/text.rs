@@ -140,7 +140,7 @@ pub fn format_rfc3339(t: Instant, tz: Tz) -> Option<String> {
         return format_rfc3339_utc(t);
     }
     let mut out = String::with_capacity(25);
-    if !write_date_time(&mut out, &local.naive_local(), 'T', true) {
+    if !naive_local(&local).is_some_and(|n| write_date_time(&mut out, &n, 'T', true)) {
         return Some(local.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
     }
     let sign = if offset < 0 { '-' } else { '+' };
@@ -169,12 +169,22 @@ pub fn format_human(t: Instant, tz: Tz) -> Option<String> {
     use std::fmt::Write;
     let local = tz.timestamp_opt(t, 0).single()?;
     let mut out = String::with_capacity(24);
-    let _ = write!(out, "{} ", local.weekday());
-    if !write_date_time(&mut out, &local.naive_local(), ' ', false) {
+    let written = naive_local(&local).is_some_and(|n| {
+        let _ = write!(out, "{} ", n.weekday());
+        write_date_time(&mut out, &n, ' ', false)
+    });
+    if !written {
         return Some(local.format("%a %Y-%m-%d %H:%M %Z").to_string());
     }
     let _ = write!(out, " {}", local.offset());
     Some(out)
+}
+
+/// The local date and time of `dt`; `None` where it would leave chrono's range
+/// (`DateTime::naive_local` panics there).
+fn naive_local(dt: &DateTime<Tz>) -> Option<chrono::NaiveDateTime> {
+    let offset = chrono::TimeDelta::try_seconds(i64::from(dt.offset().fix().local_minus_utc()))?;
+    dt.naive_utc().checked_add_signed(offset)
 }
 
 /// Writes `YYYY-MM-DD`, `sep`, `HH:MM` and, with `seconds`, `:SS`; `false` (writing
