@@ -7,5 +7,5 @@ pub(crate) mod pieces;
 mod print;
 
 pub use ast::*;
-pub use parser::{parse_duration, parse_expr, parse_file};
+pub use parser::{parse_duration, parse_expr, parse_file, parse_items};
 pub use print::needs_blank_line;

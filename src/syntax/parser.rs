@@ -74,9 +74,11 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     })
 }
 
-/// For tests: [`parse_file`] with or without the hand-written rule reader.
-#[cfg(test)]
-pub(crate) fn parse_items(
+/// For tests and the fuzzer: [`parse_file`] with or without the hand-written rule
+/// reader (`None` if the parser panicked). Both must give the same items and
+/// diagnostics, spans included.
+#[doc(hidden)]
+pub fn parse_items(
     file: &SourceFile,
     limits: &Limits,
     fast: bool,
