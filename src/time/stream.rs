@@ -141,9 +141,11 @@ impl Zones {
 /// A stream keeps a small cache of zone offsets and of recent results, so it is a
 /// cheap, per-query object: build it, ask it, drop it. It is neither `Send` nor `Sync`.
 ///
-/// Away from a zone's transitions a weekly window is its local pattern shifted by the
-/// zone's offset, and the stream answers from the pattern directly; within reach of a
-/// transition it builds the occurrences one by one (see the module's rules).
+/// Between a zone's transitions a weekly window is its local pattern shifted by the
+/// zone's offset, and the stream answers from the pattern, piece by constant-offset
+/// piece (an elapsed window: occurrence by occurrence near a transition); what that
+/// does not settle, such as runs longer than a fortnight, it builds from the
+/// occurrences around the query (see the module's rules).
 #[derive(Debug, Clone)]
 pub struct WindowStream {
     window: ZonedWindow,
