@@ -15,15 +15,8 @@ use super::ast::{
     CmpOp, Expr, ExprKind, Ident, Item, Lit, Outcome, OutcomeItem, Path, Quantifier, Root, Rule,
     Span, Str,
 };
+use super::parser::KEYWORDS;
 use crate::limits::Limits;
-
-/// Every word the grammar reserves (`keyword` in the grammar): none can be an `ident`.
-const KEYWORDS: [&str; 36] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
-    "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
-    "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
-    "change", "blast", "targets", "schema",
-];
 
 /// Reads the `rule` item that starts at byte `at` of `src` (with no trivia before
 /// it); returns the item and the byte just after its closing brace, or `None` to

@@ -21,6 +21,14 @@ const ITEM_KEYWORDS: [&str; 8] = [
     "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
 ];
 
+/// Every word the grammar reserves (its `keyword` rule): none can be an `ident`.
+pub(super) const KEYWORDS: [&str; 36] = [
+    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
+    "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
+    "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
+    "change", "blast", "targets", "schema",
+];
+
 /// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
 /// parser recurses, and 256 levels fit even the main thread's stack with room to
 /// spare, let alone [`PARSE_STACK_BYTES`].
@@ -538,13 +546,7 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
         },
     )
     .label(Span::new(pos, pos + found.len()), "unexpected here");
-    let keyword = ITEM_KEYWORDS.contains(&found)
-        || [
-            "advisory", "when", "then", "deploy", "approve", "from", "deny", "during", "break",
-            "glass", "and", "or", "not", "in", "match", "any", "all", "count", "sum", "has",
-            "true", "false", "daily", "local", "for", "change", "blast", "targets",
-        ]
-        .contains(&found);
+    let keyword = KEYWORDS.contains(&found);
     let help = if keyword && expected.contains("a name") {
         format!("`{found}` is a keyword and cannot be used as a name; choose another name")
     } else if found == "=" && expected.contains("operator") {
