@@ -62,17 +62,21 @@ enum Plan {
     Always,
     /// Pre-computed intervals, merged and sorted.
     Fixed(Vec<Interval>),
-    Weekly {
-        days: super::Days,
-        /// Start, seconds after local midnight.
-        start: i64,
-        /// Wall end: local seconds after the start's midnight (may be the next day);
-        /// elapsed: duration.
-        end: WeeklyEnd,
-        /// How many days before a query's local date an occurrence may start and still
-        /// reach past the query.
-        back_days: i64,
-    },
+    Weekly(Weekly),
+}
+
+/// A weekly window, in local seconds.
+#[derive(Debug, Clone, Copy)]
+struct Weekly {
+    days: super::Days,
+    /// Start, seconds after local midnight.
+    start: i64,
+    /// Wall end: local seconds after the start's midnight (may be the next day);
+    /// elapsed: duration.
+    end: WeeklyEnd,
+    /// How many days before a query's local date an occurrence may start and still
+    /// reach past the query.
+    back_days: i64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -182,21 +186,21 @@ impl WindowStream {
                         if days == super::Days::all() && end - start == DAY_SECS {
                             Plan::Always
                         } else {
-                            Plan::Weekly {
+                            Plan::Weekly(Weekly {
                                 days,
                                 start,
                                 end: WeeklyEnd::Wall(end),
                                 back_days: back_days(2 * DAY_SECS),
-                            }
+                            })
                         }
                     }
                     End::Elapsed(d) if d >= 8 * DAY_SECS => Plan::Always,
-                    End::Elapsed(d) => Plan::Weekly {
+                    End::Elapsed(d) => Plan::Weekly(Weekly {
                         days,
                         start,
                         end: WeeklyEnd::Elapsed(d),
                         back_days: back_days(DAY_SECS + d),
-                    },
+                    }),
                 }
             }
             Shape::Once { start, end } => {
@@ -232,16 +236,8 @@ impl WindowStream {
         self.contains(t)
     }
 
-    fn weekly(
-        &self,
-        t: Instant,
-        days: super::Days,
-        start: i64,
-        end: WeeklyEnd,
-        back_days: i64,
-    ) -> Option<Interval> {
-        self.direct(t, days, start, end)
-            .or_else(|| self.occurrences(t, days, start, end, back_days))
+    fn weekly(&self, t: Instant, w: Weekly) -> Option<Interval> {
+        self.direct(t, w).or_else(|| self.occurrences(t, w))
     }
 
     /// The answer without building occurrences: from the zone's constant-offset
@@ -249,13 +245,10 @@ impl WindowStream {
     /// occurrences for an elapsed one. `None` when that does not settle it (a run
     /// longer than a fortnight or so, instants near the ends of time): the general
     /// path then answers.
-    fn direct(
-        &self,
-        t: Instant,
-        days: super::Days,
-        start: i64,
-        end: WeeklyEnd,
-    ) -> Option<Interval> {
+    fn direct(&self, t: Instant, w: Weekly) -> Option<Interval> {
+        let Weekly {
+            days, start, end, ..
+        } = w;
         let mut table = self.table.try_borrow_mut().ok()?;
         match end {
             WeeklyEnd::Wall(e) => walk(&mut table, t, days, start, e - start),
@@ -268,28 +261,19 @@ impl WindowStream {
     #[cfg(test)]
     pub(crate) fn both_paths(&self, t: Instant) -> (Option<Interval>, Option<Interval>) {
         match self.plan {
-            Plan::Weekly {
-                days,
-                start,
-                end,
-                back_days,
-            } => (
-                self.direct(t, days, start, end),
-                self.occurrences(t, days, start, end, back_days),
-            ),
+            Plan::Weekly(w) => (self.direct(t, w), self.occurrences(t, w)),
             _ => (None, self.next_interval(t)),
         }
     }
 
     /// The answer built occurrence by occurrence, around `t`.
-    fn occurrences(
-        &self,
-        t: Instant,
-        days: super::Days,
-        start: i64,
-        end: WeeklyEnd,
-        back_days: i64,
-    ) -> Option<Interval> {
+    fn occurrences(&self, t: Instant, w: Weekly) -> Option<Interval> {
+        let Weekly {
+            days,
+            start,
+            end,
+            back_days,
+        } = w;
         if let Some(cache) = self.cache.borrow().as_ref() {
             if t >= cache.valid_from {
                 let i = cache.merged.partition_point(|iv| iv.end <= t);
@@ -310,9 +294,7 @@ impl WindowStream {
         let last_day = today.saturating_add(RUN_CUT_DAYS + 16);
         loop {
             while day < stop {
-                // 1970-01-01 was a Thursday (index 3, Monday = 0).
-                let weekday = day.saturating_add(3).rem_euclid(7);
-                if days.contains_index(u32::try_from(weekday).unwrap_or(7)) {
+                if in_days(days, day) {
                     let s = day.saturating_mul(DAY_SECS).saturating_add(start);
                     match end {
                         WeeklyEnd::Wall(e) => {
@@ -460,15 +442,21 @@ fn walk(
         let (ls, le) = local_run(x.checked_add(o)?, days, start, len)?;
         Some((ls.checked_sub(o)?, le.checked_sub(o)?))
     };
-    let mut cursor = t;
+    // The piece `[a, b)` around `x` and the first run `[rs, re)` of the shifted
+    // pattern that ends after `x`; `None` past 64 pieces in all.
     let mut steps = 0;
-    let (first, mut end, mut piece_end) = loop {
+    let mut piece = |table: &mut OffsetTable, x: i64| -> Option<(i64, i64, i64, i64)> {
         steps += 1;
         if steps > 64 {
             return None;
         }
-        let (a, b, o) = table.segment(cursor)?;
-        let (rs, re) = shifted(cursor, o)?;
+        let (a, b, o) = table.segment(x)?;
+        let (rs, re) = shifted(x, o)?;
+        Some((a, b, rs, re))
+    };
+    let mut cursor = t;
+    let (first, mut end, mut piece_end) = loop {
+        let (a, b, rs, re) = piece(table, cursor)?;
         if rs >= b {
             // Nothing of the window in [cursor, b).
             cursor = b;
@@ -488,12 +476,7 @@ fn walk(
         break (first, re, b);
     };
     while end >= piece_end {
-        steps += 1;
-        if steps > 64 {
-            return None;
-        }
-        let (_, b, o) = table.segment(piece_end)?;
-        let (rs, re) = shifted(piece_end, o)?;
+        let (_, b, rs, re) = piece(table, piece_end)?;
         if rs > piece_end {
             end = piece_end;
             break;
@@ -588,12 +571,7 @@ impl IntervalStream for WindowStream {
             Plan::Never => None,
             Plan::Always => (t < Instant::MAX).then_some(Interval::ALL),
             Plan::Fixed(ivs) => ivs.get(ivs.partition_point(|iv| iv.end <= t)).copied(),
-            Plan::Weekly {
-                days,
-                start,
-                end,
-                back_days,
-            } => self.weekly(t, *days, *start, *end, *back_days),
+            Plan::Weekly(w) => self.weekly(t, *w),
         }
     }
 
@@ -610,7 +588,7 @@ impl IntervalStream for WindowStream {
                     t
                 }
             }
-            Plan::Weekly { end, .. } => {
+            Plan::Weekly(Weekly { end, .. }) => {
                 let margin = match end {
                     WeeklyEnd::Wall(_) => 0,
                     WeeklyEnd::Elapsed(d) => d.saturating_add(2 * OFFSET_BOUND),

@@ -678,23 +678,11 @@ mod steady_path {
             if !near {
                 return t;
             }
-            // The next change after t, found by stepping a day at a time.
-            let o = offset_at(tz, t);
-            let mut u = t;
-            for _ in 0..400 {
-                u += 86_400;
-                if offset_at(tz, u) != o {
-                    let (mut a, mut b) = (u - 86_400, u);
-                    while b - a > 1 {
-                        let m = a + (b - a) / 2;
-                        if offset_at(tz, m) == o {
-                            a = m;
-                        } else {
-                            b = m;
-                        }
-                    }
-                    return b + d;
-                }
+            // The next change of offset after t, within 400 days.
+            let limit = t + 400 * 86_400;
+            match crate::time::zone::OffsetTable::new(tz).offset_steady_until(t, limit) {
+                Some(u) if u < limit => return u + d,
+                _ => {}
             }
             t
         })
