@@ -867,18 +867,23 @@ fn null_attributes_are_values() {
     assert_eq!(inv.device_zone("a"), None);
 }
 
+/// `e` as people see it, 80 columns wide, without colour.
+fn render(e: &InventoryError) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(80)
+        .render_report(&mut out, e)
+        .unwrap();
+    out
+}
+
 #[test]
 fn rendered_inventory_problems() {
     let e = error(
         "sites:\n  NYC: { timezone: America/New_Yrok }\ndevices:\n  core-1: { site: NYC, depends_on: [edge-l] }\n  edge-1: { site: NYX }\n",
         Format::Yaml,
     );
-    let mut out = String::new();
-    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(80)
-        .render_report(&mut out, &e)
-        .unwrap();
-    insta::assert_snapshot!(out);
+    insta::assert_snapshot!(render(&e));
 }
 
 #[test]
@@ -887,10 +892,5 @@ fn rendered_parse_error() {
         "{\n  \"devices\": {\n    \"a\": { \"site\": \"x\" \"role\": \"core\" }\n  }\n}\n",
         Format::Json,
     );
-    let mut out = String::new();
-    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(80)
-        .render_report(&mut out, &e)
-        .unwrap();
-    insta::assert_snapshot!(out);
+    insta::assert_snapshot!(render(&e));
 }
