@@ -6,7 +6,7 @@ use crate::value::Value;
 /// One approval recorded on a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approval {
-    /// Who approved.
+    /// Who approved, in canonical form ([`crate::people::canonical`]).
     pub by: String,
     /// The revision they approved, if recorded.
     pub revision: Option<String>,
@@ -23,6 +23,9 @@ pub struct Change {
     pub(crate) duration: Option<i64>,
     /// Problems with the well-known fields; each makes the verdict `deny`.
     pub(crate) problems: Vec<String>,
+    /// The problems that are input errors (a name that cannot stand for a person):
+    /// the command line refuses such a change (exit 1) instead of evaluating it.
+    pub(crate) input_errors: Vec<String>,
 }
 
 /// A change that is not an object.
@@ -55,7 +58,9 @@ impl Change {
                 None
             }
         };
-        let author = string_field(&value, "author", &mut problems);
+        let mut input_errors = Vec::new();
+        let author = string_field(&value, "author", &mut problems)
+            .and_then(|a| person("`change.author`", &a, &mut input_errors));
         let revision = match value.get("revision") {
             Some(Value::Int(i)) => Some(i.to_string()),
             _ => string_field(&value, "revision", &mut problems),
@@ -83,10 +88,12 @@ impl Change {
             Some(Value::List(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::Str(by) => approvals.push(Approval {
-                            by: by.clone(),
-                            revision: None,
-                        }),
+                        Value::Str(by) => {
+                            let field = format!("`change.approvals[{i}]`");
+                            if let Some(by) = person(&field, by, &mut input_errors) {
+                                approvals.push(Approval { by, revision: None });
+                            }
+                        }
                         Value::Map(_) => match item.get("by") {
                             Some(Value::Str(by)) => {
                                 let revision = match item.get("revision") {
@@ -101,10 +108,10 @@ impl Change {
                                         None
                                     }
                                 };
-                                approvals.push(Approval {
-                                    by: by.clone(),
-                                    revision,
-                                });
+                                let field = format!("`change.approvals[{i}].by`");
+                                if let Some(by) = person(&field, by, &mut input_errors) {
+                                    approvals.push(Approval { by, revision });
+                                }
                             }
                             _ => problems.push(format!(
                                 "`change.approvals[{i}]` has no `by` naming who approved"
@@ -122,6 +129,7 @@ impl Change {
                 other.type_of().with_article()
             )),
         }
+        problems.extend(input_errors.iter().cloned());
         Ok(Change {
             value,
             id,
@@ -130,6 +138,7 @@ impl Change {
             approvals,
             duration,
             problems,
+            input_errors,
         })
     }
 
@@ -148,9 +157,33 @@ impl Change {
         &self.value
     }
 
-    /// The approvals recorded on the change.
+    /// The approvals recorded on the change, each `by` in its canonical form
+    /// ([`crate::people::canonical`]).
     pub fn approvals(&self) -> &[Approval] {
         &self.approvals
+    }
+
+    /// The author, in canonical form, if the change names one.
+    pub fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
+
+    /// Input errors: names (author, approvers) that cannot stand for a person. Each
+    /// also makes [`crate::Policy::evaluate`] deny; the command line refuses such a
+    /// change outright (exit 1).
+    pub fn input_errors(&self) -> &[String] {
+        &self.input_errors
+    }
+}
+
+/// `name`'s canonical form, or `None` with an input error about `field`.
+fn person(field: &str, name: &str, errors: &mut Vec<String>) -> Option<String> {
+    match crate::people::canonical(name) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.push(format!("{field} is not a usable name: {e}"));
+            None
+        }
     }
 }
 

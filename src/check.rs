@@ -74,43 +74,25 @@ pub(crate) fn build(
         change_paths: Vec::new(),
     };
     let policy = b.build();
-    let mut diags = b.diags;
+    let diags = b.diags;
     match policy {
         Some(mut p) if !diags.iter().any(Diagnostic::is_error) => {
-            let (index, lints) = index_and_lints(&p);
-            p.index = index;
-            diags.extend(lints);
-            p.warnings = diags;
+            // The lints are not run here: they are `check`'s work, done on the first
+            // call to `Policy::warnings`, never on the way to an evaluation.
+            p.index = RuleIndex::build(&p.rules);
+            p.check_warnings = diags;
             Ok(p)
         }
         _ => Err(Diagnostics(diags)),
     }
 }
 
-/// Policies with at least this many rules build their index on one thread while
-/// the lints run on another.
-const PARALLEL_LINT_RULES: usize = 2000;
-
-/// The rule index and the lints' warnings: independent work, done side by side for
-/// large policies (the result is the same either way).
-fn index_and_lints(p: &Policy) -> (RuleIndex, Vec<Diagnostic>) {
-    let lints = || {
-        let mut d = crate::lint::never_open(p);
-        d.extend(crate::lint::rules(p));
-        d
-    };
-    if p.rules.len() < PARALLEL_LINT_RULES {
-        return (RuleIndex::build(&p.rules), lints());
-    }
-    std::thread::scope(|s| {
-        let linting = std::thread::Builder::new().spawn_scoped(s, lints);
-        let index = RuleIndex::build(&p.rules);
-        let lints = match linting {
-            Ok(handle) => handle.join().unwrap_or_else(|_| lints()),
-            Err(_) => lints(),
-        };
-        (index, lints)
-    })
+/// The lints' warnings (`docs/lints.md`): quadratic in the number of windows and
+/// freezes, so `changegate check` runs them and evaluation never does.
+pub(crate) fn lints(p: &Policy) -> Vec<Diagnostic> {
+    let mut d = crate::lint::never_open(p);
+    d.extend(crate::lint::rules(p));
+    d
 }
 
 fn load_modules(
@@ -649,7 +631,10 @@ impl Builder<'_> {
             }
         }
         let disjoint = member_of.values().all(|gs| gs.len() == 1);
+        let reads_topology = !self.blast_fields.is_empty()
+            || windows.iter().any(|w| w.zone == ZoneDef::Local);
         Some(Policy {
+            reads_topology,
             member_of,
             disjoint,
             name,
@@ -667,7 +652,8 @@ impl Builder<'_> {
             change_fields: std::mem::take(&mut self.change_fields),
             change_path_count: self.change_paths.len(),
             index,
-            warnings: Vec::new(),
+            check_warnings: Vec::new(),
+            warnings: std::sync::OnceLock::new(),
         })
     }
 
@@ -752,32 +738,54 @@ impl Builder<'_> {
             return None;
         }
         let mut members: Vec<String> = Vec::with_capacity(g.members.len());
+        // Canonical name -> how it was first written (a set keeps this linear).
+        let mut seen: HashMap<String, &str> = HashMap::default();
         for m in &g.members {
-            if m.value.trim().is_empty() {
-                self.diags.push(
-                    Diagnostic::error(
-                        "changegate::empty_member",
-                        &file,
-                        "a group member's name is empty",
+            let name = match crate::people::canonical(&m.value) {
+                Ok(name) => name,
+                Err(crate::people::NameError::Empty) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "changegate::empty_member",
+                            &file,
+                            "a group member's name is empty",
+                        )
+                        .label(m.span, "empty name")
+                        .help("write the person's user name"),
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "changegate::hidden_member",
+                            &file,
+                            format!("a member of group `{}` is not a usable name: {e}", g.name.name),
+                        )
+                        .label(m.span, "hidden character")
+                        .help("names may not hold control, format or invisible characters"),
+                    );
+                    return None;
+                }
+            };
+            if let Some(first) = seen.get(&name) {
+                let message = if *first == m.value {
+                    format!("`{}` is listed twice in group `{}`", m.value, g.name.name)
+                } else {
+                    format!(
+                        "`{}` and `{first}` are the same person (`{name}`) in group `{}`",
+                        m.value, g.name.name
                     )
-                    .label(m.span, "empty name")
-                    .help("write the person's user name"),
-                );
-                return None;
-            }
-            if members.contains(&m.value) {
+                };
                 self.diags.push(
-                    Diagnostic::warning(
-                        "changegate::duplicate_member",
-                        &file,
-                        format!("`{}` is listed twice in group `{}`", m.value, g.name.name),
-                    )
-                    .label(m.span, "listed again")
-                    .help("remove the second mention: a person fills at most one seat"),
+                    Diagnostic::warning("changegate::duplicate_member", &file, message)
+                        .label(m.span, "listed again")
+                        .help("remove the second mention: a person fills at most one seat"),
                 );
                 continue;
             }
-            members.push(m.value.clone());
+            seen.insert(name.clone(), &m.value);
+            members.push(name);
         }
         Some(members)
     }

@@ -175,7 +175,7 @@ struct TestArgs {
     #[arg(long)]
     coverage: bool,
     /// Fail when a policy's coverage (rules, windows and freezes together) is below this percentage.
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
     #[command(flatten)]
     limits: LimitArgs,
@@ -206,6 +206,16 @@ struct BlastArgs {
     format: OutputFormat,
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// A percentage from 0 to 100: `NaN`, infinities and numbers outside the range are
+/// refused (a `NaN` minimum would pass any coverage).
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        Ok(_) => Err(format!("`{text}` is not a percentage from 0 to 100")),
+        Err(e) => Err(format!("`{text}` is not a number: {e}")),
+    }
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -327,6 +337,12 @@ fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
     };
     match value {
         Ok(v) => match Change::from_value(v) {
+            Ok(c) if !c.input_errors().is_empty() => {
+                for e in c.input_errors() {
+                    eprintln!("error: {}: {}", path.display(), crate::terminal::escape(e));
+                }
+                None
+            }
             Ok(c) => Some(c),
             Err(e) => {
                 eprintln!("error: {}: {e}", path.display());
@@ -440,7 +456,12 @@ fn evaluate_batch(
         }
         let parsed = input::parse_bytes(&line, Format::Json, &format!("{name}:{number}"), &il)
             .map_err(|e| e.to_string())
-            .and_then(|v| Change::from_value(v).map_err(|e| e.to_string()));
+            .and_then(|v| Change::from_value(v).map_err(|e| e.to_string()))
+            .and_then(|c| match c.input_errors() {
+                // A name that cannot stand for a person: refused like unreadable input.
+                [] => Ok(c),
+                errors => Err(errors.join("; ")),
+            });
         match parsed {
             Ok(change) => {
                 let v = policy.evaluate(&change, inventory, at);
@@ -470,7 +491,14 @@ fn evaluate_batch(
     if bad {
         return EXIT_BAD_INPUT;
     }
-    worst.map_or(0, |d| u8::try_from(d.exit_code()).unwrap_or(EXIT_BAD_INPUT))
+    match worst {
+        Some(d) => u8::try_from(d.exit_code()).unwrap_or(EXIT_BAD_INPUT),
+        None => {
+            // No verdict is not a `deploy`: an empty batch gates nothing.
+            eprintln!("error: `{name}` holds no change: a batch needs one JSON object per line");
+            EXIT_BAD_INPUT
+        }
+    }
 }
 
 fn check(args: &CheckArgs) -> u8 {
@@ -605,6 +633,11 @@ fn test(args: &TestArgs) -> u8 {
         .all(|r| r.error.is_none() && r.cases.iter().all(|c| c.passed));
     let mut covered = true;
     if let Some(min) = args.min_coverage {
+        // Checked here too for library callers of `Cli`; clap already refuses it.
+        if !(0.0..=100.0).contains(&min) {
+            eprintln!("error: `--min-coverage` must be a percentage from 0 to 100, not {min}");
+            return EXIT_BAD_INPUT;
+        }
         for r in &reports {
             let pct = r.coverage.percent();
             if pct < min {

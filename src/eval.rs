@@ -61,6 +61,18 @@ pub(crate) struct Ctx<'a> {
     /// Each `change.…` path, resolved at its first read.
     paths: Vec<OnceCell<Option<&'a Value>>>,
     indexed: bool,
+    /// What evaluated to a boolean, for `changegate test`'s coverage.
+    coverage: std::cell::RefCell<Evaluated>,
+}
+
+/// The rules and freezes whose conditions evaluated to a boolean (not an error) in
+/// one evaluation, by index.
+#[derive(Debug, Default)]
+pub(crate) struct Evaluated {
+    /// Rules (advisory or not) whose condition was `true`.
+    pub(crate) rules_true: Vec<usize>,
+    /// Freezes whose `when` was `true`, or that have none.
+    pub(crate) freezes_applied: Vec<usize>,
 }
 
 impl Policy {
@@ -83,6 +95,18 @@ impl Policy {
         cx.indexed = false;
         cx.run(at)
     }
+
+    /// [`Policy::evaluate`], also telling which conditions evaluated to `true`.
+    pub(crate) fn evaluate_covering(
+        &self,
+        change: &Change,
+        inventory: &Inventory,
+        at: DateTime<Utc>,
+    ) -> (Verdict, Evaluated) {
+        let cx = Ctx::new(self, change, inventory);
+        let verdict = cx.run(at);
+        (verdict, cx.coverage.take())
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -97,6 +121,7 @@ impl<'a> Ctx<'a> {
                 .take(policy.change_path_count)
                 .collect(),
             indexed: true,
+            coverage: std::cell::RefCell::default(),
         }
     }
 
@@ -125,9 +150,15 @@ impl<'a> Ctx<'a> {
             }
         }
 
+        // The topology, before any rule or freeze: a policy that reads it never
+        // evaluates against targets it cannot place.
+        let topology_ok = self.check_topology(&mut errors);
+
         // Rules: only the index's candidates can match.
         let mut candidates = Vec::new();
-        if self.indexed {
+        if !topology_ok {
+            // Nothing is evaluated: the error is the verdict.
+        } else if self.indexed {
             policy.index.candidates(&self.change.value, &mut candidates);
         } else {
             candidates.extend(0..u32::try_from(policy.rules.len()).unwrap_or(u32::MAX));
@@ -138,7 +169,11 @@ impl<'a> Ctx<'a> {
             let Some(rule) = policy.rules.get(i as usize) else {
                 continue;
             };
-            match self.truth(&rule.cond) {
+            let result = self.truth(&rule.cond);
+            if matches!(result, Ok(true)) {
+                self.coverage.borrow_mut().rules_true.push(i as usize);
+            }
+            match result {
                 Ok(true) if rule.advisory => advisory.push(Advisory {
                     rule: rule.name.clone(),
                     location: rule.location.clone(),
@@ -207,7 +242,7 @@ impl<'a> Ctx<'a> {
         }
 
         // Time: windows named by the matched rules, and the freezes that apply.
-        let time = self.time(&window_ids, at_secs, &mut errors);
+        let time = self.time(&window_ids, at_secs, topology_ok, &mut errors);
 
         let decision = if denied || !errors.is_empty() {
             Decision::Deny
@@ -328,10 +363,19 @@ impl<'a> Ctx<'a> {
                 Some(Value::Null) | None => Err(Self::fault(e, format!("`{}` is missing", p.text))),
                 Some(v) => Ok(V::Ref(v)),
             },
-            CKind::Has(p) => Ok(V::Bool(!matches!(
-                self.resolve(p, e),
-                Ok(None | Some(Value::Null)) | Err(_)
-            ))),
+            CKind::Has(p) => {
+                // `has` asks whether a field exists, never whether the topology can be
+                // read: a bad blast radius is an error, not `false`.
+                if matches!(p.root, Root::Blast | Root::Targets) {
+                    if let Err(m) = self.blast_table() {
+                        return Err(Self::fault(e, m.clone()));
+                    }
+                }
+                Ok(V::Bool(!matches!(
+                    self.resolve(p, e),
+                    Ok(None | Some(Value::Null)) | Err(_)
+                )))
+            }
             CKind::Not(inner) => Ok(V::Bool(!self.truth(inner)?)),
             CKind::And(parts) => {
                 for p in parts {
@@ -482,14 +526,49 @@ impl<'a> Ctx<'a> {
         Ok(p.fields.iter().try_fold(start, |v, f| v.get(f)))
     }
 
+    /// For a policy that reads the topology: whether the change's targets are a
+    /// valid list of devices of the inventory, and so a blast radius exists. When
+    /// not, the error is pushed and nothing else is evaluated.
+    fn check_topology(&self, errors: &mut Vec<EvalError>) -> bool {
+        if !self.policy.reads_topology {
+            return true;
+        }
+        let problem = if self.inventory.is_empty() {
+            Err("the policy reads the topology (`blast.*`, `targets.*` or a `local` window), \
+                 but the inventory is missing or has no devices: pass one with `-i INVENTORY`"
+                .to_owned())
+        } else {
+            self.blast_table().as_ref().map(|_| ()).map_err(Clone::clone)
+        };
+        match problem {
+            Ok(()) => true,
+            Err(message) => {
+                errors.push(EvalError {
+                    rule: Some("targets".into()),
+                    location: None,
+                    message,
+                });
+                false
+            }
+        }
+    }
+
     fn targets(&self) -> Result<Vec<&str>, String> {
         match self.change.value.get("targets") {
+            Some(Value::List(items)) if items.is_empty() => Err(
+                "`change.targets` is empty: the blast radius needs the devices the change touches"
+                    .into(),
+            ),
             Some(Value::List(items)) => items
                 .iter()
-                .map(|t| match t {
+                .enumerate()
+                .map(|(i, t)| match t {
+                    Value::Str(s) if s.trim().is_empty() => Err(format!(
+                        "`change.targets[{i}]` is an empty name, not a device"
+                    )),
                     Value::Str(s) => Ok(s.as_str()),
                     other => Err(format!(
-                        "`change.targets` holds {}, not device names",
+                        "`change.targets[{i}]` is {}, not a device name",
                         other.type_of().with_article()
                     )),
                 })
@@ -551,16 +630,20 @@ impl<'a> Ctx<'a> {
             return seats;
         }
         // Which approvals count, in the order given.
+        // Names are canonical (`crate::people`): one spelling per person.
         let mut counted: Vec<&str> = Vec::new();
+        let mut counted_set: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
         let mut ignored_for: Vec<(&str, &'static str)> = Vec::new();
         for a in &change.approvals {
             let by = a.by.as_str();
             let groups = policy.member_of.get(by);
             let why = if Some(by) == author {
                 Some("author")
-            } else if matches!((&a.revision, &change.revision), (Some(r), Some(cr)) if r != cr) {
+            } else if a.revision != change.revision {
+                // For another revision, or a revision on one side only: either way
+                // not an approval of what would deploy.
                 Some("stale")
-            } else if counted.contains(&by) {
+            } else if counted_set.contains(by) {
                 Some("duplicate")
             } else if groups.is_none() {
                 Some("unknown")
@@ -573,7 +656,10 @@ impl<'a> Ctx<'a> {
             };
             match why {
                 Some(w) => ignored_for.push((by, w)),
-                None => counted.push(by),
+                None => {
+                    counted_set.insert(by);
+                    counted.push(by);
+                }
             }
         }
         seats.ignored = ignored_for
@@ -588,10 +674,11 @@ impl<'a> Ctx<'a> {
         let filled = fill(policy, required, &counted);
         // Could the seats ever be filled? Every member but the author approving.
         let mut everyone: Vec<&str> = Vec::new();
+        let mut everyone_set: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
         for &(g, _) in required {
             if let Some(group) = policy.groups.get(g) {
                 for m in &group.members {
-                    if Some(m.as_str()) != author && !everyone.contains(&m.as_str()) {
+                    if Some(m.as_str()) != author && everyone_set.insert(m.as_str()) {
                         everyone.push(m);
                     }
                 }
@@ -611,7 +698,7 @@ impl<'a> Ctx<'a> {
                 .filter(|(who, why)| {
                     *why == "author"
                         || (!matches!(*why, "unknown" | "not needed")
-                            && group.members.iter().any(|m| m == who))
+                            && policy.member_of.get(*who).is_some_and(|gs| gs.contains(&g)))
                 })
                 .map(|(who, why)| Ignored {
                     by: (*who).to_owned(),
@@ -656,7 +743,13 @@ impl<'a> Ctx<'a> {
 
     // ---- time --------------------------------------------------------------------
 
-    fn time(&self, window_ids: &[usize], at: i64, errors: &mut Vec<EvalError>) -> TimeState {
+    fn time(
+        &self,
+        window_ids: &[usize],
+        at: i64,
+        topology_ok: bool,
+        errors: &mut Vec<EvalError>,
+    ) -> TimeState {
         let policy = self.policy;
         let names: Vec<String> = window_ids
             .iter()
@@ -677,11 +770,22 @@ impl<'a> Ctx<'a> {
         };
         // Freezes that apply to this change.
         let mut freeze_ids = Vec::new();
-        for (i, f) in policy.freezes.iter().enumerate() {
+        // With the topology in error nothing is evaluated, freezes included: the
+        // verdict is already `deny`.
+        let freezes = if topology_ok { &policy.freezes[..] } else { &[] };
+        for (i, f) in freezes.iter().enumerate() {
             let applies = match &f.when {
-                None => true,
+                None => {
+                    self.coverage.borrow_mut().freezes_applied.push(i);
+                    true
+                }
                 Some(cond) => match self.truth(cond) {
-                    Ok(b) => b,
+                    Ok(b) => {
+                        if b {
+                            self.coverage.borrow_mut().freezes_applied.push(i);
+                        }
+                        b
+                    }
                     Err(fault) => {
                         let mut e = self.error(Some(&format!("freeze {}", f.name)), fault);
                         e.location = e.location.or_else(|| Some(f.location.clone()));
@@ -987,7 +1091,12 @@ fn fill(policy: &Policy, required: &[(usize, u32)], people: &[&str]) -> Vec<Vec<
             continue;
         };
         if let Some(seat) = matching.mate(pn) {
-            if let Some(&(_, k)) = seat_owner.iter().find(|(s, _)| *s == seat) {
+            // Seat nodes were added after the person nodes, in `seat_owner`'s order.
+            let owner = seat
+                .index()
+                .checked_sub(person_nodes.len())
+                .and_then(|i| seat_owner.get(i));
+            if let Some(&(_, k)) = owner {
                 if let Some(slot) = out.get_mut(k) {
                     slot.push((*p).to_owned());
                 }

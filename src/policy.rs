@@ -40,7 +40,15 @@ pub struct Policy {
     /// The distinct `blast.x` / `targets.x` fields conditions read, by slot.
     pub(crate) blast_fields: Vec<(Root, String)>,
     pub(crate) index: RuleIndex,
-    pub(crate) warnings: Vec<Diagnostic>,
+    /// Warnings found while checking names, groups and windows.
+    pub(crate) check_warnings: Vec<Diagnostic>,
+    /// `check_warnings` and the lints' warnings, computed on first use: the lints are
+    /// `check`'s work and never run on the way to an evaluation.
+    pub(crate) warnings: std::sync::OnceLock<Vec<Diagnostic>>,
+    /// Whether conditions or windows read the topology (`blast.*`, `targets.*`,
+    /// `local` windows): then the change's targets are checked against the inventory
+    /// before anything is evaluated.
+    pub(crate) reads_topology: bool,
     /// Person -> the groups (indices) they belong to.
     pub(crate) member_of: rustc_hash::FxHashMap<String, Vec<usize>>,
     /// Whether no person is in two groups (approvals then need no matching).
@@ -179,8 +187,29 @@ impl Policy {
     }
 
     /// Warnings found while checking (unused groups, windows that never open, …).
+    ///
+    /// The lints behind some of them (`docs/lints.md`) run on the first call, not
+    /// when the policy is compiled: evaluating never pays for them.
     pub fn warnings(&self) -> &[Diagnostic] {
-        &self.warnings
+        self.warnings.get_or_init(|| {
+            let mut all = self.check_warnings.clone();
+            all.extend(crate::check::lints(self));
+            all
+        })
+    }
+
+    /// Whether the lints have run (by a call to [`Policy::warnings`]). For tests that
+    /// show evaluation never runs them.
+    #[doc(hidden)]
+    pub fn lints_ran(&self) -> bool {
+        self.warnings.get().is_some()
+    }
+
+    /// Whether the policy reads the topology (`blast.*`, `targets.*` or a `local`
+    /// window), so that every evaluation checks the change's targets against the
+    /// inventory first.
+    pub fn reads_topology(&self) -> bool {
+        self.reads_topology
     }
 
     /// The names of the rules, in source order.

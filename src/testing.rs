@@ -247,7 +247,7 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
             .as_ref()
             .or(spec.inventory.as_ref())
             .map(|p| dir.join(p));
-        let result = (|| -> Result<Verdict, String> {
+        let result = (|| -> Result<(Verdict, crate::eval::Evaluated), String> {
             let at = chrono::DateTime::parse_from_rfc3339(&case.at)
                 .map_err(|e| format!("`at` {:?} is not an RFC 3339 instant: {e}", case.at))?
                 .to_utc();
@@ -270,24 +270,30 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
                 },
                 None => &empty,
             };
-            Ok(policy.evaluate(&change, inventory, at))
+            Ok(policy.evaluate_covering(&change, inventory, at))
         })();
         let report = match result {
-            Ok(verdict) => {
-                for m in &verdict.matched {
-                    coverage.rules.insert(m.rule.clone(), true);
-                }
-                for a in &verdict.advisory {
-                    coverage.rules.insert(a.rule.clone(), true);
+            Ok((verdict, evaluated)) => {
+                // Covered means exercised: a condition that only ever failed with an
+                // error covers nothing, whatever the verdict reports.
+                for r in evaluated.rules_true.iter().filter_map(|&i| policy.rules.get(i)) {
+                    coverage.rules.insert(r.name.clone(), true);
                 }
                 for w in &verdict.window.names {
                     coverage.windows.insert(w.clone(), true);
                 }
+                let applied: Vec<&str> = evaluated
+                    .freezes_applied
+                    .iter()
+                    .filter_map(|&i| policy.freezes.get(i))
+                    .map(|f| f.name.as_str())
+                    .collect();
                 for f in verdict
                     .freeze
                     .iter()
                     .flat_map(|f| f.names.iter())
                     .chain(&verdict.lifted)
+                    .filter(|f| applied.contains(&f.as_str()))
                 {
                     coverage.freezes.insert(f.clone(), true);
                 }

@@ -1,0 +1,84 @@
+//! Text for terminals and logs: input never controls the terminal.
+//!
+//! Every string that comes from a change, an inventory, a policy or a test file
+//! (ids, names, reasons, rule and group names, locations) goes through [`escape`]
+//! before text output prints it, so an `id` holding `ESC [ 2 K` cannot erase the
+//! `APPROVE` headline and print `DEPLOY` over it, and a right-to-left override cannot
+//! reorder what a reviewer reads.
+
+use std::fmt;
+
+/// `s` as text output prints it: every control character (C0, DEL, C1 such as CSI),
+/// format character (bidi overrides and isolates, zero-width characters), line or
+/// paragraph separator and default-ignorable code point is written as `\u{…}`; all
+/// else is printed as is.
+///
+/// ```
+/// use changegate::terminal::escape;
+/// assert_eq!(escape("CHG-1\u{1b}[2K").to_string(), "CHG-1\\u{1b}[2K");
+/// assert_eq!(escape("line\nbreak").to_string(), "line\\u{a}break");
+/// assert_eq!(escape("josé").to_string(), "josé");
+/// ```
+pub fn escape(s: &str) -> Escaped<'_> {
+    Escaped(s)
+}
+
+/// A string that prints escaped; see [`escape`].
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| escaped(c)) {
+            let (plain, tail) = rest.split_at(i);
+            f.write_str(plain)?;
+            write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            rest = tail.get(c.len_utf8()..).unwrap_or("");
+        }
+        f.write_str(rest)
+    }
+}
+
+/// Whether text output escapes `c`.
+fn escaped(c: char) -> bool {
+    // Printable ASCII is by far the common case.
+    if (' '..='~').contains(&c) {
+        return false;
+    }
+    c.is_control() || crate::people::is_hidden(c)
+}
+
+/// Escapes each string of a list and joins them with `sep`.
+pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&escape(s.as_ref()).to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn terminal_controls_are_escaped() {
+        for (input, want) in [
+            ("\u{1b}[1A\u{1b}[2KDEPLOY", "\\u{1b}[1A\\u{1b}[2KDEPLOY"),
+            ("a\rb", "a\\u{d}b"),
+            ("\u{9b}31m", "\\u{9b}31m"),
+            ("\u{7f}", "\\u{7f}"),
+            ("abc\u{202e}fed", "abc\\u{202e}fed"),
+            ("x\u{2067}y\u{2069}", "x\\u{2067}y\\u{2069}"),
+            ("zero\u{200b}width", "zero\\u{200b}width"),
+            ("a\u{2028}b", "a\\u{2028}b"),
+            ("plain ASCII, ümlaut, 日本", "plain ASCII, ümlaut, 日本"),
+        ] {
+            assert_eq!(escape(input).to_string(), want, "{input:?}");
+        }
+    }
+}
