@@ -555,10 +555,6 @@ impl<'a> Ctx<'a> {
 
     fn targets(&self) -> Result<Vec<&str>, String> {
         match self.change.value.get("targets") {
-            Some(Value::List(items)) if items.is_empty() => Err(
-                "`change.targets` is empty: the blast radius needs the devices the change touches"
-                    .into(),
-            ),
             Some(Value::List(items)) => items
                 .iter()
                 .enumerate()
