@@ -166,20 +166,24 @@ fn entry(
 impl Calendar {
     /// The calendar for people: each window and freeze, its openings in its own zone
     /// and in UTC.
+    ///
+    /// Names, sites and notes are escaped ([`crate::terminal::escape`]); lengths are
+    /// exact ([`crate::time::format_duration`]: `16d`, `1h30m`).
     pub fn to_text(&self) -> String {
+        use crate::terminal::escape as esc;
         let mut out = String::new();
         let _ = writeln!(out, "from {} to {}", self.from, self.to);
         for e in &self.entries {
-            let _ = write!(out, "\n{} {}", e.kind, e.name);
+            let _ = write!(out, "\n{} {}", e.kind, esc(&e.name));
             if let Some(site) = &e.site {
-                let _ = write!(out, " at {site}");
+                let _ = write!(out, " at {}", esc(site));
             }
             if let Some(zone) = &e.zone {
-                let _ = write!(out, " ({zone})");
+                let _ = write!(out, " ({})", esc(zone));
             }
             out.push('\n');
             if let Some(note) = &e.note {
-                let _ = writeln!(out, "  note: {note}");
+                let _ = writeln!(out, "  note: {}", esc(note));
             }
             if e.openings.is_empty() && e.note.is_none() {
                 let _ = writeln!(
@@ -195,13 +199,12 @@ impl Calendar {
             for o in &e.openings {
                 let _ = writeln!(
                     out,
-                    "  {} -> {}   UTC {} -> {}   {}h{:02}m",
+                    "  {} -> {}   UTC {} -> {}   {}",
                     o.opens_human,
                     o.closes_human,
                     o.opens_utc,
                     o.closes_utc,
-                    o.minutes / 60,
-                    o.minutes % 60
+                    crate::time::format_duration(o.minutes.saturating_mul(60))
                 );
             }
         }

@@ -631,8 +631,8 @@ impl Builder<'_> {
             }
         }
         let disjoint = member_of.values().all(|gs| gs.len() == 1);
-        let reads_topology = !self.blast_fields.is_empty()
-            || windows.iter().any(|w| w.zone == ZoneDef::Local);
+        let reads_topology =
+            !self.blast_fields.is_empty() || windows.iter().any(|w| w.zone == ZoneDef::Local);
         Some(Policy {
             reads_topology,
             member_of,
@@ -760,7 +760,10 @@ impl Builder<'_> {
                         Diagnostic::error(
                             "changegate::hidden_member",
                             &file,
-                            format!("a member of group `{}` is not a usable name: {e}", g.name.name),
+                            format!(
+                                "a member of group `{}` is not a usable name: {e}",
+                                g.name.name
+                            ),
                         )
                         .label(m.span, "hidden character")
                         .help("names may not hold control, format or invisible characters"),
@@ -984,6 +987,24 @@ impl Builder<'_> {
     }
 
     fn duration(&mut self, file: &SourceFile, d: &DurationLit) -> Option<i64> {
+        // One duration grammar (`docs/time.md`): the text as written is read again by
+        // `time::parse_duration`, which holds each unit to at most once and largest
+        // first, so `1h1h` and `30m1h` are refused here however the parser summed them.
+        let text = file.text().get(d.span.start..d.span.end).unwrap_or("");
+        if let Err(crate::time::DurationError::UnitOrder(_)) = crate::time::parse_duration(text) {
+            self.diags.push(
+                Diagnostic::error(
+                    "changegate::duration_units",
+                    file,
+                    format!("the duration `{text}` repeats a unit or puts a smaller unit first"),
+                )
+                .label(d.span, "each unit at most once, largest first")
+                .help(
+                    "write the units from the largest to the smallest, each once: `1d12h`, `1h30m`",
+                ),
+            );
+            return None;
+        }
         if d.seconds <= 0 {
             self.diags.push(
                 Diagnostic::error(

@@ -644,7 +644,7 @@ fn test(args: &TestArgs) -> u8 {
                 covered = false;
                 eprintln!(
                     "error: coverage of {} is {}%, below the minimum of {min}%",
-                    r.policy,
+                    crate::terminal::escape(&r.policy),
                     crate::testing::floor_percent(pct)
                 );
             }

@@ -534,11 +534,16 @@ impl<'a> Ctx<'a> {
             return true;
         }
         let problem = if self.inventory.is_empty() {
-            Err("the policy reads the topology (`blast.*`, `targets.*` or a `local` window), \
+            Err(
+                "the policy reads the topology (`blast.*`, `targets.*` or a `local` window), \
                  but the inventory is missing or has no devices: pass one with `-i INVENTORY`"
-                .to_owned())
+                    .to_owned(),
+            )
         } else {
-            self.blast_table().as_ref().map(|_| ()).map_err(Clone::clone)
+            self.blast_table()
+                .as_ref()
+                .map(|_| ())
+                .map_err(Clone::clone)
         };
         match problem {
             Ok(()) => true,
@@ -768,7 +773,11 @@ impl<'a> Ctx<'a> {
         let mut freeze_ids = Vec::new();
         // With the topology in error nothing is evaluated, freezes included: the
         // verdict is already `deny`.
-        let freezes = if topology_ok { &policy.freezes[..] } else { &[] };
+        let freezes = if topology_ok {
+            &policy.freezes[..]
+        } else {
+            &[]
+        };
         for (i, f) in freezes.iter().enumerate() {
             let applies = match &f.when {
                 None => {
@@ -1338,11 +1347,7 @@ fn schema_errors(schema: &[crate::syntax::SchemaField], change: &Value) -> Vec<S
     out
 }
 
-/// `5400` -> `1h30m`.
+/// `5400` -> `1h30m`, `14401` -> `4h0m1s`: exact ([`time::format_duration`]).
 fn format_duration(secs: i64) -> String {
-    crate::syntax::DurationLit {
-        seconds: secs,
-        span: crate::syntax::Span::default(),
-    }
-    .to_string()
+    time::format_duration(secs)
 }

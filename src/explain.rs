@@ -295,33 +295,40 @@ fn trace<'a>(
 impl Explanation {
     /// The explanation for people.
     pub fn to_text(&self) -> String {
+        use crate::terminal::escape as esc;
         let mut out = String::from("\nexplain:\n");
         for r in &self.rules {
             let _ = writeln!(
                 out,
                 "  rule \"{}\"{} ({}): {}",
-                r.rule,
+                esc(&r.rule),
                 if r.advisory { " [advisory]" } else { "" },
-                r.location,
+                esc(&r.location),
                 r.result
             );
             for s in &r.steps {
                 let indent = "  ".repeat(s.depth + 2);
                 match &s.saw {
                     Some(saw) => {
-                        let _ = writeln!(out, "{indent}{}  ->  {saw}  ->  {}", s.expr, s.value);
+                        let _ = writeln!(
+                            out,
+                            "{indent}{}  ->  {}  ->  {}",
+                            esc(&s.expr),
+                            esc(saw),
+                            esc(&s.value)
+                        );
                     }
                     None => {
-                        let _ = writeln!(out, "{indent}{}  ->  {}", s.expr, s.value);
+                        let _ = writeln!(out, "{indent}{}  ->  {}", esc(&s.expr), esc(&s.value));
                     }
                 }
             }
             if let Some(c) = &r.contributes {
-                let _ = writeln!(out, "    contributes: {c}");
+                let _ = writeln!(out, "    contributes: {}", esc(c));
             }
         }
         for t in &self.time {
-            let _ = writeln!(out, "  {} {}: {}", t.kind, t.name, t.why);
+            let _ = writeln!(out, "  {} {}: {}", t.kind, esc(&t.name), esc(&t.why));
         }
         out
     }

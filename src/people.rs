@@ -116,7 +116,9 @@ pub fn canonical(name: &str) -> Result<String, NameError> {
     let nfd = DecomposingNormalizerBorrowed::new_nfd();
     let nfkd = DecomposingNormalizerBorrowed::new_nfkd();
     let fold = CaseMapper::new();
-    let once = nfkd.normalize(&fold.fold_string(&nfd.normalize(trimmed))).into_owned();
+    let once = nfkd
+        .normalize(&fold.fold_string(&nfd.normalize(trimmed)))
+        .into_owned();
     let twice = nfkd.normalize(&fold.fold_string(&once)).into_owned();
     let composed = ComposingNormalizerBorrowed::new_nfkc().normalize(&twice);
     let out = composed.trim();
@@ -145,13 +147,17 @@ mod tests {
             ("ΣΊΣΥΦΟΣ", "σίσυφοσ"),
             ("σίσυφος", "σίσυφοσ"),
             ("ﬁona", "fiona"),
-            ("K", "k"),      // KELVIN SIGN
-            ("Å", "å"),      // ANGSTROM SIGN
+            ("K", "k"), // KELVIN SIGN
+            ("Å", "å"), // ANGSTROM SIGN
             ("İlker", "i\u{307}lker"),
             ("ǅ", "dž"),
             ("𝐝𝐚𝐯𝐞", "dave"), // mathematical bold
         ] {
-            assert_eq!(canonical(a).unwrap(), canonical(b).unwrap(), "{a:?} vs {b:?}");
+            assert_eq!(
+                canonical(a).unwrap(),
+                canonical(b).unwrap(),
+                "{a:?} vs {b:?}"
+            );
         }
         // Lowercasing alone would not have joined these.
         assert_ne!("Straße".to_lowercase(), "STRASSE".to_lowercase());
@@ -161,24 +167,24 @@ mod tests {
     #[test]
     fn hidden_characters_are_refused() {
         for name in [
-            "dave\u{200b}", // zero-width space
-            "da\u{200d}ve", // zero-width joiner
-            "dave\u{feff}", // BOM
-            "\u{202e}evad", // right-to-left override
-            "dave\u{2066}", // left-to-right isolate
-            "dave\u{61c}",  // Arabic letter mark
-            "dave\u{ad}",   // soft hyphen
-            "dave\u{34f}",  // combining grapheme joiner
-            "dave\u{fe0f}", // variation selector
+            "dave\u{200b}",  // zero-width space
+            "da\u{200d}ve",  // zero-width joiner
+            "dave\u{feff}",  // BOM
+            "\u{202e}evad",  // right-to-left override
+            "dave\u{2066}",  // left-to-right isolate
+            "dave\u{61c}",   // Arabic letter mark
+            "dave\u{ad}",    // soft hyphen
+            "dave\u{34f}",   // combining grapheme joiner
+            "dave\u{fe0f}",  // variation selector
             "dave\u{e0061}", // tag character
-            "dave\u{3164}", // Hangul filler
+            "dave\u{3164}",  // Hangul filler
             "dave\u{1b}[2K", // ESC
             "dave\n",
             "dave\t",
             "\u{85}dave", // NEL
             "da\u{2028}ve",
-            "dave\u{9b}", // CSI (C1)
-            "dave\u{e000}", // private use
+            "dave\u{9b}",     // CSI (C1)
+            "dave\u{e000}",   // private use
             "dave\u{10ffff}", // noncharacter, unassigned
         ] {
             match canonical(name) {

@@ -49,6 +49,22 @@ fn escaped(c: char) -> bool {
     c.is_control() || crate::people::is_hidden(c)
 }
 
+/// [`escape`] line by line: line breaks (`\n`) are kept, everything else [`escape`]
+/// escapes is escaped, a `\r` of a CRLF included.
+pub(crate) fn escape_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for line in s.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(body) => {
+                out.push_str(&escape(body).to_string());
+                out.push('\n');
+            }
+            None => out.push_str(&escape(line).to_string()),
+        }
+    }
+    out
+}
+
 /// Escapes each string of a list and joins them with `sep`.
 pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     let mut out = String::new();

@@ -276,7 +276,11 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
             Ok((verdict, evaluated)) => {
                 // Covered means exercised: a condition that only ever failed with an
                 // error covers nothing, whatever the verdict reports.
-                for r in evaluated.rules_true.iter().filter_map(|&i| policy.rules.get(i)) {
+                for r in evaluated
+                    .rules_true
+                    .iter()
+                    .filter_map(|&i| policy.rules.get(i))
+                {
                     coverage.rules.insert(r.name.clone(), true);
                 }
                 for w in &verdict.window.names {
@@ -467,6 +471,7 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
 
 /// The text report, in the style of `cargo test`.
 pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
+    use crate::terminal::escape as esc;
     let mut out = String::new();
     let mut failed: Vec<(&FileReport, &CaseReport)> = Vec::new();
     let (mut passed_n, mut failed_n) = (0, 0);
@@ -475,18 +480,18 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
             out,
             "\nrunning {} cases from {} (policy {})",
             r.cases.len(),
-            r.file,
-            r.policy
+            esc(&r.file),
+            esc(&r.policy)
         );
         if let Some(e) = &r.error {
-            let _ = writeln!(out, "error: {e}");
+            let _ = writeln!(out, "error: {}", esc(e));
             failed_n += 1;
         }
         for c in &r.cases {
             let _ = writeln!(
                 out,
                 "test {} ... {}",
-                c.name,
+                esc(&c.name),
                 if c.passed { "ok" } else { "FAILED" }
             );
             if c.passed {
@@ -497,7 +502,7 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
             }
         }
         for w in &r.warnings {
-            let _ = writeln!(out, "warning: {w}");
+            let _ = writeln!(out, "warning: {}", esc(w));
         }
         if show_coverage {
             out.push_str(&render_coverage(r));
@@ -506,19 +511,18 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
     if !failed.is_empty() {
         let _ = writeln!(out, "\nfailures:");
         for (r, c) in &failed {
-            let _ = writeln!(out, "\n---- {}: {} ----", r.file, c.name);
+            let _ = writeln!(out, "\n---- {}: {} ----", esc(&r.file), esc(&c.name));
             for f in &c.failures {
-                let _ = writeln!(out, "  {f}");
+                let _ = writeln!(out, "  {}", esc(f));
             }
             if !c.expected_text.is_empty() {
                 let diff = similar::TextDiff::from_lines(&c.expected_text, &c.actual_text);
-                let _ = write!(
-                    out,
-                    "{}",
-                    diff.unified_diff()
-                        .context_radius(3)
-                        .header("expected", "actual")
-                );
+                let diff = diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header("expected", "actual")
+                    .to_string();
+                out.push_str(&crate::terminal::escape_lines(&diff));
             }
         }
     }
@@ -532,7 +536,7 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
 
 fn render_coverage(r: &FileReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\ncoverage of {}:", r.policy);
+    let _ = writeln!(out, "\ncoverage of {}:", crate::terminal::escape(&r.policy));
     for (what, map) in [
         ("rules", &r.coverage.rules),
         ("windows", &r.coverage.windows),
@@ -556,7 +560,11 @@ fn render_coverage(r: &FileReport) -> String {
             .map(|(n, _)| n.as_str())
             .collect();
         if !missing.is_empty() {
-            let _ = write!(out, "  not exercised: {}", missing.join(", "));
+            let _ = write!(
+                out,
+                "  not exercised: {}",
+                crate::terminal::join(&missing, ", ")
+            );
         }
         out.push('\n');
     }

@@ -523,10 +523,11 @@ impl fmt::Display for Blast {
             plural(self.roles.len(), "role", "roles"),
             self.depth
         )?;
-        writeln!(f, "  devices: {}", self.devices.join(", "))?;
-        writeln!(f, "  sites:   {}", self.sites.join(", "))?;
-        writeln!(f, "  roles:   {}", self.roles.join(", "))?;
-        write!(f, "  furthest: {}", self.path.join(" -> "))
+        let join = crate::terminal::join;
+        writeln!(f, "  devices: {}", join(&self.devices, ", "))?;
+        writeln!(f, "  sites:   {}", join(&self.sites, ", "))?;
+        writeln!(f, "  roles:   {}", join(&self.roles, ", "))?;
+        write!(f, "  furthest: {}", join(&self.path, " -> "))
     }
 }
 
@@ -553,7 +554,12 @@ pub struct UnknownTargets {
 
 impl UnknownTargets {
     fn new(unknown: Vec<UnknownTarget>) -> Self {
-        let names: Vec<String> = unknown.iter().map(|u| format!("`{}`", u.name)).collect();
+        // Names come from the change or the command line: escaped for terminals.
+        let esc = crate::terminal::escape;
+        let names: Vec<String> = unknown
+            .iter()
+            .map(|u| format!("`{}`", esc(&u.name)))
+            .collect();
         let message = match names.as_slice() {
             [one] => format!("unknown device {one}"),
             many => format!("unknown devices {}", many.join(", ")),
@@ -563,7 +569,7 @@ impl UnknownTargets {
             .filter_map(|u| {
                 u.suggestion
                     .as_ref()
-                    .map(|s| format!("did you mean `{s}` for `{}`?", u.name))
+                    .map(|s| format!("did you mean `{}` for `{}`?", esc(s), esc(&u.name)))
             })
             .collect();
         let help = match (unknown.as_slice(), hints.is_empty()) {
@@ -571,7 +577,7 @@ impl UnknownTargets {
             ([only], false) => only
                 .suggestion
                 .as_ref()
-                .map(|s| format!("did you mean `{s}`?")),
+                .map(|s| format!("did you mean `{}`?", esc(s))),
             _ => Some(hints.join("; ")),
         };
         UnknownTargets {

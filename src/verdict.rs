@@ -214,7 +214,11 @@ impl Verdict {
 
     /// The verdict for people: the decision first, then what blocks it and what
     /// would unblock it. `human_times` holds the human forms of `next_open` etc.
+    ///
+    /// Every input-derived string (ids, names, reasons, messages) is escaped with
+    /// [`crate::terminal::escape`]: input never controls the terminal.
     pub fn to_text(&self) -> String {
+        use crate::terminal::{escape as esc, join};
         let mut out = String::new();
         let headline = match self.decision {
             Decision::Deploy => "DEPLOY  the change may go now",
@@ -226,24 +230,24 @@ impl Verdict {
         let _ = writeln!(
             out,
             "  change {} against policy {} at {}",
-            self.change.as_deref().unwrap_or("(no id)"),
-            self.policy.name,
-            self.at
+            esc(self.change.as_deref().unwrap_or("(no id)")),
+            esc(&self.policy.name),
+            esc(&self.at)
         );
         if !self.reasons.is_empty() {
             let _ = writeln!(out, "\nwhy:");
             for r in &self.reasons {
-                let _ = writeln!(out, "  - {r}");
+                let _ = writeln!(out, "  - {}", esc(r));
             }
         }
         if !self.errors.is_empty() {
             let _ = writeln!(out, "\nerrors:");
             for e in &self.errors {
-                let _ = write!(out, "  - {}", e.message);
+                let _ = write!(out, "  - {}", esc(&e.message));
                 if let Some(rule) = &e.rule {
-                    let _ = write!(out, " (in {rule}");
+                    let _ = write!(out, " (in {}", esc(rule));
                     if let Some(loc) = &e.location {
-                        let _ = write!(out, " at {loc}");
+                        let _ = write!(out, " at {}", esc(loc));
                     }
                     out.push(')');
                 }
@@ -253,7 +257,7 @@ impl Verdict {
         if !self.matched.is_empty() || self.default_applied {
             let _ = writeln!(out, "\nmatched:");
             for m in &self.matched {
-                let _ = writeln!(out, "  - {}  ({})", m.rule, m.location);
+                let _ = writeln!(out, "  - {}  ({})", esc(&m.rule), esc(&m.location));
             }
             if self.default_applied {
                 let _ = writeln!(out, "  - no rule matched: the default applies");
@@ -262,12 +266,12 @@ impl Verdict {
         if !self.approvals.is_empty() {
             let _ = writeln!(out, "\napprovals:");
             for a in &self.approvals {
-                let _ = write!(out, "  - {}: {}/{}", a.group, a.have, a.required);
+                let _ = write!(out, "  - {}: {}/{}", esc(&a.group), a.have, a.required);
                 if !a.approved_by.is_empty() {
-                    let _ = write!(out, " (have: {})", a.approved_by.join(", "));
+                    let _ = write!(out, " (have: {})", join(&a.approved_by, ", "));
                 }
                 for i in &a.ignored {
-                    let _ = write!(out, "; ignored {} ({})", i.by, i.why);
+                    let _ = write!(out, "; ignored {} ({})", esc(&i.by), esc(&i.why));
                 }
                 out.push('\n');
             }
@@ -276,22 +280,22 @@ impl Verdict {
             let _ = writeln!(
                 out,
                 "\nwindows {}: {}",
-                self.window.names.join(", "),
+                join(&self.window.names, ", "),
                 if self.window.open { "open" } else { "closed" }
             );
             if let Some(t) = &self.window.closes {
-                let _ = writeln!(out, "  closes {t}");
+                let _ = writeln!(out, "  closes {}", esc(t));
             }
             if let Some(t) = &self.window.next_open {
-                let _ = writeln!(out, "  next opens {t}");
+                let _ = writeln!(out, "  next opens {}", esc(t));
             }
         }
         if let Some(f) = &self.freeze {
             let _ = writeln!(
                 out,
                 "\nfrozen by {} until {}",
-                f.names.join(", "),
-                f.until.as_deref().unwrap_or("beyond the horizon")
+                join(&f.names, ", "),
+                esc(f.until.as_deref().unwrap_or("beyond the horizon"))
             );
         }
         if self.break_glass {
@@ -306,12 +310,12 @@ impl Verdict {
                 "\nblast radius: {} device{}, sites {}, roles {}, depth {}",
                 b.devices,
                 if b.devices == 1 { "" } else { "s" },
-                b.sites.join(", "),
-                b.roles.join(", "),
+                join(&b.sites, ", "),
+                join(&b.roles, ", "),
                 b.depth
             );
             if b.path.len() > 1 {
-                let _ = writeln!(out, "  furthest: {}", b.path.join(" <- "));
+                let _ = writeln!(out, "  furthest: {}", join(&b.path, " <- "));
             }
         }
         if !self.advisory.is_empty() {
@@ -320,14 +324,16 @@ impl Verdict {
                 let _ = writeln!(
                     out,
                     "  - {} would require: {}  ({})",
-                    a.rule, a.would, a.location
+                    esc(&a.rule),
+                    esc(&a.would),
+                    esc(&a.location)
                 );
             }
         }
         match (&self.earliest, self.decision) {
             (_, Decision::Deny) => {}
             (Some(t), _) => {
-                let _ = writeln!(out, "\nearliest: {t}");
+                let _ = writeln!(out, "\nearliest: {}", esc(t));
             }
             (None, _) => {
                 let _ = writeln!(out, "\nearliest: no opening within the horizon");

@@ -59,8 +59,8 @@ pub use query::{assess, calendar, earliest, is_open, why_no_opening, Assessment,
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
 pub use stream::{Complement, IntervalStream, Union, WindowStream, Zones};
 pub use text::{
-    format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration, AtError,
-    DurationError,
+    format_duration, format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration,
+    AtError, DurationError,
 };
 pub use zone::SAMPLE_STEP_SECS;
 

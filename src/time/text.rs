@@ -91,6 +91,38 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
     Ok(total)
 }
 
+/// Writes `secs` exactly, in the grammar [`parse_duration`] reads: the units from the
+/// largest to the smallest that is not zero, each once, and every unit between them
+/// even when zero. `14401` is `4h0m1s` (never "4h"), 16 days are `16d`, `5400` is
+/// `1h30m`, `90061` is `1d1h1m1s`; zero (and anything below) is `0s`.
+///
+/// ```
+/// use changegate::time::{format_duration, parse_duration};
+/// assert_eq!(format_duration(4 * 3600 + 1), "4h0m1s");
+/// assert_eq!(format_duration(16 * 86_400), "16d");
+/// assert_eq!(parse_duration(&format_duration(93_784)), Ok(93_784));
+/// ```
+pub fn format_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs == 0 {
+        return "0s".to_owned();
+    }
+    let parts = [
+        (secs / 86_400, 'd'),
+        (secs % 86_400 / 3_600, 'h'),
+        (secs % 3_600 / 60, 'm'),
+        (secs % 60, 's'),
+    ];
+    let first = parts.iter().position(|(n, _)| *n != 0).unwrap_or(0);
+    let last = parts.iter().rposition(|(n, _)| *n != 0).unwrap_or(0);
+    let mut out = String::new();
+    for (n, unit) in parts.iter().take(last + 1).skip(first) {
+        out.push_str(&n.to_string());
+        out.push(*unit);
+    }
+    out
+}
+
 /// An `--at` value that is not an RFC 3339 instant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtError {
