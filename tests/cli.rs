@@ -517,3 +517,170 @@ fn no_color_output_has_no_ansi_escapes() {
     }
     assert!(!outputs[0].stderr.is_empty());
 }
+
+// ---- the trust boundary (docs/language.md) ---------------------------------------
+
+/// An empty or blank batch yields no verdict: exit 1, even under `default deploy`.
+#[test]
+fn evaluate_empty_batch_exits_1() {
+    let t = Temp::new();
+    let policy = t.file("policy.gate", "policy \"p\"\ndefault deploy\n");
+    for (name, text) in [
+        ("empty.jsonl", ""),
+        ("blank.jsonl", "\n\n"),
+        ("spaces.jsonl", "  \t \n \r\n   "),
+    ] {
+        let batch = t.file(name, text);
+        for format in ["json", "text"] {
+            let o = run(&[
+                "evaluate",
+                "-p",
+                p(&policy),
+                "-c",
+                p(&batch),
+                "--at",
+                AT,
+                "--format",
+                format,
+            ]);
+            assert_eq!(code(&o), 1, "{name} ({format}): {}", stderr(&o));
+            assert!(stderr(&o).contains("holds no change"), "{}", stderr(&o));
+        }
+    }
+}
+
+/// A name with a hidden character is an input error: exit 1, for one change and for
+/// a batch line; the message is escaped.
+#[test]
+fn evaluate_hidden_character_in_a_name_exits_1() {
+    let t = Temp::new();
+    let policy = t.file("policy.gate", POLICY);
+    for (name, change) in [
+        (
+            "author.json",
+            r#"{"kind": "docs", "author": "alice\u200b"}"#,
+        ),
+        (
+            "by.json",
+            r#"{"kind": "docs", "approvals": [{"by": "bob\u202e"}]}"#,
+        ),
+        (
+            "esc.json",
+            r#"{"kind": "docs", "approvals": ["bob\u001b[2K"]}"#,
+        ),
+    ] {
+        let c = t.file(name, change);
+        let o = run(&["evaluate", "-p", p(&policy), "-c", p(&c), "--at", AT]);
+        assert_eq!(code(&o), 1, "{name}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(err.contains("is not a usable name"), "{err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
+        let batch = t.file("batch.jsonl", &format!("{}\n{change}\n", change("docs")));
+        let o = run(&[
+            "evaluate",
+            "-p",
+            p(&policy),
+            "-c",
+            p(&batch),
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code(&o), 1, "{name} in a batch: {}", stdout(&o));
+        let lines: Vec<serde_json::Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON per line"))
+            .collect();
+        assert_eq!(lines[0]["decision"], "deploy");
+        assert_eq!(lines[1]["line"], 2);
+    }
+}
+
+/// `--min-coverage NaN` passed a half-covered policy; only 0..=100 is accepted.
+#[test]
+fn test_min_coverage_must_be_a_percentage() {
+    let t = Temp::new();
+    t.file(
+        "p.gate",
+        "policy \"p\"\nrule \"a\" { when change.kind == \"a\" then deploy }\nrule \"b\" { when change.kind == \"b\" then deploy }\ndefault deploy\n",
+    );
+    let tests = t.file(
+        "p.test.yaml",
+        "cases:\n  - name: a\n    at: \"2026-11-26T10:00:00Z\"\n    change: { kind: a }\n    expect: { decision: deploy }\n",
+    );
+    for bad in [
+        "NaN", "nan", "inf", "-inf", "infinity", "-1", "101", "100.5", "1e3", "fifty", "",
+    ] {
+        let o = run(&["test", p(&tests), &format!("--min-coverage={bad}")]);
+        assert_eq!(
+            code(&o),
+            2,
+            "--min-coverage {bad:?} is a usage error: {}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("--min-coverage"), "{}", stderr(&o));
+    }
+    for (ok, exit) in [("0", 0), ("50", 0), ("50.0", 0), ("66.7", 1), ("100", 1)] {
+        let o = run(&["test", p(&tests), "--min-coverage", ok]);
+        assert_eq!(code(&o), exit, "--min-coverage {ok}: {}", stderr(&o));
+    }
+}
+
+/// A change id with ANSI escapes rewrote the text verdict (`DEPLOY` over `APPROVE`).
+#[test]
+fn evaluate_text_output_escapes_the_change_id() {
+    let t = Temp::new();
+    let policy = t.file("policy.gate", POLICY);
+    let c = t.file(
+        "c.json",
+        r#"{"id": "CHG-1\r\u001b[1A\u001b[2KDEPLOY  the change may go now\u009b\u202e", "kind": "other"}"#,
+    );
+    let o = run(&["evaluate", "-p", p(&policy), "-c", p(&c), "--at", AT]);
+    assert_eq!(code(&o), 10);
+    let out = stdout(&o);
+    assert!(out.starts_with("APPROVE"), "{out}");
+    for ch in ['\u{1b}', '\r', '\u{9b}', '\u{202e}'] {
+        assert!(!out.contains(ch), "{ch:?} in {out:?}");
+    }
+    assert!(
+        out.contains("change CHG-1\\u{d}\\u{1b}[1A\\u{1b}[2KDEPLOY"),
+        "{out}"
+    );
+    // `--explain` text too.
+    let o = run(&[
+        "evaluate",
+        "-p",
+        p(&policy),
+        "-c",
+        p(&c),
+        "--at",
+        AT,
+        "--explain",
+    ]);
+    assert!(!stdout(&o).contains('\u{1b}'), "{}", stdout(&o));
+}
+
+/// `blast` text output escapes device names from the inventory and the command line.
+#[test]
+fn blast_text_escapes_names() {
+    let t = Temp::new();
+    let inv = t.file(
+        "inv.json",
+        r#"{"sites": {"S\u001b[31m": {"timezone": "UTC"}}, "devices": {"d\u001b[2K": {"site": "S\u001b[31m", "role": "r\u202e"}}}"#,
+    );
+    let o = run(&["blast", "-i", p(&inv), "d\u{1b}[2K"]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    assert!(out.contains("d\\u{1b}[2K"), "{out}");
+    let o = run(&["blast", "-i", p(&inv), "nope\u{1b}[2K"]);
+    assert_eq!(code(&o), 1);
+    assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
+}
