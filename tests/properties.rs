@@ -1,6 +1,8 @@
 //! Laws of evaluation, checked on random policies and changes (proptest):
 //! reordering rules never changes a verdict; the rule index never changes one; a
-//! matching `deny` always denies; an error or an unmet approval never deploys.
+//! matching `deny` always denies; an error or an unmet approval never deploys;
+//! another spelling of a person (case, width, compatibility forms, white space) never
+//! changes a decision, and no spelling of the author ever fills a seat.
 
 #![allow(
     clippy::unwrap_used,
@@ -90,7 +92,11 @@ fn rules() -> impl Strategy<Value = Vec<RuleSrc>> {
 }
 
 fn source(rules: &[RuleSrc], names: &[usize]) -> String {
-    let mut s = HEADER.to_owned();
+    source_with(HEADER, rules, names)
+}
+
+fn source_with(header: &str, rules: &[RuleSrc], names: &[usize]) -> String {
+    let mut s = header.to_owned();
     for (r, n) in rules.iter().zip(names) {
         s.push_str(&format!(
             "rule \"r{n}\"{} {{\n  when {}\n  then {}\n}}\n",
@@ -137,6 +143,65 @@ fn change() -> impl Strategy<Value = Value> {
             Value::Object(m)
         },
     )
+}
+
+/// Another spelling of the one-letter login `name` (`a`..`e`): the same person once
+/// canonical (NFKC, case-folded, trimmed).
+fn respell(name: &str, style: u8) -> String {
+    let shifted = |base: u32| -> String {
+        name.chars()
+            .map(|c| char::from_u32(u32::from(c) - u32::from('a') + base).unwrap_or(c))
+            .collect()
+    };
+    match style % 8 {
+        0 => name.to_owned(),
+        1 => name.to_uppercase(),
+        2 => format!(" {name}\u{a0}"),
+        3 => shifted(0xFF41),  // fullwidth small letters
+        4 => shifted(0xFF21),  // fullwidth capitals
+        5 => shifted(0x1D41A), // mathematical bold small letters
+        6 => shifted(0x1D400), // mathematical bold capitals
+        _ => format!("\u{3000}{} ", name.to_uppercase()),
+    }
+}
+
+/// `HEADER` with each group member respelled by the next style.
+fn respelled_header(styles: &[u8]) -> String {
+    let mut k = 0;
+    let mut next = |n: &str| {
+        let s = respell(n, styles.get(k % styles.len().max(1)).copied().unwrap_or(0));
+        k += 1;
+        s
+    };
+    let g0 = format!("group g0 = [\"{}\", \"{}\"]", next("a"), next("b"));
+    let g1 = format!("group g1 = [\"{}\", \"{}\"]", next("b"), next("c"));
+    let g2 = format!("group g2 = [\"{}\"]", next("d"));
+    HEADER
+        .replace("group g0 = [\"a\", \"b\"]", &g0)
+        .replace("group g1 = [\"b\", \"c\"]", &g1)
+        .replace("group g2 = [\"d\"]", &g2)
+}
+
+/// `change` with its author and approvers respelled by the next style.
+fn respelled_change(change: &Value, styles: &[u8]) -> Value {
+    let mut k = 0;
+    let mut next = |n: &str| {
+        let s = respell(n, styles.get(k % styles.len().max(1)).copied().unwrap_or(0));
+        k += 1;
+        s
+    };
+    let mut c = change.clone();
+    if let Some(a) = c["author"].as_str().map(str::to_owned) {
+        c["author"] = json!(next(&a));
+    }
+    if let Some(list) = c["approvals"].as_array_mut() {
+        for a in list {
+            if let Some(by) = a["by"].as_str().map(str::to_owned) {
+                a["by"] = json!(next(&by));
+            }
+        }
+    }
+    c
 }
 
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
@@ -261,6 +326,48 @@ proptest! {
         if v.decision == Decision::Deploy {
             prop_assert!(v.errors.is_empty());
             prop_assert_eq!(v.earliest.as_deref(), Some(v.at.as_str()));
+        }
+    }
+
+    #[test]
+    fn respelling_people_never_changes_the_decision(
+        rules in rules(),
+        change in change(),
+        at in instant(),
+        styles in prop::collection::vec(any::<u8>(), 1..8),
+        policy_styles in prop::collection::vec(any::<u8>(), 1..8),
+    ) {
+        let names: Vec<usize> = (0..rules.len()).collect();
+        let plain = compile(&source(&rules, &names));
+        let respelled = compile(&source_with(&respelled_header(&policy_styles), &rules, &names));
+        let before = plain.evaluate(&Change::from_json(change.clone()).unwrap(), &Inventory::empty(), at);
+        let other = respelled_change(&change, &styles);
+        let after = respelled.evaluate(&Change::from_json(other.clone()).unwrap(), &Inventory::empty(), at);
+        prop_assert_eq!(before.decision, after.decision, "{} vs {}", change, other);
+        // Reports show the canonical form, so the whole verdict is the same.
+        prop_assert_eq!(essence(&before), essence(&after));
+    }
+
+    #[test]
+    fn no_spelling_of_the_author_fills_a_seat(
+        rules in rules(),
+        at in instant(),
+        author in prop_oneof![Just("a"), Just("b"), Just("c"), Just("d")],
+        author_style in any::<u8>(),
+        approvals in prop::collection::vec((prop_oneof![Just("a"), Just("b"), Just("c"), Just("d"), Just("e")], any::<u8>()), 0..4),
+        author_approvals in prop::collection::vec(any::<u8>(), 1..4),
+    ) {
+        let names: Vec<usize> = (0..rules.len()).collect();
+        let policy = compile(&source(&rules, &names));
+        let mut by: Vec<Value> = approvals.iter().map(|(n, s)| json!({"by": respell(n, *s)})).collect();
+        by.extend(author_approvals.iter().map(|s| json!({"by": respell(author, *s)})));
+        let change = json!({"id": "CHG-1", "kind": "k0", "author": respell(author, author_style), "approvals": by});
+        let v = policy.evaluate(&Change::from_json(change.clone()).unwrap(), &Inventory::empty(), at);
+        for status in &v.approvals {
+            prop_assert!(!status.approved_by.iter().any(|p| p == author), "{} filled a seat: {}", author, change);
+        }
+        for i in v.ignored_approvals.iter().filter(|i| i.by == author) {
+            prop_assert_eq!(i.why.as_str(), "author");
         }
     }
 }
