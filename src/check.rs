@@ -65,13 +65,11 @@ pub(crate) fn build(
         modules: &modules,
         diags,
         limits,
-        blast_fields: Vec::new(),
+        reads: crate::compile::Reads::default(),
         fallback: modules
             .first()
             .map_or_else(|| SourceFile::new(name, source), |m| m.file.clone()),
         schema: None,
-        change_fields: Vec::new(),
-        change_paths: Vec::new(),
     };
     let policy = b.build();
     let diags = b.diags;
@@ -282,12 +280,10 @@ struct Builder<'a> {
     modules: &'a [Module],
     diags: Vec<Diagnostic>,
     limits: &'a Limits,
-    blast_fields: Vec<(Root, String)>,
+    /// What the conditions read (blast fields, change fields and paths).
+    reads: crate::compile::Reads,
     fallback: SourceFile,
     schema: Option<Vec<SchemaField>>,
-    /// Top-level change fields conditions read, with where.
-    change_fields: Vec<(String, String)>,
-    change_paths: Vec<Vec<String>>,
 }
 
 /// Where a name was declared: file index and span.
@@ -632,7 +628,7 @@ impl Builder<'_> {
         }
         let disjoint = member_of.values().all(|gs| gs.len() == 1);
         let reads_topology =
-            !self.blast_fields.is_empty() || windows.iter().any(|w| w.zone == ZoneDef::Local);
+            !self.reads.blast_fields.is_empty() || windows.iter().any(|w| w.zone == ZoneDef::Local);
         Some(Policy {
             reads_topology,
             member_of,
@@ -647,10 +643,10 @@ impl Builder<'_> {
             default,
             default_location,
             default_span,
-            blast_fields: std::mem::take(&mut self.blast_fields),
+            blast_fields: std::mem::take(&mut self.reads.blast_fields),
             schema: self.schema.take(),
-            change_fields: std::mem::take(&mut self.change_fields),
-            change_path_count: self.change_paths.len(),
+            change_fields: std::mem::take(&mut self.reads.change_fields),
+            change_path_count: self.reads.change_paths.len(),
             index,
             check_warnings: Vec::new(),
             warnings: std::sync::OnceLock::new(),
@@ -799,10 +795,8 @@ impl Builder<'_> {
             file: &file,
             file_index: u16::try_from(fi).unwrap_or(u16::MAX),
             diags: &mut self.diags,
-            blast_fields: &mut self.blast_fields,
             schema: self.schema.as_deref(),
-            change_fields: &mut self.change_fields,
-            change_paths: &mut self.change_paths,
+            reads: &mut self.reads,
         };
         lowerer.condition(e)
     }
@@ -1136,9 +1130,8 @@ impl Builder<'_> {
                                 if let Some(u) = used_windows.get_mut(decl.index) {
                                     *u = true;
                                 }
-                                if !out.windows.contains(&decl.index) {
-                                    out.windows.push(decl.index);
-                                }
+                                // Deduplicated once the outcome is read.
+                                out.windows.push(decl.index);
                             }
                             None if names.broken_windows.contains(&w.name) => ok = false,
                             None => {
@@ -1220,6 +1213,10 @@ impl Builder<'_> {
             ok = false;
         }
         let _ = self.limits;
+        // A window named twice counts once, in the order first named (a set keeps
+        // this linear for long `during` lists).
+        let mut seen: HashSet<usize> = HashSet::default();
+        out.windows.retain(|w| seen.insert(*w));
         ok.then_some(out)
     }
 }

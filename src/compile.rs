@@ -118,13 +118,25 @@ pub(crate) struct Lowerer<'a> {
     pub file: &'a SourceFile,
     pub file_index: u16,
     pub diags: &'a mut Vec<Diagnostic>,
-    pub blast_fields: &'a mut Vec<(Root, String)>,
     /// The change's declared fields, when the policy has a schema.
     pub schema: Option<&'a [SchemaField]>,
-    /// Top-level change fields read, with where (`file:line:col`).
-    pub change_fields: &'a mut Vec<(String, String)>,
+    /// What the conditions read, across the whole policy.
+    pub reads: &'a mut Reads,
+}
+
+/// What a policy's conditions read, each distinct item once, with hash indexes so
+/// that lowering stays linear in the number of paths.
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    /// The distinct `blast.x` / `targets.x` fields, by slot.
+    pub blast_fields: Vec<(Root, String)>,
+    blast_slots: rustc_hash::FxHashMap<(Root, String), usize>,
+    /// Top-level change fields read, with where (`file:line:col`) first.
+    pub change_fields: Vec<(String, String)>,
+    change_fields_seen: rustc_hash::FxHashSet<String>,
     /// The distinct `change.…` paths read, by slot.
-    pub change_paths: &'a mut Vec<Vec<String>>,
+    pub change_paths: Vec<Vec<String>>,
+    change_path_slots: rustc_hash::FxHashMap<Vec<String>, usize>,
 }
 
 /// The static type of a declared field.
@@ -497,8 +509,9 @@ impl Lowerer<'_> {
         match p.root {
             Root::Change => {
                 let first = p.fields.first().cloned().unwrap_or_default();
-                if !self.change_fields.iter().any(|(f, _)| *f == first) {
-                    self.change_fields
+                if self.reads.change_fields_seen.insert(first.clone()) {
+                    self.reads
+                        .change_fields
                         .push((first.clone(), self.file.location(span.start)));
                 }
                 let t = match self.schema {
@@ -543,13 +556,14 @@ impl Lowerer<'_> {
                     }
                 };
                 // Each distinct path is read from the change once per evaluation.
-                let slot = match self.change_paths.iter().position(|f| *f == p.fields) {
-                    Some(i) => i,
-                    None => {
-                        self.change_paths.push(p.fields.clone());
-                        self.change_paths.len() - 1
-                    }
-                };
+                let reads = &mut *self.reads;
+                let slot = *reads
+                    .change_path_slots
+                    .entry(p.fields.clone())
+                    .or_insert_with(|| {
+                        reads.change_paths.push(p.fields.clone());
+                        reads.change_paths.len() - 1
+                    });
                 Some((
                     PathRef {
                         root: p.root,
@@ -563,13 +577,11 @@ impl Lowerer<'_> {
             Root::Blast | Root::Targets => {
                 let field = p.fields.first().cloned().unwrap_or_default();
                 let key = (p.root, field.clone());
-                let slot = match self.blast_fields.iter().position(|k| *k == key) {
-                    Some(i) => i,
-                    None => {
-                        self.blast_fields.push(key);
-                        self.blast_fields.len() - 1
-                    }
-                };
+                let reads = &mut *self.reads;
+                let slot = *reads.blast_slots.entry(key.clone()).or_insert_with(|| {
+                    reads.blast_fields.push(key);
+                    reads.blast_fields.len() - 1
+                });
                 let t = if p.fields.len() > 1 {
                     SType::Any
                 } else {

@@ -214,23 +214,21 @@ impl<'a> Ctx<'a> {
             }
         }
         let break_glass = outcomes.iter().any(|o| o.break_glass);
-        let mut required: Vec<(usize, u32)> = Vec::new();
-        let mut window_ids: Vec<usize> = Vec::new();
-        for o in &outcomes {
-            for &(g, n) in &o.approvals {
-                match required.iter_mut().find(|(rg, _)| *rg == g) {
-                    Some((_, rn)) => *rn = (*rn).max(n),
-                    None => required.push((g, n)),
-                }
-            }
-            for &w in &o.windows {
-                if !window_ids.contains(&w) {
-                    window_ids.push(w);
-                }
-            }
-        }
-        required.sort_unstable();
+        // Sort and merge rather than search: linear-logarithmic in what the matched
+        // rules name, however many there are.
+        let mut required: Vec<(usize, u32)> = outcomes
+            .iter()
+            .flat_map(|o| o.approvals.iter().copied())
+            .collect();
+        // For each group the largest count: sorted by group, largest first, keep the first.
+        required.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        required.dedup_by_key(|(g, _)| *g);
+        let mut window_ids: Vec<usize> = outcomes
+            .iter()
+            .flat_map(|o| o.windows.iter().copied())
+            .collect();
         window_ids.sort_unstable();
+        window_ids.dedup();
 
         // Approvals as seats.
         let seats = self.seats(&required);
@@ -814,6 +812,7 @@ impl<'a> Ctx<'a> {
         let mut stream_names: Vec<String> = Vec::new();
         let mut zones: Vec<Tz> = Vec::new();
         let mut sites: Vec<String> = Vec::new();
+        let mut site_set: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
         for &w in window_ids {
             let Some(def) = policy.windows.get(w) else {
                 continue;
@@ -830,15 +829,14 @@ impl<'a> Ctx<'a> {
                 }
                 ZoneDef::Local => match self.site_zones() {
                     Ok(site_zones) => {
-                        let mut seen: Vec<Tz> = Vec::new();
+                        let mut seen: rustc_hash::FxHashSet<Tz> = rustc_hash::FxHashSet::default();
                         for (site, tz) in site_zones {
-                            if !sites.contains(&site) {
+                            if site_set.insert(site.clone()) {
                                 sites.push(site.clone());
                             }
-                            if seen.contains(&tz) {
+                            if !seen.insert(tz) {
                                 continue;
                             }
-                            seen.push(tz);
                             if let Ok(s) = WindowStream::with_zones(
                                 &ZonedWindow::new(def.shape, tz),
                                 &mut tables,
@@ -1011,10 +1009,11 @@ impl<'a> Ctx<'a> {
     pub(crate) fn site_zones(&self) -> Result<Vec<(String, Tz)>, String> {
         let targets = self.targets()?;
         let mut out: Vec<(String, Tz)> = Vec::new();
+        let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
         for t in targets {
             match self.inventory.device_zone(t) {
                 Some((site, tz)) => {
-                    if !out.iter().any(|(s, _)| s == site) {
+                    if seen.insert(site) {
                         out.push((site.to_owned(), tz));
                     }
                 }

@@ -161,12 +161,13 @@ impl RuleIndex {
                 for item in items {
                     if let Value::Str(s) = item {
                         if let Some(&k) = self.syms.get(s.as_str()) {
-                            if !keys.contains(&k) {
-                                keys.push(k);
-                            }
+                            keys.push(k);
                         }
                     }
                 }
+                // Sort and deduplicate: linear-logarithmic in the list, not quadratic.
+                keys.sort_unstable();
+                keys.dedup();
             }
             _ => {}
         }

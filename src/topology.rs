@@ -340,11 +340,12 @@ impl Inventory {
     fn resolve(&self, targets: &[&str]) -> Result<Vec<u32>, UnknownTargets> {
         let mut ids = Vec::with_capacity(targets.len());
         let mut unknown = Vec::new();
+        let mut seen_unknown: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
         for &t in targets {
             match self.index(t) {
                 Some(i) => ids.push(i as u32),
                 None => {
-                    if !unknown.iter().any(|u: &UnknownTarget| u.name == t) {
+                    if seen_unknown.insert(t) {
                         unknown.push(UnknownTarget {
                             name: t.to_owned(),
                             suggestion: suggest(t, self.devices()).map(str::to_owned),

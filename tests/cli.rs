@@ -555,7 +555,7 @@ fn evaluate_empty_batch_exits_1() {
 fn evaluate_hidden_character_in_a_name_exits_1() {
     let t = Temp::new();
     let policy = t.file("policy.gate", POLICY);
-    for (name, change) in [
+    for (name, bad) in [
         (
             "author.json",
             r#"{"kind": "docs", "author": "alice\u200b"}"#,
@@ -569,7 +569,7 @@ fn evaluate_hidden_character_in_a_name_exits_1() {
             r#"{"kind": "docs", "approvals": ["bob\u001b[2K"]}"#,
         ),
     ] {
-        let c = t.file(name, change);
+        let c = t.file(name, bad);
         let o = run(&["evaluate", "-p", p(&policy), "-c", p(&c), "--at", AT]);
         assert_eq!(code(&o), 1, "{name}: {}", stdout(&o));
         let err = stderr(&o);
@@ -578,7 +578,7 @@ fn evaluate_hidden_character_in_a_name_exits_1() {
             !err.contains('\u{1b}') && !err.contains('\u{202e}'),
             "{err:?}"
         );
-        let batch = t.file("batch.jsonl", &format!("{}\n{change}\n", change("docs")));
+        let batch = t.file("batch.jsonl", &format!("{}\n{bad}\n", change("docs")));
         let o = run(&[
             "evaluate",
             "-p",
