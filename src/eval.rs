@@ -5,7 +5,6 @@ use std::cell::OnceCell;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use petgraph::graph::{NodeIndex, UnGraph};
 
 use crate::change::Change;
 use crate::compile::{CExpr, CKind, PathRef};
@@ -1070,41 +1069,92 @@ fn fill(policy: &Policy, required: &[(usize, u32)], people: &[&str]) -> Vec<Vec<
         }
         return out;
     }
-    let mut graph: UnGraph<(), ()> = UnGraph::new_undirected();
-    let person_nodes: Vec<NodeIndex> = people.iter().map(|_| graph.add_node(())).collect();
-    let mut seat_owner: Vec<(NodeIndex, usize)> = Vec::new();
-    for (k, &(_, n)) in required.iter().enumerate() {
-        for _ in 0..n {
-            seat_owner.push((graph.add_node(()), k));
+    // Groups overlap: a bipartite matching of people to groups with capacities, by
+    // augmenting paths, one person at a time in the order given. An augmenting path
+    // only moves people between groups, never drops one, so earlier approvals are
+    // always kept; the search stops once every seat is filled. Each attempt is a
+    // breadth-first search over the required groups: O(seats x groups per person),
+    // so the whole is O(people x seats x groups per person), with no cubic step.
+    let capacity: Vec<usize> = required.iter().map(|&(_, n)| n as usize).collect();
+    let total: usize = capacity.iter().sum();
+    // For each person, the required groups (by position in `required`) they are in.
+    let groups_of: Vec<Vec<usize>> = people
+        .iter()
+        .map(|p| {
+            policy.member_of.get(*p).map_or_else(Vec::new, |gs| {
+                gs.iter()
+                    .filter_map(|g| required.binary_search_by_key(g, |&(rg, _)| rg).ok())
+                    .collect()
+            })
+        })
+        .collect();
+    let mut assigned: Vec<Vec<usize>> = vec![Vec::new(); required.len()];
+    let mut filled = 0usize;
+    // `via[k]`: the person who would take a seat in group `k`, and the group they
+    // would leave for it (`None` for the person being placed).
+    let mut via: Vec<Option<(usize, Option<usize>)>> = vec![None; required.len()];
+    let mut queue: Vec<usize> = Vec::with_capacity(required.len());
+    for (pi, ks) in groups_of.iter().enumerate() {
+        if filled >= total {
+            break;
         }
-    }
-    for (pi, p) in people.iter().enumerate() {
-        let Some(groups) = policy.member_of.get(*p) else {
-            continue;
-        };
-        for &(seat, k) in &seat_owner {
-            let in_group = required.get(k).is_some_and(|(g, _)| groups.contains(g));
-            if let (true, Some(&pn)) = (in_group, person_nodes.get(pi)) {
-                graph.add_edge(pn, seat, ());
+        via.iter_mut().for_each(|v| *v = None);
+        queue.clear();
+        for &k in ks {
+            if let Some(slot @ None) = via.get_mut(k) {
+                *slot = Some((pi, None));
+                queue.push(k);
             }
         }
-    }
-    let matching = petgraph::algo::maximum_matching(&graph);
-    for (pi, p) in people.iter().enumerate() {
-        let Some(&pn) = person_nodes.get(pi) else {
-            continue;
-        };
-        if let Some(seat) = matching.mate(pn) {
-            // Seat nodes were added after the person nodes, in `seat_owner`'s order.
-            let owner = seat
-                .index()
-                .checked_sub(person_nodes.len())
-                .and_then(|i| seat_owner.get(i));
-            if let Some(&(_, k)) = owner {
-                if let Some(slot) = out.get_mut(k) {
-                    slot.push((*p).to_owned());
+        let mut head = 0;
+        let mut free = None;
+        while let Some(&k) = queue.get(head) {
+            head += 1;
+            let (Some(seats), Some(&cap)) = (assigned.get(k), capacity.get(k)) else {
+                continue;
+            };
+            if seats.len() < cap {
+                free = Some(k);
+                break;
+            }
+            for &q in seats {
+                for &k2 in groups_of.get(q).map_or(&[][..], Vec::as_slice) {
+                    if let Some(slot @ None) = via.get_mut(k2) {
+                        *slot = Some((q, Some(k)));
+                        queue.push(k2);
+                    }
                 }
             }
+        }
+        // Augment: each person on the path moves into the group that reached them.
+        let mut at = free;
+        while let Some(k) = at {
+            let Some(Some((x, from))) = via.get(k).copied() else {
+                break;
+            };
+            if let Some(seats) = assigned.get_mut(k) {
+                seats.push(x);
+            }
+            if let Some(kf) = from {
+                if let Some(seats) = assigned.get_mut(kf) {
+                    seats.retain(|&y| y != x);
+                }
+            }
+            at = from;
+        }
+        if free.is_some() {
+            filled += 1;
+        }
+    }
+    for (k, seats) in assigned.iter_mut().enumerate() {
+        seats.sort_unstable();
+        if let Some(slot) = out.get_mut(k) {
+            slot.extend(
+                seats
+                    .iter()
+                    .filter_map(|&i| people.get(i))
+                    .map(|p| (*p).to_owned()),
+            );
         }
     }
     out
