@@ -684,3 +684,19 @@ fn blast_text_escapes_names() {
     assert_eq!(code(&o), 1);
     assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
 }
+
+/// `changegate test` text output escapes case names and messages from the test file.
+#[test]
+fn test_text_output_escapes_names() {
+    let t = Temp::new();
+    t.file("p.gate", "policy \"p\"\ndefault deploy\n");
+    let tests = t.file(
+        "p.test.yaml",
+        "cases:\n  - name: \"ok\\e[2K\\rDEPLOY\"\n    at: \"2026-11-26T10:00:00Z\"\n    change: { kind: \"a\\e[31m\" }\n    expect: { decision: deny }\n",
+    );
+    let o = run(&["test", p(&tests)]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
+    assert!(out.contains("ok\\u{1b}[2K\\u{d}DEPLOY"), "{out}");
+}
