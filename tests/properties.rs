@@ -165,11 +165,15 @@ fn respell(name: &str, style: u8) -> String {
     }
 }
 
-/// `HEADER` with each group member respelled by the next style.
+/// `HEADER` with each group member respelled by the next style (case, width and
+/// compatibility forms: the white-space styles are for changes, where any white space
+/// may come in).
 fn respelled_header(styles: &[u8]) -> String {
+    const IN_POLICY: [u8; 6] = [0, 1, 3, 4, 5, 6];
     let mut k = 0;
     let mut next = |n: &str| {
-        let s = respell(n, styles.get(k % styles.len().max(1)).copied().unwrap_or(0));
+        let style = styles.get(k % styles.len().max(1)).copied().unwrap_or(0);
+        let s = respell(n, IN_POLICY[usize::from(style) % IN_POLICY.len()]);
         k += 1;
         s
     };
