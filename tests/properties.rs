@@ -374,4 +374,53 @@ proptest! {
             prop_assert_eq!(i.why.as_str(), "author");
         }
     }
+
+    #[test]
+    fn seats_are_a_maximum_matching(
+        members in prop::collection::vec(prop::collection::btree_set(0..6u8, 1..5), 3),
+        counts in prop::collection::vec(1..4u32, 3),
+        approvals in prop::collection::vec(0..7u8, 0..8),
+        author in 0..7u8,
+    ) {
+        let name = |i: u8| format!("p{i}");
+        let mut src = String::from("policy \"m\"\n");
+        let mut asks = Vec::new();
+        for (g, (set, &n)) in members.iter().zip(&counts).enumerate() {
+            let list: Vec<String> = set.iter().map(|&i| format!("\"{}\"", name(i))).collect();
+            src.push_str(&format!("group g{g} = [{}]\n", list.join(", ")));
+            asks.push(format!("approve {} from g{g}", n.min(set.len() as u32)));
+        }
+        src.push_str(&format!("default {}\n", asks.join(", ")));
+        let policy = compile(&src);
+        let by: Vec<Value> = approvals.iter().map(|&i| json!(name(i))).collect();
+        let change = json!({"author": name(author), "approvals": by});
+        let v = policy.evaluate(&Change::from_json(change).unwrap(), &Inventory::empty(), "2026-11-26T10:00:00Z".parse().unwrap());
+        // Brute force: the largest number of seats distinct non-author approvers fill.
+        let mut people: Vec<u8> = approvals.iter().copied().filter(|&i| i != author).collect();
+        people.sort_unstable();
+        people.dedup();
+        let caps: Vec<usize> = members.iter().zip(&counts).map(|(set, &n)| n.min(set.len() as u32) as usize).collect();
+        fn best(people: &[u8], members: &[std::collections::BTreeSet<u8>], caps: &mut [usize]) -> usize {
+            let Some((&p, rest)) = people.split_first() else { return 0 };
+            let mut top = best(rest, members, caps);
+            for g in 0..caps.len() {
+                if caps[g] > 0 && members[g].contains(&p) {
+                    caps[g] -= 1;
+                    top = top.max(1 + best(rest, members, caps));
+                    caps[g] += 1;
+                }
+            }
+            top
+        }
+        let want = best(&people, &members, &mut caps.clone());
+        let have: u32 = v.approvals.iter().map(|a| a.have).sum();
+        prop_assert_eq!(have as usize, want, "{}", src);
+        // Nobody fills two seats, and the author none.
+        let mut seated: Vec<&String> = v.approvals.iter().flat_map(|a| a.approved_by.iter()).collect();
+        let n = seated.len();
+        seated.sort();
+        seated.dedup();
+        prop_assert_eq!(seated.len(), n);
+        prop_assert!(!seated.iter().any(|s| **s == name(author)));
+    }
 }
