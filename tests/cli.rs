@@ -700,3 +700,35 @@ fn test_text_output_escapes_names() {
     assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out:?}");
     assert!(out.contains("ok\\u{1b}[2K\\u{d}DEPLOY"), "{out}");
 }
+
+/// `windows` text output escapes site names from the inventory, and prints lengths
+/// exactly (`3h`, `16d`, not `3h00m`, `384h00m`).
+#[test]
+fn windows_text_escapes_sites_and_prints_exact_lengths() {
+    let t = Temp::new();
+    let policy = t.file(
+        "p.gate",
+        "policy \"p\"\nwindow night = daily 02:00-05:00 local\nfreeze long = 2026-12-01 00:00 .. 2026-12-17 00:00 in \"UTC\"\nrule \"r\" { when change.kind == \"x\" then deploy during night }\ndefault deploy\n",
+    );
+    let inv = t.file(
+        "inv.json",
+        r#"{"sites": {"N\u001b[2J": {"timezone": "UTC"}}, "devices": {"d": {"site": "N\u001b[2J"}}}"#,
+    );
+    let o = run(&[
+        "windows",
+        "-p",
+        p(&policy),
+        "-i",
+        p(&inv),
+        "--from",
+        "2026-11-30T00:00:00Z",
+        "--days",
+        "20",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    assert!(out.contains("at N\\u{1b}[2J"), "{out}");
+    assert!(out.contains("   3h\n") && out.contains("   16d\n"), "{out}");
+    assert!(!out.contains("h00m"), "{out}");
+}
