@@ -543,6 +543,19 @@ fn window_durations_follow_the_unit_grammar() {
             err.render_plain()
         );
     }
+    // One-time windows and freezes read the same grammar.
+    for src in [
+        "policy \"p\"\nwindow w = 2026-12-05 22:00 for 1h1h in \"UTC\"\ndefault deploy during w\n",
+        "policy \"p\"\nfreeze f = 2026-12-05 22:00 for 30m2h in \"UTC\"\ndefault deploy\n",
+        "policy \"p\"\nfreeze f = sat 22:00 for 2h2h in \"UTC\"\ndefault deploy\n",
+    ] {
+        let err = Policy::parse(src, "p.gate").expect_err(src);
+        assert!(
+            err.iter().any(|e| e.code == "changegate::duration_units"),
+            "{src}: {}",
+            err.render_plain()
+        );
+    }
     for d in ["1d12h", "1h30m", "90m", "6h", "2d"] {
         policy(&format!(
             "policy \"p\"\nwindow w = sat 23:00 for {d} in \"UTC\"\ndefault deploy during w\n"
