@@ -39,6 +39,10 @@ impl Change {
     /// Wraps a value read from JSON or YAML. Only a non-object is refused here;
     /// problems with fields such as `approvals` or `duration` are reported in the
     /// verdict (and make it `deny`), so they are never silently ignored.
+    ///
+    /// Conditions see `change.author` and `change.approvals[].by` in canonical form
+    /// ([`crate::people::canonical`]), the form in which people are compared: a rule
+    /// about the author cannot be talked past with another spelling.
     pub fn from_value(value: Value) -> Result<Change, NotAnObject> {
         if !matches!(value, Value::Map(_)) {
             return Err(NotAnObject {
@@ -130,6 +134,7 @@ impl Change {
             )),
         }
         problems.extend(input_errors.iter().cloned());
+        let value = with_canonical_names(value);
         Ok(Change {
             value,
             id,
@@ -199,4 +204,34 @@ fn string_field(value: &Value, field: &str, problems: &mut Vec<String>) -> Optio
             None
         }
     }
+}
+
+/// `value` with `author` and each approval's `by` replaced by their canonical forms
+/// (names that have none are left as they are: they are input errors already).
+fn with_canonical_names(mut value: Value) -> Value {
+    let canon = |v: &mut Value| {
+        if let Value::Str(s) = v {
+            if let Ok(c) = crate::people::canonical(s) {
+                *s = c;
+            }
+        }
+    };
+    if let Value::Map(m) = &mut value {
+        if let Some(a) = m.get_mut("author") {
+            canon(a);
+        }
+        if let Some(Value::List(items)) = m.get_mut("approvals") {
+            for item in items {
+                match item {
+                    Value::Map(a) => {
+                        if let Some(by) = a.get_mut("by") {
+                            canon(by);
+                        }
+                    }
+                    other => canon(other),
+                }
+            }
+        }
+    }
+    value
 }

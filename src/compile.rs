@@ -277,6 +277,8 @@ impl Lowerer<'_> {
                 }
                 let (rc, rt) = self.lower(r)?;
                 self.check_cmp(*op, &lt, &rt, l.span, r.span)?;
+                self.check_name_literal(&lc, &rc)?;
+                self.check_name_literal(&rc, &lc)?;
                 Some((
                     self.node(CKind::Cmp(*op, Box::new(lc), Box::new(rc)), span),
                     SType::Bool,
@@ -413,6 +415,57 @@ impl Lowerer<'_> {
                 None
             }
         }
+    }
+
+    /// Conditions see `change.author` in its canonical form ([`crate::people`]), so a
+    /// name written in another spelling could never equal it: `change.author ==
+    /// "Mallory"` would silently never match. Such a literal is an error.
+    fn check_name_literal(&mut self, path: &CExpr, other: &CExpr) -> Option<()> {
+        let CKind::Path(p) = &path.kind else {
+            return Some(());
+        };
+        if p.root != Root::Change || p.fields.as_slice() != ["author"] {
+            return Some(());
+        }
+        let CKind::Const(v) = &other.kind else {
+            return Some(());
+        };
+        let names: Vec<&str> = match v {
+            Value::Str(s) => vec![s.as_str()],
+            Value::List(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    Value::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for name in names {
+            let (message, help) = match crate::people::canonical(name) {
+                Ok(c) if c == name => continue,
+                Ok(c) => (
+                    format!(
+                        "`{}` is compared with `change.author`, which is read in canonical form",
+                        crate::terminal::escape(name)
+                    ),
+                    format!("write the name as `{c}` (trimmed, NFKC, case-folded)"),
+                ),
+                Err(e) => (
+                    format!("this name cannot stand for a person: {e}"),
+                    "write the name without hidden characters".to_owned(),
+                ),
+            };
+            self.error(
+                "changegate::noncanonical_name",
+                other.span,
+                message,
+                "not the canonical spelling",
+                help,
+            );
+            return None;
+        }
+        Some(())
     }
 
     fn check_cmp(&mut self, op: CmpOp, lt: &SType, rt: &SType, ls: Span, rs: Span) -> Option<()> {
