@@ -10,6 +10,10 @@ pub struct Approval {
     pub by: String,
     /// The revision they approved, if recorded.
     pub revision: Option<String>,
+    /// When they approved (RFC 3339, as the review system said), if recorded.
+    pub at: Option<String>,
+    /// Where the approval came from (`change`, `github`, `gitlab`), if recorded.
+    pub source: Option<String>,
 }
 
 /// A change, ready to evaluate.
@@ -86,6 +90,8 @@ impl Change {
                         Value::Str(by) => approvals.push(Approval {
                             by: by.clone(),
                             revision: None,
+                            at: None,
+                            source: None,
                         }),
                         Value::Map(_) => match item.get("by") {
                             Some(Value::Str(by)) => {
@@ -101,9 +107,24 @@ impl Change {
                                         None
                                     }
                                 };
+                                let mut text = |field: &str| match item.get(field) {
+                                    None | Some(Value::Null) => None,
+                                    Some(Value::Str(t)) => Some(t.clone()),
+                                    Some(other) => {
+                                        problems.push(format!(
+                                            "`change.approvals[{i}].{field}` is {}, not a string",
+                                            other.type_of().with_article()
+                                        ));
+                                        None
+                                    }
+                                };
+                                let at = text("at");
+                                let source = text("source");
                                 approvals.push(Approval {
                                     by: by.clone(),
                                     revision,
+                                    at,
+                                    source,
                                 });
                             }
                             _ => problems.push(format!(

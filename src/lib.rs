@@ -62,6 +62,8 @@ pub mod input;
 pub mod limits;
 mod lint;
 mod policy;
+pub mod record;
+pub mod review;
 pub mod syntax;
 pub mod testing;
 pub mod time;
