@@ -546,9 +546,7 @@ fn effective_change(
         }
     };
     let approvals = match (reviews, own) {
-        (None, Some(Value::List(items)))
-            if items.iter().any(|i| i.get("source").is_some()) =>
-        {
+        (None, Some(Value::List(items))) if items.iter().any(|i| i.get("source").is_some()) => {
             Value::List(items.iter().map(mark).collect())
         }
         (None, _) => return Ok(change),
@@ -645,10 +643,9 @@ fn audit_replay(args: &ReplayArgs) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
-    let replay = match open()
-        .map_err(|e| e.to_string())
-        .and_then(|f| crate::record::replay(f, &policies, &inventories).map_err(|b| format!("{}: {b}", b.line)))
-    {
+    let replay = match open().map_err(|e| e.to_string()).and_then(|f| {
+        crate::record::replay(f, &policies, &inventories).map_err(|b| format!("{}: {b}", b.line))
+    }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}:{e}", args.log.display());

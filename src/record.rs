@@ -433,7 +433,11 @@ pub struct Broken {
 
 impl fmt::Display for Broken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {} (record {}): {}", self.line, self.record, self.problem)
+        write!(
+            f,
+            "line {} (record {}): {}",
+            self.line, self.record, self.problem
+        )
     }
 }
 
@@ -476,8 +480,14 @@ fn check_line(line: &[u8]) -> Result<Record, String> {
         .as_object()
         .ok_or("its `verdict` is not an object")?;
     for (field, want) in [
-        ("decision_id", serde_json::Value::from(rec.decision_id.clone())),
-        ("changegate", serde_json::Value::from(rec.changegate.clone())),
+        (
+            "decision_id",
+            serde_json::Value::from(rec.decision_id.clone()),
+        ),
+        (
+            "changegate",
+            serde_json::Value::from(rec.changegate.clone()),
+        ),
         ("at", serde_json::Value::from(rec.at.clone())),
         ("inputs", rec.inputs.clone()),
     ] {
@@ -489,7 +499,9 @@ fn check_line(line: &[u8]) -> Result<Record, String> {
     }
     let change = serde_json::to_vec(&rec.change).map_err(|e| e.to_string())?;
     if rec.inputs.get("change").and_then(serde_json::Value::as_str) != Some(&sha256_hex(&change)) {
-        return Err("its `change` does not match the digest `inputs.change`: it was changed".into());
+        return Err(
+            "its `change` does not match the digest `inputs.change`: it was changed".into(),
+        );
     }
     let mut blank = rec.verdict.clone();
     if let Some(m) = blank.as_object_mut() {
@@ -497,9 +509,7 @@ fn check_line(line: &[u8]) -> Result<Record, String> {
     }
     let id = decision_id(&rec.zone_data, rec.inventory.as_deref(), &blank);
     if id != rec.decision_id {
-        return Err(
-            "its content does not match its `decision_id`: the record was changed".into(),
-        );
+        return Err("its content does not match its `decision_id`: the record was changed".into());
     }
     Ok(rec)
 }
@@ -543,7 +553,11 @@ pub fn verify(log: impl BufRead, anchor: Option<&str>) -> Result<Verified, Broke
                 format!(
                     "it holds record {}: record {n}{} removed, or records were reordered",
                     rec.record,
-                    if rec.record > n + 1 { " and after were" } else { " was" }
+                    if rec.record > n + 1 {
+                        " and after were"
+                    } else {
+                        " was"
+                    }
                 )
             } else {
                 format!(
@@ -623,7 +637,12 @@ pub struct Replayed {
 /// and `policy.sha256` (compared file by file as [`Replayed::digests`]).
 const NOT_COMPARED: [&str; 3] = ["decision_id", "changegate", "inputs"];
 
-fn diff(path: &str, recorded: &serde_json::Value, now: &serde_json::Value, out: &mut Vec<FieldDiff>) {
+fn diff(
+    path: &str,
+    recorded: &serde_json::Value,
+    now: &serde_json::Value,
+    out: &mut Vec<FieldDiff>,
+) {
     use serde_json::Value as J;
     match (recorded, now) {
         (J::Object(a), J::Object(b)) => {
@@ -688,7 +707,9 @@ fn policy_mismatch(recorded: &[(String, String)], given: &[FileDigest]) -> Vec<S
     let mut out = Vec::new();
     for (path, sha) in recorded {
         match given.iter().find(|f| &f.path == path) {
-            None => out.push(format!("policy file `{path}`: recorded {sha}, not among the files given")),
+            None => out.push(format!(
+                "policy file `{path}`: recorded {sha}, not among the files given"
+            )),
             Some(f) if &f.sha256 != sha => out.push(format!(
                 "policy file `{path}`: recorded {sha}, given {}",
                 f.sha256
@@ -748,12 +769,17 @@ fn replay_one(rec: &Record, line: u64, policies: &[Policy], inventories: &[Inven
         .find(|p| policy_mismatch(&files, &p.file_digests).is_empty())
         .or(candidates.first());
     let Some(policy) = policy else {
-        out.digests
-            .push(format!("no policy named \"{name}\" was given (give it with -p)"));
+        out.digests.push(format!(
+            "no policy named \"{name}\" was given (give it with -p)"
+        ));
         return out;
     };
-    out.digests.extend(policy_mismatch(&files, &policy.file_digests));
-    let recorded_inv = rec.inputs.get("inventory").and_then(serde_json::Value::as_str);
+    out.digests
+        .extend(policy_mismatch(&files, &policy.file_digests));
+    let recorded_inv = rec
+        .inputs
+        .get("inventory")
+        .and_then(serde_json::Value::as_str);
     let empty = Inventory::empty();
     let inventory = match recorded_inv {
         None => &empty,
@@ -780,20 +806,31 @@ fn replay_one(rec: &Record, line: u64, policies: &[Policy], inventories: &[Inven
     let change = match Change::from_json(rec.change.clone()) {
         Ok(c) => c,
         Err(e) => {
-            out.digests.push(format!("the recorded change cannot be read: {e}"));
+            out.digests
+                .push(format!("the recorded change cannot be read: {e}"));
             return out;
         }
     };
     let at = match chrono::DateTime::parse_from_rfc3339(&rec.at) {
         Ok(t) => t.with_timezone(&chrono::Utc),
         Err(e) => {
-            out.digests.push(format!("the recorded instant `{}` cannot be read: {e}", rec.at));
+            out.digests.push(format!(
+                "the recorded instant `{}` cannot be read: {e}",
+                rec.at
+            ));
             return out;
         }
     };
     let verdict = policy.evaluate(&change, inventory, at);
-    if verdict.inputs.change != rec.inputs.get("change").and_then(serde_json::Value::as_str).unwrap_or("") {
-        out.digests.push("change: the recorded change no longer has its recorded digest".into());
+    if verdict.inputs.change
+        != rec
+            .inputs
+            .get("change")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    {
+        out.digests
+            .push("change: the recorded change no longer has its recorded digest".into());
     }
     let now = serde_json::to_value(&verdict).unwrap_or_default();
     diff("", &rec.verdict, &now, &mut out.fields);
@@ -847,7 +884,9 @@ pub fn replay(
             problem,
         };
         if line.pop() != Some(b'\n') {
-            return Err(broken("the line is incomplete (no newline at its end): the log was truncated".into()));
+            return Err(broken(
+                "the line is incomplete (no newline at its end): the log was truncated".into(),
+            ));
         }
         let rec = check_line(&line).map_err(broken)?;
         out.records += 1;
@@ -914,7 +953,10 @@ mod tests {
             .into_iter(),
         );
         let paths: Vec<&str> = d.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, ["netops.gate", "shared/people.gate", "../lib/x.gate"]);
+        assert_eq!(
+            paths,
+            ["netops.gate", "shared/people.gate", "../lib/x.gate"]
+        );
     }
 
     #[test]

@@ -99,7 +99,11 @@ pub fn parse_spec(spec: &str) -> Result<(Provider, &str), String> {
 }
 
 /// Reads a response of `provider` from `bytes`; `name` locates errors.
-pub fn read(provider: Provider, bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> {
+pub fn read(
+    provider: Provider,
+    bytes: &[u8],
+    name: &str,
+) -> Result<Vec<ReviewApproval>, ReviewError> {
     match provider {
         Provider::Github => github(bytes, name),
         Provider::Gitlab => gitlab(bytes, name),
@@ -120,9 +124,9 @@ fn values(bytes: &[u8], name: &str) -> Result<Vec<(usize, J)>, ReviewError> {
     let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<J>();
     loop {
         let start = stream.byte_offset();
-        let skipped = bytes
-            .get(start..)
-            .map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_whitespace()).count());
+        let skipped = bytes.get(start..).map_or(0, |rest| {
+            rest.iter().take_while(|b| b.is_ascii_whitespace()).count()
+        });
         match stream.next() {
             None => break,
             Some(Ok(v)) => out.push((line_col(bytes, start + skipped).0, v)),
@@ -194,7 +198,11 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
                 location: format!("{name}:{line}"),
                 message: format!(
                     "{} is {}, not an array of pull-request reviews{hint}",
-                    if many { format!("page {}", p + 1) } else { "the response".into() },
+                    if many {
+                        format!("page {}", p + 1)
+                    } else {
+                        "the response".into()
+                    },
                     kind(page)
                 ),
             });
@@ -230,7 +238,9 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
                         STATES.join(", ")
                     )))
                 }
-                Some(other) => return Err(bad(format!("has `state` {}, not a string", kind(other)))),
+                Some(other) => {
+                    return Err(bad(format!("has `state` {}, not a string", kind(other))))
+                }
                 None => return Err(bad("has no `state`: not a pull-request review".into())),
             };
             let login = match r.get("user") {
@@ -240,7 +250,9 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
                 },
                 // A deleted account: nobody to count.
                 Some(J::Null) => None,
-                Some(other) => return Err(bad(format!("has `user` {}, not an object", kind(other)))),
+                Some(other) => {
+                    return Err(bad(format!("has `user` {}, not an object", kind(other))))
+                }
                 None => return Err(bad("has no `user`: not a pull-request review".into())),
             };
             if !r.contains_key("commit_id") {
@@ -250,7 +262,10 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
                 Some(J::String(c)) if !c.is_empty() => Some(c.clone()),
                 Some(J::Null) => None,
                 Some(other) => {
-                    return Err(bad(format!("has `commit_id` {}, not a commit SHA", kind(other))))
+                    return Err(bad(format!(
+                        "has `commit_id` {}, not a commit SHA",
+                        kind(other)
+                    )))
                 }
                 None => None,
             };
@@ -270,11 +285,7 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
             }
             let submitted = match r.get("submitted_at") {
                 Some(J::String(s)) => s.clone(),
-                _ => {
-                    return Err(bad(format!(
-                        "is {state} but has no `submitted_at` time"
-                    )))
-                }
+                _ => return Err(bad(format!("is {state} but has no `submitted_at` time"))),
             };
             let when = instant(&submitted).ok_or_else(|| {
                 bad(format!(
@@ -344,16 +355,23 @@ fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
         }
     }
     type Found<'a> = Vec<&'a (usize, J)>;
-    let (approvals, others): (Found<'_>, Found<'_>) =
-        objects.iter().partition(|(_, v)| v.get("approved_by").is_some());
+    let (approvals, others): (Found<'_>, Found<'_>) = objects
+        .iter()
+        .partition(|(_, v)| v.get("approved_by").is_some());
     let Some((line, approvals)) = approvals.first().copied() else {
-        let hint = match objects.first().and_then(|(_, v)| v.get("message")).and_then(J::as_str) {
+        let hint = match objects
+            .first()
+            .and_then(|(_, v)| v.get("message"))
+            .and_then(J::as_str)
+        {
             Some(m) => format!(" (the API said: \"{m}\")"),
             None => String::new(),
         };
         return Err(ReviewError {
             location: name.to_owned(),
-            message: format!("no object has `approved_by`: not a merge request approvals response{hint}"),
+            message: format!(
+                "no object has `approved_by`: not a merge request approvals response{hint}"
+            ),
         });
     };
     let at = |what: &str| format!("{name}:{line}: {what}");
@@ -362,7 +380,10 @@ fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
         message,
     };
     if approvals.get("iid").and_then(J::as_i64).is_none() {
-        return Err(bad("approvals", "has no integer `iid`: not a merge request approvals response".into()));
+        return Err(bad(
+            "approvals",
+            "has no integer `iid`: not a merge request approvals response".into(),
+        ));
     }
     if let Some(other) = others.first().map(|(_, v)| v) {
         for field in ["iid", "project_id"] {

@@ -133,6 +133,10 @@ fn moving_text_between_a_file_and_its_import_changes_the_digest() {
     let a = build(&format!("{head}{ops}"), sec);
     let b = build(head, &format!("{ops}{sec}"));
     let concat = |p: &Policy| p.files().iter().map(|f| f.text()).collect::<String>();
-    assert_eq!(concat(&a), concat(&b), "the same bytes, cut at another place");
+    assert_eq!(
+        concat(&a),
+        concat(&b),
+        "the same bytes, cut at another place"
+    );
     assert_ne!(a.sha256(), b.sha256());
 }
