@@ -726,3 +726,81 @@ fn records_keep_the_approvals_read_from_reviews() {
     ]);
     assert_eq!(replay.status.code(), Some(0), "{}", text(&replay.stdout));
 }
+
+/// The `sh,run` blocks of `docs/audit.md`, in order.
+fn doc_blocks() -> Vec<(usize, String)> {
+    let doc = std::fs::read_to_string("docs/audit.md").unwrap();
+    let mut out = Vec::new();
+    let mut open: Option<(usize, String, String)> = None;
+    for (i, line) in doc.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match &mut open {
+            None => {
+                if trimmed.starts_with("```sh,run") {
+                    let indent = line[..line.len() - trimmed.len()].to_owned();
+                    open = Some((i + 1, indent, String::new()));
+                }
+            }
+            Some((start, indent, body)) => {
+                if trimmed == "```" {
+                    out.push((*start, std::mem::take(body)));
+                    open = None;
+                } else {
+                    body.push_str(line.strip_prefix(indent.as_str()).unwrap_or(line));
+                    body.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_audit_chapter_commands_run() {
+    let t = Temp::new();
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let blocks = doc_blocks();
+    assert!(blocks.len() >= 5, "only {} sh,run blocks", blocks.len());
+    for (line, script) in &blocks {
+        let out = Command::new("sh")
+            .args(["-eu", "-c", script])
+            .env("PATH", &path)
+            .current_dir(&t.0)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "docs/audit.md:{line}: {:?}\n{script}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+    // What the chapter says the steps give.
+    let head = std::fs::read_to_string(t.path("head.txt")).unwrap();
+    let log = std::fs::read(t.path("decisions.jsonl")).unwrap();
+    assert_eq!(
+        head.trim(),
+        sha256(lines(&log)[1].strip_suffix(b"\n").unwrap())
+    );
+    let replay = std::fs::read_to_string(t.path("replay.txt")).unwrap();
+    assert!(
+        replay.ends_with("replayed 2 records: 0 reproduce, 2 do not\n"),
+        "{replay}"
+    );
+    let doc = std::fs::read_to_string("docs/audit.md").unwrap();
+    for l in replay
+        .lines()
+        .filter(|l| !l.contains("digest:") && !l.contains("reasons:"))
+    {
+        assert!(
+            doc.contains(l),
+            "docs/audit.md does not show the line {l:?}"
+        );
+    }
+}
