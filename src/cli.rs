@@ -525,6 +525,13 @@ fn effective_change(
     keep: bool,
 ) -> Result<Change, String> {
     use crate::value::Value;
+    let claims_source = |v: Option<&Value>| match v {
+        Some(Value::List(items)) => items.iter().any(|i| i.get("source").is_some()),
+        _ => false,
+    };
+    if reviews.is_none() && !claims_source(change.value().get("approvals")) {
+        return Ok(change);
+    }
     let Value::Map(mut map) = change.value().clone() else {
         return Ok(change);
     };

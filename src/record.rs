@@ -443,6 +443,10 @@ impl fmt::Display for Broken {
 
 impl std::error::Error for Broken {}
 
+/// The longest line [`verify`] and [`replay`] read: four times the default input
+/// limit, more than any record of a change within it.
+const MAX_LINE: u64 = 256 * 1024 * 1024;
+
 /// The keys of a record line, in order.
 const KEYS: [&str; 10] = [
     "record",
@@ -527,11 +531,14 @@ pub fn verify(log: impl BufRead, anchor: Option<&str>) -> Result<Verified, Broke
     let mut line = Vec::new();
     loop {
         line.clear();
-        let read = log.read_until(b'\n', &mut line).map_err(|e| Broken {
-            line: n + 1,
-            record: n + 1,
-            problem: format!("cannot read the log: {e}"),
-        })?;
+        let read = (&mut log)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Broken {
+                line: n + 1,
+                record: n + 1,
+                problem: format!("cannot read the log: {e}"),
+            })?;
         if read == 0 {
             break;
         }
@@ -541,6 +548,11 @@ pub fn verify(log: impl BufRead, anchor: Option<&str>) -> Result<Verified, Broke
             record: n,
             problem,
         };
+        if line.len() as u64 > MAX_LINE {
+            return Err(broken(format!(
+                "the line is longer than {MAX_LINE} bytes: not a record changegate wrote"
+            )));
+        }
         if line.last() != Some(&b'\n') {
             return Err(broken(
                 "the line is incomplete (no newline at its end): the log was truncated or a write was cut short".into(),
@@ -869,11 +881,14 @@ pub fn replay(
     let mut n: u64 = 0;
     loop {
         line.clear();
-        let read = log.read_until(b'\n', &mut line).map_err(|e| Broken {
-            line: n + 1,
-            record: n + 1,
-            problem: format!("cannot read the log: {e}"),
-        })?;
+        let read = (&mut log)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Broken {
+                line: n + 1,
+                record: n + 1,
+                problem: format!("cannot read the log: {e}"),
+            })?;
         if read == 0 {
             break;
         }
@@ -883,6 +898,11 @@ pub fn replay(
             record: n,
             problem,
         };
+        if line.len() as u64 > MAX_LINE {
+            return Err(broken(format!(
+                "the line is longer than {MAX_LINE} bytes: not a record changegate wrote"
+            )));
+        }
         if line.pop() != Some(b'\n') {
             return Err(broken(
                 "the line is incomplete (no newline at its end): the log was truncated".into(),

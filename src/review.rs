@@ -187,6 +187,7 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
     let mut deciding: Vec<Decides> = Vec::new();
     let mut seen: Vec<(i64, J)> = Vec::new();
     let mut order = 0usize;
+    let mut pull: Option<String> = None;
     let many = pages.len() > 1;
     for (p, (line, page)) in pages.iter().enumerate() {
         let J::Array(reviews) = page else {
@@ -269,6 +270,17 @@ fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
                 }
                 None => None,
             };
+            if let Some(J::String(url)) = r.get("pull_request_url") {
+                match &pull {
+                    Some(first) if first != url => {
+                        return Err(bad(format!(
+                            "is a review of {url}, but the reviews before it are of {first}: give the reviews of one pull request"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => pull = Some(url.clone()),
+                }
+            }
             // Pages can overlap when reviews arrive while paging: the same review twice
             // is one review; the same id with other content is a broken response.
             if let Some((_, earlier)) = seen.iter().find(|(sid, _)| *sid == id) {

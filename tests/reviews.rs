@@ -350,6 +350,11 @@ fn malformed_or_unknown_responses_are_input_errors() {
     );
     rejected("github:github/review-comments.json", &[], "no `state`");
     rejected(
+        "github:github/two-pulls.json",
+        &[],
+        "give the reviews of one pull request",
+    );
+    rejected(
         "github:gitlab/mr-and-approvals.json",
         &[],
         "not an array of pull-request reviews",
