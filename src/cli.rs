@@ -516,63 +516,22 @@ fn load_reviews(
     crate::review::read(provider, &bytes, file).map_err(|e| e.to_string())
 }
 
-/// The change as evaluated: with `reviews`, its approvals are the reviews' (then its
-/// own, marked `"source": "change"`, when `keep`); without, an approval that names a
-/// `source` is marked `change`, since a change file cannot vouch for a review system.
+/// The change as evaluated ([`crate::review::apply`]), with a note when the change's
+/// own approvals are dropped.
 fn effective_change(
     change: Change,
     reviews: Option<&[crate::review::ReviewApproval]>,
     keep: bool,
 ) -> Result<Change, String> {
-    use crate::value::Value;
-    let claims_source = |v: Option<&Value>| match v {
-        Some(Value::List(items)) => items.iter().any(|i| i.get("source").is_some()),
-        _ => false,
-    };
-    if reviews.is_none() && !claims_source(change.value().get("approvals")) {
-        return Ok(change);
+    let (change, dropped) =
+        crate::review::apply(change, reviews, keep).map_err(|e| e.to_string())?;
+    if dropped > 0 {
+        eprintln!(
+            "note: the change's own {dropped} approval{} replaced by those from the review system (`--keep-change-approvals` keeps them)",
+            if dropped == 1 { " is" } else { "s are" }
+        );
     }
-    let Value::Map(mut map) = change.value().clone() else {
-        return Ok(change);
-    };
-    let own = map.get("approvals").cloned();
-    let mark = |v: &Value| -> Value {
-        match v {
-            Value::Str(by) => {
-                let mut m = crate::value::Map::new();
-                m.insert("by".into(), Value::Str(by.clone()));
-                m.insert("source".into(), Value::Str("change".into()));
-                Value::Map(m)
-            }
-            Value::Map(m) => {
-                let mut m = m.clone();
-                m.insert("source".into(), Value::Str("change".into()));
-                Value::Map(m)
-            }
-            other => other.clone(),
-        }
-    };
-    let approvals = match (reviews, own) {
-        (None, Some(Value::List(items))) if items.iter().any(|i| i.get("source").is_some()) => {
-            Value::List(items.iter().map(mark).collect())
-        }
-        (None, _) => return Ok(change),
-        (Some(reviews), own) => {
-            let mut list: Vec<Value> = reviews.iter().map(|r| r.to_value()).collect();
-            match own {
-                Some(Value::List(items)) if keep => list.extend(items.iter().map(mark)),
-                Some(Value::List(items)) if !items.is_empty() => eprintln!(
-                    "note: the change's own {} approval{} replaced by those from the review system (`--keep-change-approvals` keeps them)",
-                    items.len(),
-                    if items.len() == 1 { " is" } else { "s are" }
-                ),
-                _ => {}
-            }
-            Value::List(list)
-        }
-    };
-    map.insert("approvals".into(), approvals);
-    Change::from_value(Value::Map(map)).map_err(|e| e.to_string())
+    Ok(change)
 }
 
 /// Appends the record of `verdict`; prints the error and returns false on failure.

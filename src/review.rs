@@ -457,3 +457,58 @@ fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
     }
     Ok(out)
 }
+
+/// The change as evaluated. With `reviews`, its `approvals` are the reviews' (then, when
+/// `keep`, its own, each marked `"source": "change"`); without, an approval of its own
+/// that names a `source` is marked `change`, since a change file cannot vouch for a
+/// review system. Returns the change and how many of its own approvals were dropped.
+pub fn apply(
+    change: crate::change::Change,
+    reviews: Option<&[ReviewApproval]>,
+    keep: bool,
+) -> Result<(crate::change::Change, usize), crate::change::NotAnObject> {
+    use crate::value::Value;
+    let claims_source = |v: Option<&Value>| match v {
+        Some(Value::List(items)) => items.iter().any(|i| i.get("source").is_some()),
+        _ => false,
+    };
+    if reviews.is_none() && !claims_source(change.value().get("approvals")) {
+        return Ok((change, 0));
+    }
+    let Value::Map(mut map) = change.value().clone() else {
+        return Ok((change, 0));
+    };
+    let own = map.get("approvals").cloned();
+    let mark = |v: &Value| -> Value {
+        match v {
+            Value::Str(by) => {
+                let mut m = crate::value::Map::new();
+                m.insert("by".into(), Value::Str(by.clone()));
+                m.insert("source".into(), Value::Str("change".into()));
+                Value::Map(m)
+            }
+            Value::Map(m) => {
+                let mut m = m.clone();
+                m.insert("source".into(), Value::Str("change".into()));
+                Value::Map(m)
+            }
+            other => other.clone(),
+        }
+    };
+    let mut dropped = 0;
+    let approvals = match (reviews, own) {
+        (Some(reviews), own) => {
+            let mut list: Vec<Value> = reviews.iter().map(ReviewApproval::to_value).collect();
+            match own {
+                Some(Value::List(items)) if keep => list.extend(items.iter().map(mark)),
+                Some(Value::List(items)) => dropped = items.len(),
+                _ => {}
+            }
+            Value::List(list)
+        }
+        (None, Some(Value::List(items))) => Value::List(items.iter().map(mark).collect()),
+        (None, _) => return Ok((change, 0)),
+    };
+    map.insert("approvals".into(), approvals);
+    crate::change::Change::from_value(Value::Map(map)).map(|c| (c, dropped))
+}
