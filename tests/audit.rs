@@ -111,6 +111,19 @@ fn log_of(t: &Temp, n: usize) -> PathBuf {
         "{}",
         text(&out.stderr)
     );
+    // Each verdict printed is the one recorded, with its id and digests.
+    let log = std::fs::read(t.path("log.jsonl")).unwrap();
+    let printed: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(printed.len(), n);
+    for (v, l) in printed.iter().zip(lines(&log)) {
+        let r: Value = serde_json::from_slice(&l).unwrap();
+        assert_eq!(&r["verdict"], v);
+        assert_eq!(v["decision_id"].as_str().map(str::len), Some(64));
+        assert!(v["inputs"]["policy"]["starter.gate"].is_string(), "{v}");
+    }
     t.path("log.jsonl")
 }
 
