@@ -10,6 +10,10 @@ pub struct Approval {
     pub by: String,
     /// The revision they approved, if recorded.
     pub revision: Option<String>,
+    /// When they approved (RFC 3339, as the review system said), if recorded.
+    pub at: Option<String>,
+    /// Where the approval came from (`change`, `github`, `gitlab`), if recorded.
+    pub source: Option<String>,
 }
 
 /// A change, ready to evaluate.
@@ -95,7 +99,12 @@ impl Change {
                         Value::Str(by) => {
                             let field = format!("`change.approvals[{i}]`");
                             if let Some(by) = person(&field, by, &mut input_errors) {
-                                approvals.push(Approval { by, revision: None });
+                                approvals.push(Approval {
+                                    by,
+                                    revision: None,
+                                    at: None,
+                                    source: None,
+                                });
                             }
                         }
                         Value::Map(_) => match item.get("by") {
@@ -112,9 +121,27 @@ impl Change {
                                         None
                                     }
                                 };
+                                let mut text = |field: &str| match item.get(field) {
+                                    None | Some(Value::Null) => None,
+                                    Some(Value::Str(t)) => Some(t.clone()),
+                                    Some(other) => {
+                                        problems.push(format!(
+                                            "`change.approvals[{i}].{field}` is {}, not a string",
+                                            other.type_of().with_article()
+                                        ));
+                                        None
+                                    }
+                                };
+                                let at = text("at");
+                                let source = text("source");
                                 let field = format!("`change.approvals[{i}].by`");
                                 if let Some(by) = person(&field, by, &mut input_errors) {
-                                    approvals.push(Approval { by, revision });
+                                    approvals.push(Approval {
+                                        by,
+                                        revision,
+                                        at,
+                                        source,
+                                    });
                                 }
                             }
                             _ => problems.push(format!(

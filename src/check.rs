@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use petgraph::graph::{DiGraph, NodeIndex};
-use sha2::{Digest, Sha256};
 
 use crate::compile::Lowerer;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile};
@@ -612,11 +611,10 @@ impl Builder<'_> {
 
         let (default, default_location, default_span) = default?;
         let (name, _) = policy_name?;
-        let mut hasher = Sha256::new();
-        for m in modules {
-            hasher.update(m.file.text().as_bytes());
-        }
-        let sha256 = format!("{:x}", hasher.finalize());
+        let file_digests: std::sync::Arc<[crate::record::FileDigest]> =
+            crate::record::file_digests(modules.iter().map(|m| (m.file.name(), m.file.text())))
+                .into();
+        let sha256 = crate::record::policy_digest(&file_digests);
         // The index is built by `build`, beside the lints.
         let index = RuleIndex::default();
         let mut member_of: rustc_hash::FxHashMap<String, Vec<usize>> =
@@ -635,6 +633,7 @@ impl Builder<'_> {
             disjoint,
             name,
             sha256,
+            file_digests,
             files: modules.iter().map(|m| m.file.clone()).collect(),
             groups,
             windows,

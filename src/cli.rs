@@ -42,6 +42,50 @@ enum Command {
     Fmt(FmtArgs),
     /// Runs policy test files (`*.test.yaml`, `*.test.toml`): exit 0 all pass, 1 any fail.
     Test(TestArgs),
+    /// Checks a decision log (`audit verify LOG`) or evaluates its changes again (`audit replay LOG`).
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Checks every record and the chain: exit 0 and the head hash, or 1 naming the first bad line.
+    Verify(VerifyArgs),
+    /// Evaluates each recorded change again at its instant: exit 0 when every verdict reproduces, 1 otherwise.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The decision log (written by `evaluate --record`).
+    #[arg(value_name = "LOG")]
+    log: PathBuf,
+    /// A head hash kept elsewhere (a ticket, a commit): it must be the hash of one of the log's lines.
+    #[arg(long, value_name = "SHA256")]
+    head: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// The decision log (written by `evaluate --record`).
+    #[arg(value_name = "LOG")]
+    log: PathBuf,
+    /// The policies to replay with (each record uses the one with its policy's name).
+    #[arg(short, long, value_name = "POLICY", required = true)]
+    policy: Vec<PathBuf>,
+    /// The inventories to replay with (each record uses the one with its recorded digest).
+    #[arg(short, long, value_name = "INVENTORY")]
+    inventory: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,6 +167,15 @@ struct EvaluateArgs {
     /// Also explain every rule (the values its condition saw) and every window and freeze.
     #[arg(long)]
     explain: bool,
+    /// Take the approvals from a review system instead of the change: `github:FILE` (`gh api repos/O/R/pulls/N/reviews --paginate`) or `gitlab:FILE` (`glab api projects/ID/merge_requests/IID/approvals`, with the merge request).
+    #[arg(long, value_name = "SYSTEM:FILE")]
+    reviews: Option<String>,
+    /// With `--reviews`: keep the change's own approvals too (their `source` is `change`).
+    #[arg(long, requires = "reviews")]
+    keep_change_approvals: bool,
+    /// Append a decision record of each verdict to this log (JSON Lines, chained; created if missing).
+    #[arg(long, value_name = "LOG")]
+    record: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -228,6 +281,10 @@ pub fn main() -> ExitCode {
         Command::Windows(args) => windows(&args),
         Command::Fmt(args) => fmt(&args),
         Command::Test(args) => test(&args),
+        Command::Audit(args) => match &args.command {
+            AuditCommand::Verify(a) => audit_verify(a),
+            AuditCommand::Replay(a) => audit_replay(a),
+        },
     };
     ExitCode::from(code)
 }
@@ -380,38 +437,217 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         return EXIT_BAD_INPUT;
     };
     if args.change.extension().is_some_and(|e| e == "jsonl") {
+        if args.reviews.is_some() {
+            eprintln!("error: `--reviews` holds the reviews of one pull or merge request, so it cannot apply to a batch (`.jsonl`) of changes\n  help: evaluate each change on its own with its own `--reviews`");
+            return EXIT_BAD_INPUT;
+        }
         return evaluate_batch(args, &policy, &inventory, at, &limits);
     }
     let Some(change) = load_change(&args.change, &limits) else {
         return EXIT_BAD_INPUT;
     };
-    let verdict = if args.explain {
-        let (verdict, explanation) = policy.explain(&change, &inventory, at);
-        let mut out = std::io::stdout().lock();
-        let _ = match args.format {
-            OutputFormat::Json => {
-                let mut v = serde_json::to_value(&verdict).unwrap_or_default();
-                if let serde_json::Value::Object(m) = &mut v {
-                    m.insert(
-                        "explain".into(),
-                        serde_json::to_value(&explanation).unwrap_or_default(),
-                    );
-                }
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&v).unwrap_or_default()
-                )
+    let reviews = match &args.reviews {
+        None => None,
+        Some(spec) => match load_reviews(spec, &change, &limits) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
             }
-            OutputFormat::Text => write!(out, "{}{}", verdict.to_text(), explanation.to_text()),
-        };
-        verdict
-    } else {
-        let verdict = policy.evaluate(&change, &inventory, at);
-        print_verdict(&verdict, args.format);
-        verdict
+        },
     };
+    let change = match effective_change(change, reviews.as_deref(), args.keep_change_approvals) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.change.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (verdict, explanation) = if args.explain {
+        let (v, e) = policy.explain(&change, &inventory, at);
+        (v, Some(e))
+    } else {
+        (policy.evaluate(&change, &inventory, at), None)
+    };
+    if let Some(log) = &args.record {
+        if !append_record(log, &verdict, &change, &inventory) {
+            return EXIT_BAD_INPUT;
+        }
+    }
+    match explanation {
+        Some(explanation) => {
+            let mut out = std::io::stdout().lock();
+            let _ = match args.format {
+                OutputFormat::Json => {
+                    let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+                    if let serde_json::Value::Object(m) = &mut v {
+                        m.insert(
+                            "explain".into(),
+                            serde_json::to_value(&explanation).unwrap_or_default(),
+                        );
+                    }
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&v).unwrap_or_default()
+                    )
+                }
+                OutputFormat::Text => {
+                    write!(out, "{}{}", verdict.to_text(), explanation.to_text())
+                }
+            };
+        }
+        None => print_verdict(&verdict, args.format),
+    }
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
+}
+
+/// Reads `--reviews SYSTEM:FILE` for `change`, which must name the revision deployed.
+fn load_reviews(
+    spec: &str,
+    change: &Change,
+    limits: &Limits,
+) -> Result<Vec<crate::review::ReviewApproval>, String> {
+    let (provider, file) = crate::review::parse_spec(spec)?;
+    match change.value().get("revision") {
+        Some(crate::value::Value::Str(r)) if !r.is_empty() => {}
+        Some(crate::value::Value::Int(_)) => {}
+        _ => {
+            return Err(format!(
+                "`--reviews {spec}` needs the change's `revision` (the commit being deployed): without it an approval of an older commit could not be told from one of this commit"
+            ))
+        }
+    }
+    let path = Path::new(file);
+    let len = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read `{file}`: {e}"))?
+        .len();
+    if usize::try_from(len).map_or(true, |l| l > limits.max_input_bytes) {
+        return Err(format!(
+            "`{file}` is {len} bytes, over the limit of {} (`--max-input-bytes`)",
+            limits.max_input_bytes
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{file}`: {e}"))?;
+    crate::review::read(provider, &bytes, file).map_err(|e| e.to_string())
+}
+
+/// The change as evaluated ([`crate::review::apply`]), with a note when the change's
+/// own approvals are dropped.
+fn effective_change(
+    change: Change,
+    reviews: Option<&[crate::review::ReviewApproval]>,
+    keep: bool,
+) -> Result<Change, String> {
+    let (change, dropped) =
+        crate::review::apply(change, reviews, keep).map_err(|e| e.to_string())?;
+    if dropped > 0 {
+        eprintln!(
+            "note: the change's own {dropped} approval{} replaced by those from the review system (`--keep-change-approvals` keeps them)",
+            if dropped == 1 { " is" } else { "s are" }
+        );
+    }
+    Ok(change)
+}
+
+/// Appends the record of `verdict`; prints the error and returns false on failure.
+fn append_record(log: &Path, verdict: &Verdict, change: &Change, inventory: &Inventory) -> bool {
+    let mut record = crate::record::Record::new(verdict, change, inventory);
+    match crate::record::append(log, &mut record) {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!(
+                "error: cannot append the decision record to `{}`: {e}",
+                log.display()
+            );
+            false
+        }
+    }
+}
+
+fn audit_verify(args: &VerifyArgs) -> u8 {
+    let file = match std::fs::File::open(&args.log) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", args.log.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let head = args.head.as_deref().map(str::to_ascii_lowercase);
+    match crate::record::verify(std::io::BufReader::new(file), head.as_deref()) {
+        Ok(v) => {
+            if let Some(h) = &v.head {
+                println!("{h}");
+            }
+            let anchored = match v.anchor {
+                Some(n) => format!("; the anchored head is record {n}"),
+                None => String::new(),
+            };
+            eprintln!(
+                "ok: {} record{}, every one intact and the chain unbroken{anchored}",
+                v.records,
+                if v.records == 1 { "" } else { "s" }
+            );
+            0
+        }
+        Err(b) => {
+            eprintln!("error: {}:{}: {b}", args.log.display(), b.line);
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+fn audit_replay(args: &ReplayArgs) -> u8 {
+    let limits = args.limits.limits();
+    let mut policies = Vec::new();
+    for p in &args.policy {
+        let Some(policy) = load_policy(p, &limits, ErrorFormat::Human) else {
+            return EXIT_BAD_INPUT;
+        };
+        policies.push(policy);
+    }
+    let mut inventories = Vec::new();
+    for i in &args.inventory {
+        let Some(inventory) = load_inventory(Some(i), &limits) else {
+            return EXIT_BAD_INPUT;
+        };
+        inventories.push(inventory);
+    }
+    let open = || std::fs::File::open(&args.log).map(std::io::BufReader::new);
+    let verified = open()
+        .map_err(|e| e.to_string())
+        .and_then(|f| crate::record::verify(f, None).map_err(|b| format!("{}: {b}", b.line)));
+    if let Err(e) = verified {
+        eprintln!(
+            "error: {}:{e}
+  help: replay needs an intact log; `changegate audit verify` names the first bad line",
+            args.log.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let replay = match open().map_err(|e| e.to_string()).and_then(|f| {
+        crate::record::replay(f, &policies, &inventories).map_err(|b| format!("{}: {b}", b.line))
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}:{e}", args.log.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&replay).unwrap_or_default()
+        ),
+        OutputFormat::Text => write!(out, "{}", replay.to_text()),
+    };
+    if replay.failed.is_empty() {
+        0
+    } else {
+        EXIT_BAD_INPUT
+    }
 }
 
 /// One change per line; one verdict per line (JSON) in the same order. Streams, so
@@ -461,10 +697,17 @@ fn evaluate_batch(
                 // A name that cannot stand for a person: refused like unreadable input.
                 [] => Ok(c),
                 errors => Err(errors.join("; ")),
-            });
+            })
+            .and_then(|c| effective_change(c, None, false));
         match parsed {
             Ok(change) => {
                 let v = policy.evaluate(&change, inventory, at);
+                if let Some(log) = &args.record {
+                    if !append_record(log, &v, &change, inventory) {
+                        bad = true;
+                        break;
+                    }
+                }
                 worst = Some(worst.map_or(v.decision, |w| {
                     if v.decision.severity() > w.severity() {
                         v.decision

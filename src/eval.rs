@@ -285,7 +285,7 @@ impl<'a> Ctx<'a> {
             .get()
             .and_then(|b| b.as_ref().ok())
             .and_then(|(_, s)| s.clone());
-        Verdict {
+        let mut verdict = Verdict {
             decision,
             change: self.change.id.clone(),
             at: time::format_rfc3339_utc(at_secs).unwrap_or_else(|| at.to_rfc3339()),
@@ -312,7 +312,12 @@ impl<'a> Ctx<'a> {
             reasons,
             errors,
             blast,
-        }
+            decision_id: String::new(),
+            changegate: crate::record::VERSION.to_owned(),
+            inputs: crate::record::inputs(policy, self.change, self.inventory),
+        };
+        crate::record::seal(&mut verdict, self.inventory);
+        verdict
     }
 
     fn error(&self, rule: Option<&str>, f: Fault) -> EvalError {
@@ -632,6 +637,10 @@ impl<'a> Ctx<'a> {
         let mut counted: Vec<&str> = Vec::new();
         let mut counted_set: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
         let mut ignored_for: Vec<(&str, &'static str)> = Vec::new();
+        // Where each counted and each ignored approval came from, when they say.
+        let mut counted_source: Vec<Option<&str>> = Vec::new();
+        let mut ignored_source: Vec<Option<&str>> = Vec::new();
+        let sourced = change.approvals.iter().any(|a| a.source.is_some());
         for a in &change.approvals {
             let by = a.by.as_str();
             let groups = policy.member_of.get(by);
@@ -652,19 +661,27 @@ impl<'a> Ctx<'a> {
             } else {
                 None
             };
+            let source = sourced.then(|| a.source.as_deref().unwrap_or("change"));
             match why {
-                Some(w) => ignored_for.push((by, w)),
+                Some(w) => {
+                    ignored_for.push((by, w));
+                    ignored_source.push(source);
+                }
                 None => {
                     counted_set.insert(by);
                     counted.push(by);
+                    counted_source.push(source);
                 }
             }
         }
+        let source_of = |k: usize| ignored_source.get(k).copied().flatten().map(str::to_owned);
         seats.ignored = ignored_for
             .iter()
-            .map(|&(by, why)| Ignored {
+            .enumerate()
+            .map(|(k, &(by, why))| Ignored {
                 by: by.to_owned(),
                 why: why.to_owned(),
+                source: source_of(k),
             })
             .collect();
 
@@ -693,16 +710,32 @@ impl<'a> Ctx<'a> {
             let could = possible.get(k).map_or(0, Vec::len);
             let ignored: Vec<Ignored> = ignored_for
                 .iter()
-                .filter(|(who, why)| {
+                .enumerate()
+                .filter(|(_, (who, why))| {
                     *why == "author"
                         || (!matches!(*why, "unknown" | "not needed")
                             && policy.member_of.get(*who).is_some_and(|gs| gs.contains(&g)))
                 })
-                .map(|(who, why)| Ignored {
+                .map(|(k, (who, why))| Ignored {
                     by: (*who).to_owned(),
                     why: (*why).to_owned(),
+                    source: source_of(k),
                 })
                 .collect();
+            let sources: Vec<String> = if sourced {
+                by.iter()
+                    .map(|b| {
+                        counted
+                            .iter()
+                            .position(|c| c == b)
+                            .and_then(|k| counted_source.get(k).copied().flatten())
+                            .unwrap_or("change")
+                            .to_owned()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             if (could as u64) < u64::from(n) {
                 let author_note = match author {
                     Some(a) if group.members.iter().any(|m| m == a) => {
@@ -734,6 +767,7 @@ impl<'a> Ctx<'a> {
                 have,
                 approved_by: by,
                 ignored,
+                sources,
             });
         }
         seats

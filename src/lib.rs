@@ -46,7 +46,8 @@
 //! imports, windows, types), `compile` and `index` (the evaluation form),
 //! `eval`, [`time`] (windows and freezes), [`topology`] (inventory and blast
 //! radius), [`verdict`], and [`cli`], the only module that touches files, the clock
-//! or the terminal.
+//! or the terminal. [`record`] holds decision records and the audit log (append,
+//! verify, replay) and [`review`] reads approvals from GitHub and GitLab responses.
 
 pub mod calendar;
 pub mod change;
@@ -63,6 +64,8 @@ pub mod limits;
 mod lint;
 pub mod people;
 mod policy;
+pub mod record;
+pub mod review;
 pub mod syntax;
 pub mod terminal;
 pub mod testing;

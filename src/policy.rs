@@ -29,6 +29,8 @@ use crate::time::Shape;
 pub struct Policy {
     pub(crate) name: String,
     pub(crate) sha256: String,
+    /// Each source file's sha256, by path relative to the root file's folder.
+    pub(crate) file_digests: std::sync::Arc<[crate::record::FileDigest]>,
     pub(crate) files: Vec<SourceFile>,
     pub(crate) groups: Vec<GroupDef>,
     pub(crate) windows: Vec<WindowDef>,
@@ -180,10 +182,18 @@ impl Policy {
         &self.name
     }
 
-    /// SHA-256 of the policy's source: the root file's bytes followed by each
-    /// imported file's bytes in load order.
+    /// SHA-256 of the policy's source files with their paths: the sha256 of the
+    /// `sha256sum`-style manifest of [`Policy::file_digests`] (see
+    /// [`crate::record::policy_digest`]), so text moved between a file and its import,
+    /// or a file renamed, changes it.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// The sha256 of each source file, root first, then imports in load order, by path
+    /// relative to the root file's folder.
+    pub fn file_digests(&self) -> &[crate::record::FileDigest] {
+        &self.file_digests
     }
 
     /// Warnings found while checking (unused groups, windows that never open, …).

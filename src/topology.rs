@@ -72,6 +72,10 @@ pub struct Inventory {
     attributes: Vec<Attribute>,
     /// An edge from each device to each device that depends on it.
     graph: DiGraph<(), (), u32>,
+    /// The name it was read under (usually its path), for decision records.
+    name: Option<String>,
+    /// The sha256 of the text it was read from.
+    sha256: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,7 +102,21 @@ impl Inventory {
             roles: Vec::new(),
             attributes: Vec::new(),
             graph: DiGraph::default(),
+            name: None,
+            sha256: None,
         }
+    }
+
+    /// The name the inventory was read under (usually its path as given); `None` for
+    /// [`Inventory::empty`].
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The lowercase hex sha256 of the text the inventory was read from; `None` for
+    /// [`Inventory::empty`].
+    pub fn sha256(&self) -> Option<&str> {
+        self.sha256.as_deref()
     }
 
     /// Reads a file (JSON, YAML or TOML by extension) with the default [`Limits`].
@@ -132,7 +150,9 @@ impl Inventory {
         for dup in state.into_duplicates() {
             builder.duplicate(dup.path);
         }
-        let inventory = builder.build(raw, names);
+        let mut inventory = builder.build(raw, names);
+        inventory.name = Some(name.to_owned());
+        inventory.sha256 = Some(crate::record::sha256_hex(text.as_bytes()));
         if builder.problems.is_empty() {
             Ok(inventory)
         } else {

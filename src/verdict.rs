@@ -77,6 +77,9 @@ pub struct Ignored {
     pub by: String,
     /// `author`, `stale`, `unknown`, `duplicate` or `not needed`.
     pub why: String,
+    /// Where the approval came from (`change`, `github`, `gitlab`), when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// The state of one group's approvals.
@@ -92,6 +95,10 @@ pub struct ApprovalStatus {
     pub approved_by: Vec<String>,
     /// Approvals by members of this group that did not count, and the author's own.
     pub ignored: Vec<Ignored>,
+    /// Where each of `approved_by` came from (`change`, `github`, `gitlab`), in the
+    /// same order; present only when the approvals say where they came from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// The state of the change's windows (freezes aside).
@@ -199,6 +206,13 @@ pub struct Verdict {
     /// The blast radius, when the policy read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blast: Option<BlastSummary>,
+    /// The decision's id: derived from the verdict, the zone data and the inventory's
+    /// path (see `docs/audit.md`); the same inputs always give the same id.
+    pub decision_id: String,
+    /// The changegate version that decided.
+    pub changegate: String,
+    /// The sha256 of each policy file (by path), of the change and of the inventory.
+    pub inputs: crate::record::Inputs,
 }
 
 impl Verdict {

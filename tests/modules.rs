@@ -37,12 +37,26 @@ fn imports_share_declarations_and_load_each_file_once() {
     );
     assert_eq!(policy.window_names().collect::<Vec<_>>(), ["night"]);
     assert_eq!(policy.freeze_names().collect::<Vec<_>>(), ["holidays"]);
-    // The digest covers every file, root first, in load order.
-    let mut h = Sha256::new();
-    for f in &files {
-        h.update(std::fs::read(f).unwrap());
+    // The digest covers every file with its path (relative to the root's folder),
+    // root first, in load order: the sha256 of a `sha256sum`-style manifest.
+    let mut manifest = String::new();
+    for (f, rel) in files
+        .iter()
+        .zip(["root.gate", "lib/people.gate", "lib/time.gate"])
+    {
+        let sum = Sha256::digest(std::fs::read(f).unwrap());
+        manifest.push_str(&format!("{sum:x}  {rel}\n"));
     }
-    assert_eq!(policy.sha256(), format!("{:x}", h.finalize()));
+    assert_eq!(
+        policy.sha256(),
+        format!("{:x}", Sha256::digest(manifest.as_bytes()))
+    );
+    let paths: Vec<&str> = policy
+        .file_digests()
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(paths, ["root.gate", "lib/people.gate", "lib/time.gate"]);
     // The imported freeze applies: Christmas Day is frozen.
     let change =
         Change::from_json(serde_json::json!({"kind": "night", "approvals": ["alice"]})).unwrap();
@@ -97,4 +111,32 @@ fn a_policy_given_as_text_cannot_import() {
         "{}",
         err.render_plain()
     );
+}
+
+/// Text moved between a file and its import leaves the concatenated bytes the same;
+/// the digest must still change, since it hashes each file with its path.
+#[test]
+fn moving_text_between_a_file_and_its_import_changes_the_digest() {
+    let build = |root: &str, module: &str| {
+        let module = module.to_owned();
+        Policy::parse_with_loader(
+            root,
+            "root.gate",
+            &changegate::Limits::default(),
+            &move |_| Ok(module.clone()),
+        )
+        .unwrap_or_else(|d| panic!("{}", d.render_plain()))
+    };
+    let head = "policy \"p\"\nimport \"m.gate\"\ndefault deploy\n";
+    let ops = "group ops = [\"a\"]\n";
+    let sec = "group sec = [\"b\"]\n";
+    let a = build(&format!("{head}{ops}"), sec);
+    let b = build(head, &format!("{ops}{sec}"));
+    let concat = |p: &Policy| p.files().iter().map(|f| f.text()).collect::<String>();
+    assert_eq!(
+        concat(&a),
+        concat(&b),
+        "the same bytes, cut at another place"
+    );
+    assert_ne!(a.sha256(), b.sha256());
 }

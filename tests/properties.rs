@@ -240,8 +240,10 @@ fn essence(v: &Verdict) -> Value {
         m.insert("advisory".into(), json!(advisory));
         m.insert("errors".into(), json!(errors));
         m.insert("reasons".into(), json!(reasons));
-        // The source differs, so its digest does.
+        // The source differs, so its digests do, and the decision id derived from them.
         m.remove("policy");
+        m.remove("inputs");
+        m.remove("decision_id");
     }
     j
 }
