@@ -1,0 +1,248 @@
+//! The `changegate diff` command: arguments, loading both policies (one possibly from
+//! a git revision), replaying the history, printing the report.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::{Args, ValueEnum};
+
+use super::history::History;
+use super::{Collector, DiffFormat, Difference, Names};
+use crate::cli::{render, LimitArgs, EXIT_BAD_INPUT};
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::topology::Inventory;
+
+/// Exit code when some change is decided differently.
+pub(crate) const EXIT_DIFFERS: u8 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The old policy file, then the new one. With `--base`, one path names both: the
+    /// old is that path at the revision, the new the file as it is now.
+    #[arg(required = true, num_args = 1..=2, value_name = "POLICY")]
+    policies: Vec<PathBuf>,
+    /// Read the old policy (and its imports) from this git revision of the current
+    /// repository, e.g. `origin/main`.
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// The history: a decision log, JSON Lines of changes each with an `at`, or a
+    /// `changegate test` file (`*.test.yaml`).
+    #[arg(long, value_name = "FILE")]
+    history: PathBuf,
+    /// The inventory for every change (a test file's own inventory is used otherwise).
+    #[arg(short, long, value_name = "INVENTORY")]
+    inventory: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Most changes shown per transition (default: all for text and json, 10 for markdown).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Runs `changegate diff`: exit 0 when nothing differs, 3 when something does, 1 on
+/// bad input.
+pub(crate) fn run(args: &DiffArgs) -> u8 {
+    let limits = args.limits.limits();
+    let (old_path, new_path) = match (args.policies.as_slice(), &args.base) {
+        ([one], Some(_)) => (one, one),
+        ([old, new], _) => (old, new),
+        _ => {
+            eprintln!("error: give two policies (OLD NEW), or one policy with `--base REV`");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (old, old_name) = match &args.base {
+        Some(rev) => match load_at_revision(rev, old_path, &limits) {
+            Ok(p) => (p, format!("{rev}:{}", old_path.display())),
+            Err(e) => {
+                eprint!("{e}");
+                return EXIT_BAD_INPUT;
+            }
+        },
+        None => match load(old_path, &limits) {
+            Some(p) => (p, old_path.display().to_string()),
+            None => return EXIT_BAD_INPUT,
+        },
+    };
+    let Some(new) = load(new_path, &limits) else {
+        return EXIT_BAD_INPUT;
+    };
+    let new_name = new_path.display().to_string();
+    let common = match &args.inventory {
+        Some(p) => match Inventory::from_file_with(p, &limits.documents()) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                eprint!("{}", render(&e));
+                return EXIT_BAD_INPUT;
+            }
+        },
+        None => None,
+    };
+    let history = match History::open(&args.history, &limits) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let limit = match (args.limit, args.format) {
+        (Some(n), _) => Some(n),
+        (None, Format::Markdown) => Some(10),
+        (None, _) => None,
+    };
+    let report = match replay(&old, &new, history, common.as_ref(), limit, &limits) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let format = match args.format {
+        Format::Text => DiffFormat::Text,
+        Format::Json => DiffFormat::Json,
+        Format::Markdown => DiffFormat::Markdown,
+    };
+    let names = Names {
+        old: &old_name,
+        new: &new_name,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Err(e) = report.write(format, &names, &mut out).and_then(|()| out.flush()) {
+        eprintln!("error: cannot write the report: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    if report.differing > 0 {
+        EXIT_DIFFERS
+    } else {
+        0
+    }
+}
+
+/// Replays `history` under both policies. The first unreadable entry stops the
+/// replay with its error (a diff over part of a history would mislead).
+pub(crate) fn replay(
+    old: &Policy,
+    new: &Policy,
+    history: History,
+    common: Option<&Inventory>,
+    limit: Option<usize>,
+    limits: &Limits,
+) -> Result<super::Report, String> {
+    let mut collector = Collector::new(limit).map_err(|e| format!("temporary file: {e}"))?;
+    let empty = Inventory::empty();
+    // A test file's inventories, each loaded once.
+    let mut inventories: BTreeMap<PathBuf, Inventory> = BTreeMap::new();
+    for entry in history {
+        let entry = entry?;
+        let inventory = match (common, &entry.inventory) {
+            (Some(i), _) => i,
+            (None, Some(path)) => {
+                if !inventories.contains_key(path) {
+                    let inv = Inventory::from_file_with(path, &limits.documents())
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    inventories.insert(path.clone(), inv);
+                }
+                inventories.get(path).unwrap_or(&empty)
+            }
+            (None, None) => &empty,
+        };
+        collector.replayed += 1;
+        if let Some((o, n, v)) = super::compare(old, new, &entry.change, inventory, entry.at) {
+            collector
+                .add(Difference {
+                    change: entry.label,
+                    source: entry.source,
+                    at: v.at,
+                    old: o,
+                    new: n,
+                })
+                .map_err(|e| format!("temporary file: {e}"))?;
+        }
+    }
+    collector
+        .finish()
+        .map_err(|e| format!("temporary file: {e}"))
+}
+
+fn load(path: &Path, limits: &Limits) -> Option<Policy> {
+    match Policy::from_file_with_limits(path, limits) {
+        Ok(p) => Some(p),
+        Err(diags) => {
+            for d in diags.iter() {
+                eprint!("{}", render(d));
+            }
+            None
+        }
+    }
+}
+
+/// Loads the policy at `path` as it is in git revision `rev` of the repository the
+/// current directory is in, imports included (each read with `git show REV:PATH`).
+pub(crate) fn load_at_revision(rev: &str, path: &Path, limits: &Limits) -> Result<Policy, String> {
+    if rev.starts_with('-') || rev.contains(':') || rev.is_empty() {
+        return Err(format!(
+            "error: `--base {rev:?}` is not a revision (a branch, tag or commit)\n"
+        ));
+    }
+    let show = |p: &Path| -> std::io::Result<String> { git_show(rev, p, limits) };
+    let source = show(path).map_err(|e| format!("error: {e}\n"))?;
+    let name = path.display().to_string();
+    Policy::parse_with_loader(&source, &name, limits, &show).map_err(|diags| {
+        let mut out = String::new();
+        for d in diags.iter() {
+            out.push_str(&render(d));
+        }
+        out
+    })
+}
+
+fn git_show(rev: &str, path: &Path, limits: &Limits) -> std::io::Result<String> {
+    let spec = if path.is_absolute() {
+        let top = git(&["rev-parse", "--show-toplevel"])?;
+        let rel = path
+            .strip_prefix(top.trim_end())
+            .map_err(|_| std::io::Error::other(format!("`{}` is outside the repository", path.display())))?;
+        format!("{rev}:{}", rel.display())
+    } else {
+        format!("{rev}:./{}", path.display())
+    };
+    let text = git(&["show", &spec])?;
+    if text.len() > limits.max_source_bytes {
+        return Err(std::io::Error::other(format!(
+            "`{spec}` is larger than the limit of {} bytes",
+            limits.max_source_bytes
+        )));
+    }
+    Ok(text)
+}
+
+fn git(args: &[&str]) -> std::io::Result<String> {
+    let out = Command::new("git")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| std::io::Error::other(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let first: String = stderr.lines().next().unwrap_or("").chars().take(300).collect();
+        return Err(std::io::Error::other(format!(
+            "`git {}` failed: {first}",
+            args.join(" ")
+        )));
+    }
+    String::from_utf8(out.stdout)
+        .map_err(|_| std::io::Error::other(format!("`git {}` printed text that is not UTF-8", args.join(" "))))
+}

@@ -1,0 +1,282 @@
+//! Reading a history of changes, one at a time: a decision log (`--record` lines), a
+//! JSON Lines file of changes each with its `at`, or a `changegate test` file.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::change::Change;
+use crate::input::{self, Format};
+use crate::limits::Limits;
+use crate::value::Value;
+
+/// One change of the history, with the instant it is evaluated at.
+#[derive(Debug)]
+pub struct Entry {
+    /// The change's id, or its test case's name, or `line N`.
+    pub label: String,
+    /// Where it was read: `FILE:LINE`, or `FILE: case NAME`.
+    pub source: String,
+    /// The instant.
+    pub at: DateTime<Utc>,
+    /// The change.
+    pub change: Change,
+    /// For a test case: the inventory its file or case names (resolved).
+    pub inventory: Option<PathBuf>,
+}
+
+/// A history, read lazily.
+pub struct History {
+    name: String,
+    kind: Kind,
+    limits: crate::input::Limits,
+}
+
+enum Kind {
+    Lines {
+        reader: Box<dyn BufRead>,
+        number: usize,
+        line: Vec<u8>,
+    },
+    Cases {
+        dir: PathBuf,
+        inventory: Option<String>,
+        cases: std::vec::IntoIter<CaseSpec>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct FileSpec {
+    #[serde(default)]
+    inventory: Option<String>,
+    cases: Vec<CaseSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CaseSpec {
+    name: String,
+    at: String,
+    change: serde_json::Value,
+    #[serde(default)]
+    inventory: Option<String>,
+}
+
+/// Whether `path` names a `changegate test` file.
+pub fn is_test_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".test.yaml", ".test.yml", ".test.toml"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+impl History {
+    /// Opens `path`: a test file is read whole (test files are small); anything else
+    /// is read as JSON Lines, one line at a time.
+    pub fn open(path: &Path, limits: &Limits) -> Result<History, String> {
+        let name = path.display().to_string();
+        let il = limits.documents();
+        if is_test_file(path) {
+            let spec: FileSpec = input::read_file(path, &il)
+                .map_err(|e| e.to_string())
+                .and_then(|v| {
+                    serde_json::from_value(v.to_json()).map_err(|e| format!("{name}: {e}"))
+                })?;
+            return Ok(History {
+                name,
+                kind: Kind::Cases {
+                    dir: path.parent().unwrap_or(Path::new("")).to_path_buf(),
+                    inventory: spec.inventory,
+                    cases: spec.cases.into_iter(),
+                },
+                limits: il,
+            });
+        }
+        let file =
+            std::fs::File::open(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        Ok(History::from_reader(
+            name,
+            Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+            limits,
+        ))
+    }
+
+    /// A JSON Lines history from any reader, named `name` in messages.
+    pub fn from_reader(name: String, reader: Box<dyn BufRead>, limits: &Limits) -> History {
+        History {
+            name,
+            kind: Kind::Lines {
+                reader,
+                number: 0,
+                line: Vec::new(),
+            },
+            limits: limits.documents(),
+        }
+    }
+
+    fn next_line(&mut self) -> Option<Result<Entry, String>> {
+        let Kind::Lines {
+            reader,
+            number,
+            line,
+        } = &mut self.kind
+        else {
+            return None;
+        };
+        loop {
+            line.clear();
+            match read_bounded(reader.as_mut(), line, self.limits.max_bytes) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    return Some(Err(format!(
+                        "{}:{}: {e}",
+                        self.name,
+                        number.saturating_add(1)
+                    )))
+                }
+            }
+            *number += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let source = format!("{}:{number}", self.name);
+            return Some(line_entry(line, &source, *number, &self.limits));
+        }
+    }
+
+    fn next_case(&mut self) -> Option<Result<Entry, String>> {
+        let Kind::Cases {
+            dir,
+            inventory,
+            cases,
+        } = &mut self.kind
+        else {
+            return None;
+        };
+        let case = cases.next()?;
+        let source = format!("{}: case {:?}", self.name, case.name);
+        let result = (|| {
+            let at = parse_instant(&case.at)?;
+            let value = match case.change {
+                serde_json::Value::String(file) => {
+                    input::read_file(&dir.join(file), &self.limits).map_err(|e| e.to_string())?
+                }
+                inline => Value::from_json(inline),
+            };
+            let change = Change::from_value(value).map_err(|e| e.to_string())?;
+            Ok(Entry {
+                label: case.name.clone(),
+                source: source.clone(),
+                at,
+                change,
+                inventory: case
+                    .inventory
+                    .as_ref()
+                    .or(inventory.as_ref())
+                    .map(|p| dir.join(p)),
+            })
+        })();
+        Some(result.map_err(|e: String| format!("{source}: {e}")))
+    }
+}
+
+impl Iterator for History {
+    type Item = Result<Entry, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.kind {
+            Kind::Lines { .. } => self.next_line(),
+            Kind::Cases { .. } => self.next_case(),
+        }
+    }
+}
+
+/// Reads one line (up to and including `\n`), refusing one longer than `max`.
+fn read_bounded(reader: &mut dyn BufRead, line: &mut Vec<u8>, max: usize) -> Result<usize, String> {
+    let mut total = 0usize;
+    loop {
+        let buf = reader.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        if total.saturating_add(take) > max.saturating_add(1) {
+            return Err(format!("a line is longer than the limit of {max} bytes"));
+        }
+        line.extend_from_slice(buf.get(..take).unwrap_or_default());
+        reader.consume(take);
+        total += take;
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    let secs = crate::time::parse_at(text)
+        .map_err(|e| format!("`at` {text:?} is not an RFC 3339 instant: {e}"))?;
+    DateTime::from_timestamp(secs, 0).ok_or_else(|| format!("`at` {text:?} is out of range"))
+}
+
+/// One line: a decision record (`{"record": …, "at": …, "change": {…}, …}`) or a
+/// change with an extra top-level `at`, which is removed before evaluation.
+fn line_entry(
+    line: &[u8],
+    source: &str,
+    number: usize,
+    limits: &crate::input::Limits,
+) -> Result<Entry, String> {
+    let value = input::parse_bytes(line, Format::Json, source, limits).map_err(|e| e.to_string())?;
+    let Value::Map(mut map) = value else {
+        return Err(format!(
+            "{source}: a history line is a decision record or a change object, not {}",
+            value.type_of().with_article()
+        ));
+    };
+    let is_record = map.contains_key("record") && map.contains_key("verdict");
+    let at = match map.remove("at") {
+        Some(Value::Str(s)) => parse_instant(&s).map_err(|e| format!("{source}: {e}"))?,
+        Some(other) => {
+            return Err(format!(
+                "{source}: `at` is {}, not an RFC 3339 string",
+                other.type_of().with_article()
+            ))
+        }
+        None => {
+            return Err(format!(
+                "{source}: the line has no `at`: each change in a history needs the instant it is evaluated at"
+            ))
+        }
+    };
+    let change_value = if is_record {
+        match map.remove("change") {
+            Some(v @ Value::Map(_)) => v,
+            Some(other) => {
+                return Err(format!(
+                    "{source}: the record's `change` is {}, not an object",
+                    other.type_of().with_article()
+                ))
+            }
+            None => return Err(format!("{source}: the record has no `change`")),
+        }
+    } else {
+        Value::Map(map)
+    };
+    let change = Change::from_value(change_value).map_err(|e| format!("{source}: {e}"))?;
+    let label = change
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("line {number}"));
+    Ok(Entry {
+        label,
+        source: source.to_owned(),
+        at,
+        change,
+        inventory: None,
+    })
+}
