@@ -231,7 +231,8 @@ fn line_entry(
     number: usize,
     limits: &crate::input::Limits,
 ) -> Result<Entry, String> {
-    let value = input::parse_bytes(line, Format::Json, source, limits).map_err(|e| e.to_string())?;
+    let value = input::parse_bytes(line, Format::Json, source, limits)
+        .map_err(|e| format!("{source}: {e} (column {})", e.column()))?;
     let Value::Map(mut map) = value else {
         return Err(format!(
             "{source}: a history line is a decision record or a change object, not {}",
