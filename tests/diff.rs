@@ -235,9 +235,9 @@ fn a_decision_log_and_changes_with_at_are_histories() {
         })
         .collect();
     // CHG-1 was fully approved and in its window: deploy -> deny. CHG-3 was outside its
-    // window and approvals at its instant: approve -> deny.
+    // window at its instant: wait -> deny.
     assert!(names.contains(&("deploy".into(), "deny".into(), vec!["CHG-1".into()])), "{names:?}");
-    assert!(names.contains(&("approve".into(), "deny".into(), vec!["CHG-3".into()])), "{names:?}");
+    assert!(names.contains(&("wait".into(), "deny".into(), vec!["CHG-3".into()])), "{names:?}");
     // The record's `at` is the instant evaluated.
     assert!(out.contains("\"at\":\"2026-11-27T04:00:00Z\""), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
