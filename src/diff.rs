@@ -78,10 +78,11 @@ fn causes(old: &mut Side, new: &mut Side) {
     fn only(mine: &[String], theirs: &[String], what: &str, out: &mut Vec<String>) {
         for x in mine {
             if !theirs.contains(x) {
-                out.push(if what == "rule" && x == "default" {
-                    "the default".to_owned()
-                } else {
-                    format!("{what} {x:?}")
+                out.push(match what {
+                    "rule" if x == "default" => "the default applies".to_owned(),
+                    "rule" => format!("rule {x:?} matches"),
+                    "freeze" => format!("freeze {x:?} blocks"),
+                    _ => format!("{what} {x:?}"),
                 });
             }
         }
@@ -96,7 +97,7 @@ fn causes(old: &mut Side, new: &mut Side) {
     only(&new.freezes, &old.freezes, "freeze", &mut n);
     if o.is_empty() && n.is_empty() && old.cause.is_empty() && new.cause.is_empty() {
         // The same rules matched: their outcomes, or the windows' times, changed.
-        let same = "same rules; their outcome or windows changed".to_owned();
+        let same = "the same rules match; their outcome, windows or freezes changed".to_owned();
         o.push(same.clone());
         n.push(same);
     }
@@ -236,19 +237,21 @@ impl Collector {
         if let Some(spill) = &mut self.spill {
             spill.out.flush()?;
         }
-        let groups = self
-            .groups
-            .iter()
-            .map(|(&(from, to), g)| ReportGroup {
+        let mut groups: Vec<ReportGroup> = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(|((from, to), g)| ReportGroup {
                 from,
                 to,
                 count: g.count,
-                examples: g.examples.clone(),
+                examples: g.examples,
             })
             .collect();
+        // The largest groups first; ties in decision order.
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then((a.from, a.to).cmp(&(b.from, b.to))));
+        let differing = groups.iter().map(|g| g.count).sum();
         Ok(Report {
             replayed: self.replayed,
-            differing: self.differing(),
+            differing,
             groups,
             spill: self.spill.take(),
             limit: self.limit,
@@ -428,13 +431,17 @@ impl Report {
         }
         for (i, g) in self.groups.iter().enumerate() {
             let shown = self.limit.map_or(g.count, |l| g.count.min(l as u64));
+            let showing = if shown < g.count {
+                format!(" (showing {shown})")
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "\n<details><summary>{} → {}: {} (showing {})</summary>\n",
+                "\n<details><summary>{} → {}: {}{showing}</summary>\n",
                 g.from.as_str(),
                 g.to.as_str(),
                 g.count,
-                shown
             )?;
             writeln!(out, "| change | at | old | new |\n|---|---|---|---|")?;
             self.examples(i, &mut |d| {
@@ -470,7 +477,7 @@ fn side_text(s: &Side) -> String {
         None => t.push_str(", no earliest"),
     }
     if !s.cause.is_empty() {
-        let _ = write!(t, "; {}", s.cause.join("; "));
+        let _ = write!(t, "; because {}", s.cause.join("; "));
     }
     esc(&t)
 }

@@ -395,3 +395,55 @@ fn base_reads_the_old_policy_and_its_imports_from_git() {
     assert!(err.contains("no-such-branch"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn folders_pair_policies_by_name_and_route_test_cases_to_their_policy() {
+    let dir = temp_dir("folders");
+    std::fs::create_dir_all(dir.join("shared")).unwrap();
+    let mut gates = 0;
+    for entry in std::fs::read_dir(root().join("policies")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "gate") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+            gates += 1;
+        }
+    }
+    std::fs::copy(
+        root().join("policies/shared/common.gate"),
+        dir.join("shared/common.gate"),
+    )
+    .unwrap();
+    std::fs::copy(variant(&dir), dir.join("netops.gate")).unwrap();
+    std::fs::remove_file(dir.join("netops-variant.gate")).unwrap();
+    let (code, out, err) = run(&[
+        "diff",
+        "policies",
+        dir.to_str().unwrap(),
+        "--history",
+        "policies",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    // Every case of every test file is replayed once, under its own policy.
+    let limits = changegate::Limits::default().documents();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(root().join("policies")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.to_string_lossy().ends_with(".test.yaml") {
+            let spec = changegate::input::read_file(&p, &limits).unwrap().to_json();
+            cases += spec["cases"].as_array().unwrap().len();
+        }
+    }
+    assert!(gates >= 5);
+    assert_eq!(report["replayed"], cases);
+    // Only netops.gate changed: the same three cases as the file diff.
+    assert_eq!(report["differing"], 3, "{out}");
+    for g in report["groups"].as_array().unwrap() {
+        for c in g["changes"].as_array().unwrap() {
+            assert!(c["source"].as_str().unwrap().contains("netops.gate"), "{c}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use clap::{Args, ValueEnum};
 
-use super::history::History;
+use super::history::{History, PolicyHint};
 use super::{Collector, DiffFormat, Difference, Names};
 use crate::cli::{render, LimitArgs, EXIT_BAD_INPUT};
 use crate::limits::Limits;
@@ -64,21 +64,16 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let (old, old_name) = match &args.base {
-        Some(rev) => match load_at_revision(rev, old_path, &limits) {
-            Ok(p) => (p, format!("{rev}:{}", old_path.display())),
-            Err(e) => {
-                eprint!("{e}");
-                return EXIT_BAD_INPUT;
-            }
-        },
-        None => match load(old_path, &limits) {
-            Some(p) => (p, old_path.display().to_string()),
-            None => return EXIT_BAD_INPUT,
-        },
+    let pairs = match pairs(old_path, new_path, args.base.as_deref(), &limits) {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{e}");
+            return EXIT_BAD_INPUT;
+        }
     };
-    let Some(new) = load(new_path, &limits) else {
-        return EXIT_BAD_INPUT;
+    let old_name = match &args.base {
+        Some(rev) => format!("{rev}:{}", old_path.display()),
+        None => old_path.display().to_string(),
     };
     let new_name = new_path.display().to_string();
     let common = match &args.inventory {
@@ -103,7 +98,7 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
         (None, Format::Markdown) => Some(10),
         (None, _) => None,
     };
-    let report = match replay(&old, &new, history, common.as_ref(), limit, &limits) {
+    let report = match replay(&pairs, history, common.as_ref(), limit, &limits) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -131,11 +126,120 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
     }
 }
 
-/// Replays `history` under both policies. The first unreadable entry stops the
-/// replay with its error (a diff over part of a history would mislead).
+/// One policy in its old and new version.
+pub(crate) struct Pair {
+    /// The new version's path, as given.
+    name: String,
+    /// Its file name, to match a test file's policy in a folder diff.
+    file: Option<std::ffi::OsString>,
+    old: Policy,
+    new: Policy,
+}
+
+/// The policies to compare: two files, or the `*.gate` files directly inside two
+/// folders paired by name (with `--base`, the old folder as it is at the revision).
+fn pairs(old: &Path, new: &Path, base: Option<&str>, limits: &Limits) -> Result<Vec<Pair>, String> {
+    let folders = new.is_dir() || (base.is_none() && old.is_dir());
+    if !folders {
+        let old_policy = match base {
+            Some(rev) => load_at_revision(rev, old, limits)?,
+            None => load(old, limits)?,
+        };
+        return Ok(vec![Pair {
+            name: new.display().to_string(),
+            file: None,
+            old: old_policy,
+            new: load(new, limits)?,
+        }]);
+    }
+    if !old.is_dir() && base.is_none() {
+        return Err(format!(
+            "error: `{}` is a folder but `{}` is not: give two files or two folders\n",
+            new.display(),
+            old.display()
+        ));
+    }
+    let gates = |dir: &Path| -> Result<Vec<std::ffi::OsString>, String> {
+        let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(dir)
+            .map_err(|e| format!("error: cannot read `{}`: {e}\n", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "gate"))
+            .filter_map(|p| p.file_name().map(std::ffi::OsStr::to_os_string))
+            .collect();
+        names.sort();
+        Ok(names)
+    };
+    let new_names = gates(new)?;
+    let old_names = match base {
+        Some(rev) => {
+            let listing = git(&["ls-tree", "--name-only", rev, &format!("./{}/", old.display())])
+                .map_err(|e| format!("error: {e}\n"))?;
+            let mut names: Vec<std::ffi::OsString> = listing
+                .lines()
+                .filter(|l| l.ends_with(".gate"))
+                .filter_map(|l| Path::new(l).file_name().map(std::ffi::OsStr::to_os_string))
+                .collect();
+            names.sort();
+            names
+        }
+        None => gates(old)?,
+    };
+    let mut out = Vec::new();
+    for name in &new_names {
+        if !old_names.contains(name) {
+            eprintln!(
+                "note: `{}` is new: there is no old version to compare it with",
+                new.join(name).display()
+            );
+            continue;
+        }
+        let old_path = old.join(name);
+        let old_policy = match base {
+            Some(rev) => load_at_revision(rev, &old_path, limits)?,
+            None => load(&old_path, limits)?,
+        };
+        out.push(Pair {
+            name: new.join(name).display().to_string(),
+            file: Some(name.clone()),
+            old: old_policy,
+            new: load(&new.join(name), limits)?,
+        });
+    }
+    for name in old_names.iter().filter(|n| !new_names.contains(n)) {
+        eprintln!(
+            "note: `{}` was removed: its changes are not compared",
+            old.join(name).display()
+        );
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "error: no policy (`*.gate`) is in both `{}` and `{}`\n",
+            old.display(),
+            new.display()
+        ));
+    }
+    Ok(out)
+}
+
+/// Whether `entry` belongs to `pair`: always when two files are compared; in a
+/// folder diff, a test case to the policy its test file names, a decision record to
+/// the policy of the recorded name, a plain change to every policy.
+fn belongs(pair: &Pair, hint: &PolicyHint) -> bool {
+    let Some(file) = &pair.file else {
+        return true;
+    };
+    match hint {
+        PolicyHint::Any => true,
+        PolicyHint::File(p) => p.file_name() == Some(file.as_os_str()),
+        PolicyHint::Name(n) => pair.new.name() == n || pair.old.name() == n,
+    }
+}
+
+/// Replays `history` under each pair of policies. The first unreadable entry stops
+/// the replay with its error (a diff over part of a history would mislead).
 pub(crate) fn replay(
-    old: &Policy,
-    new: &Policy,
+    pairs: &[Pair],
     history: History,
     common: Option<&Inventory>,
     limit: Option<usize>,
@@ -145,6 +249,7 @@ pub(crate) fn replay(
     let empty = Inventory::empty();
     // A test file's inventories, each loaded once.
     let mut inventories: BTreeMap<PathBuf, Inventory> = BTreeMap::new();
+    let folders = pairs.iter().any(|p| p.file.is_some());
     for entry in history {
         let entry = entry?;
         let inventory = match (common, &entry.inventory) {
@@ -159,12 +264,21 @@ pub(crate) fn replay(
             }
             (None, None) => &empty,
         };
-        collector.replayed += 1;
-        if let Some((o, n, v)) = super::compare(old, new, &entry.change, inventory, entry.at) {
+        for pair in pairs.iter().filter(|p| belongs(p, &entry.policy)) {
+            collector.replayed += 1;
+            let Some((o, n, v)) =
+                super::compare(&pair.old, &pair.new, &entry.change, inventory, entry.at)
+            else {
+                continue;
+            };
             collector
                 .add(Difference {
-                    change: entry.label,
-                    source: entry.source,
+                    change: entry.label.clone(),
+                    source: if folders {
+                        format!("{}, under {}", entry.source, pair.name)
+                    } else {
+                        entry.source.clone()
+                    },
                     at: v.at,
                     old: o,
                     new: n,
@@ -177,16 +291,14 @@ pub(crate) fn replay(
         .map_err(|e| format!("temporary file: {e}"))
 }
 
-fn load(path: &Path, limits: &Limits) -> Option<Policy> {
-    match Policy::from_file_with_limits(path, limits) {
-        Ok(p) => Some(p),
-        Err(diags) => {
-            for d in diags.iter() {
-                eprint!("{}", render(d));
-            }
-            None
+fn load(path: &Path, limits: &Limits) -> Result<Policy, String> {
+    Policy::from_file_with_limits(path, limits).map_err(|diags| {
+        let mut out = String::new();
+        for d in diags.iter() {
+            out.push_str(&render(d));
         }
-    }
+        out
+    })
 }
 
 /// Loads the policy at `path` as it is in git revision `rev` of the repository the

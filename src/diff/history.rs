@@ -25,6 +25,19 @@ pub struct Entry {
     pub change: Change,
     /// For a test case: the inventory its file or case names (resolved).
     pub inventory: Option<PathBuf>,
+    /// Which policy the change was decided under, when the history says.
+    pub policy: PolicyHint,
+}
+
+/// Which policy an entry of the history belongs to (for diffs of folders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyHint {
+    /// The history does not say: a plain change.
+    Any,
+    /// A test case: the policy file its test file names.
+    File(PathBuf),
+    /// A decision record: the name (`policy "…"`) its verdict records.
+    Name(String),
 }
 
 /// A history, read lazily.
@@ -42,13 +55,22 @@ enum Kind {
     },
     Cases {
         dir: PathBuf,
+        policy: PathBuf,
         inventory: Option<String>,
         cases: std::vec::IntoIter<CaseSpec>,
+    },
+    /// A folder of test files, one after the other.
+    Files {
+        files: std::vec::IntoIter<PathBuf>,
+        current: Option<Box<History>>,
+        limits: Limits,
     },
 }
 
 #[derive(Debug, Deserialize)]
 struct FileSpec {
+    #[serde(default)]
+    policy: Option<String>,
     #[serde(default)]
     inventory: Option<String>,
     cases: Vec<CaseSpec>,
@@ -77,16 +99,47 @@ impl History {
     pub fn open(path: &Path, limits: &Limits) -> Result<History, String> {
         let name = path.display().to_string();
         let il = limits.documents();
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| format!("cannot read `{name}`: {e}"))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| is_test_file(p))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(format!(
+                    "`{name}` holds no test files (`*.test.yaml`, `*.test.yml`, `*.test.toml`) to use as history"
+                ));
+            }
+            return Ok(History {
+                name,
+                kind: Kind::Files {
+                    files: files.into_iter(),
+                    current: None,
+                    limits: limits.clone(),
+                },
+                limits: il,
+            });
+        }
         if is_test_file(path) {
             let spec: FileSpec = input::read_file(path, &il)
                 .map_err(|e| e.to_string())
                 .and_then(|v| {
                     serde_json::from_value(v.to_json()).map_err(|e| format!("{name}: {e}"))
                 })?;
+            let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let stem = file_name.split(".test.").next().unwrap_or(file_name);
+            let policy = spec
+                .policy
+                .as_ref()
+                .map_or_else(|| dir.join(format!("{stem}.gate")), |p| dir.join(p));
             return Ok(History {
                 name,
                 kind: Kind::Cases {
-                    dir: path.parent().unwrap_or(Path::new("")).to_path_buf(),
+                    policy,
+                    dir,
                     inventory: spec.inventory,
                     cases: spec.cases.into_iter(),
                 },
@@ -149,6 +202,7 @@ impl History {
     fn next_case(&mut self) -> Option<Result<Entry, String>> {
         let Kind::Cases {
             dir,
+            policy,
             inventory,
             cases,
         } = &mut self.kind
@@ -156,7 +210,7 @@ impl History {
             return None;
         };
         let case = cases.next()?;
-        let source = format!("{}: case {:?}", self.name, case.name);
+        let source = self.name.clone();
         let result = (|| {
             let at = parse_instant(&case.at)?;
             let value = match case.change {
@@ -176,9 +230,10 @@ impl History {
                     .as_ref()
                     .or(inventory.as_ref())
                     .map(|p| dir.join(p)),
+                policy: PolicyHint::File(policy.clone()),
             })
         })();
-        Some(result.map_err(|e: String| format!("{source}: {e}")))
+        Some(result.map_err(|e: String| format!("{source}: case {:?}: {e}", case.name)))
     }
 }
 
@@ -186,9 +241,25 @@ impl Iterator for History {
     type Item = Result<Entry, String>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.kind {
+        match &mut self.kind {
             Kind::Lines { .. } => self.next_line(),
             Kind::Cases { .. } => self.next_case(),
+            Kind::Files {
+                files,
+                current,
+                limits,
+            } => loop {
+                if let Some(h) = current {
+                    if let Some(entry) = h.next() {
+                        return Some(entry);
+                    }
+                }
+                let file = files.next()?;
+                match History::open(&file, limits) {
+                    Ok(h) => *current = Some(Box::new(h)),
+                    Err(e) => return Some(Err(e)),
+                }
+            },
         }
     }
 }
@@ -240,6 +311,10 @@ fn line_entry(
         ));
     };
     let is_record = map.contains_key("record") && map.contains_key("verdict");
+    let policy = match map.get("verdict").and_then(|v| v.get("policy")).and_then(|p| p.get("name")) {
+        Some(Value::Str(name)) if is_record => PolicyHint::Name(name.clone()),
+        _ => PolicyHint::Any,
+    };
     let at = match map.remove("at") {
         Some(Value::Str(s)) => parse_instant(&s).map_err(|e| format!("{source}: {e}"))?,
         Some(other) => {
@@ -279,5 +354,6 @@ fn line_entry(
         at,
         change,
         inventory: None,
+        policy,
     })
 }
