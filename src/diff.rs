@@ -58,9 +58,17 @@ impl Side {
             rules,
             missing,
             windows: v.window.names.clone(),
-            freezes: v.freeze.as_ref().map(|f| f.names.clone()).unwrap_or_default(),
+            freezes: v
+                .freeze
+                .as_ref()
+                .map(|f| f.names.clone())
+                .unwrap_or_default(),
             earliest: v.earliest.clone(),
-            cause: v.errors.iter().map(|e| format!("error: {}", e.message)).collect(),
+            cause: v
+                .errors
+                .iter()
+                .map(|e| format!("error: {}", e.message))
+                .collect(),
         }
     }
 
@@ -247,7 +255,11 @@ impl Collector {
             })
             .collect();
         // The largest groups first; ties in decision order.
-        groups.sort_by(|a, b| b.count.cmp(&a.count).then((a.from, a.to).cmp(&(b.from, b.to))));
+        groups.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then((a.from, a.to).cmp(&(b.from, b.to)))
+        });
         let differing = groups.iter().map(|g| g.count).sum();
         Ok(Report {
             replayed: self.replayed,
@@ -314,11 +326,7 @@ impl Report {
                 }
             }
             Some(spill) => {
-                let tag = format!(
-                    "{}{}\t",
-                    decision_index(g.from),
-                    decision_index(g.to)
-                );
+                let tag = format!("{}{}\t", decision_index(g.from), decision_index(g.to));
                 let reader = std::io::BufReader::new(std::fs::File::open(&spill.path)?);
                 for line in reader.lines() {
                     let line = line?;
@@ -357,10 +365,22 @@ impl Report {
             self.replayed
         )?;
         for g in &self.groups {
-            writeln!(out, "  {} -> {}: {}", g.from.as_str(), g.to.as_str(), g.count)?;
+            writeln!(
+                out,
+                "  {} -> {}: {}",
+                g.from.as_str(),
+                g.to.as_str(),
+                g.count
+            )?;
         }
         for (i, g) in self.groups.iter().enumerate() {
-            writeln!(out, "\n{} -> {} ({})", g.from.as_str(), g.to.as_str(), g.count)?;
+            writeln!(
+                out,
+                "\n{} -> {} ({})",
+                g.from.as_str(),
+                g.to.as_str(),
+                g.count
+            )?;
             let mut shown = 0u64;
             self.examples(i, &mut |d| {
                 shown += 1;
@@ -410,7 +430,11 @@ impl Report {
             })?;
             write!(out, "{}]}}", if first { "" } else { "\n    " })?;
         }
-        writeln!(out, "{}]\n}}", if self.groups.is_empty() { "" } else { "\n  " })?;
+        writeln!(
+            out,
+            "{}]\n}}",
+            if self.groups.is_empty() { "" } else { "\n  " }
+        )?;
         Ok(())
     }
 
@@ -427,7 +451,13 @@ impl Report {
         }
         writeln!(out, "| transition | changes |\n|---|---:|")?;
         for g in &self.groups {
-            writeln!(out, "| {} → {} | {} |", g.from.as_str(), g.to.as_str(), g.count)?;
+            writeln!(
+                out,
+                "| {} → {} | {} |",
+                g.from.as_str(),
+                g.to.as_str(),
+                g.count
+            )?;
         }
         for (i, g) in self.groups.iter().enumerate() {
             let shown = self.limit.map_or(g.count, |l| g.count.min(l as u64));

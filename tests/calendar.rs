@@ -7,6 +7,13 @@
 //! * `--format html` is rendered in headless Chromium and the blocks' drawn positions
 //!   are checked against their instants.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -36,7 +43,9 @@ fn all_cases() -> Vec<(String, PathBuf, Option<PathBuf>, Change, String)> {
     assert!(files.len() >= 5, "{files:?}");
     for file in files {
         let dir = file.parent().unwrap();
-        let spec = changegate::input::read_file(&file, &limits).unwrap().to_json();
+        let spec = changegate::input::read_file(&file, &limits)
+            .unwrap()
+            .to_json();
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         let stem = name.split(".test.").next().unwrap();
         let policy = spec["policy"]
@@ -80,7 +89,10 @@ fn all_cases() -> Vec<(String, PathBuf, Option<PathBuf>, Change, String)> {
             d.join("policy.gate"),
             inventory,
             change,
-            std::fs::read_to_string(d.join("at")).unwrap().trim().to_owned(),
+            std::fs::read_to_string(d.join("at"))
+                .unwrap()
+                .trim()
+                .to_owned(),
         ));
     }
     out
@@ -120,14 +132,21 @@ fn the_first_start_is_the_verdicts_earliest_for_every_case() {
         }
         // Every interval is sorted, non-empty and within the period.
         for w in cal.openings.windows(2) {
-            assert!(w[0].start_secs < w[1].start_secs, "{name}: {:?}", cal.openings);
+            assert!(
+                w[0].start_secs < w[1].start_secs,
+                "{name}: {:?}",
+                cal.openings
+            );
             if let Some(e) = w[0].end_secs {
                 assert!(e <= w[1].start_secs, "{name}: {:?}", cal.openings);
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked_some > 30, "only {checked_some} cases had an opening");
+    assert!(
+        checked_some > 30,
+        "only {checked_some} cases had an opening"
+    );
 }
 
 fn run(args: &[&str]) -> (i32, String) {
@@ -341,10 +360,17 @@ fn ics_round_trips_through_an_independent_parser() {
         assert!(ev.summary.contains(zone.as_str()), "{}", ev.summary);
         if let Some(site) = site {
             // `FRA, Europe/Berlin`: the comma is escaped on the wire.
-            assert!(ev.summary.contains(&format!("{site}, {zone}")), "{}", ev.summary);
+            assert!(
+                ev.summary.contains(&format!("{site}, {zone}")),
+                "{}",
+                ev.summary
+            );
         }
     }
-    assert!(text.contains("FRA\\, Europe/Berlin"), "TEXT escaping of ','");
+    assert!(
+        text.contains("FRA\\, Europe/Berlin"),
+        "TEXT escaping of ','"
+    );
     // Local times in the summary: weeknights open at 22:00 New York time.
     let first = events
         .iter()
@@ -361,7 +387,10 @@ fn ics_round_trips_through_an_independent_parser() {
     let later = parse_events(&ics(&["--from", "2026-11-30T00:00:00Z", "--days", "7"]));
     let mut shared = 0;
     for ev in &later {
-        if let Some(same) = events.iter().find(|e| e.start == ev.start && e.summary == ev.summary) {
+        if let Some(same) = events
+            .iter()
+            .find(|e| e.start == ev.start && e.summary == ev.summary)
+        {
             assert_eq!(same.uid, ev.uid);
             shared += 1;
         }
@@ -512,12 +541,21 @@ fn html_blocks_sit_at_the_right_hours_in_a_real_browser() {
         let kind = attr(tag, "data-kind").unwrap();
         let start: i64 = attr(tag, "data-start").unwrap().parse().unwrap();
         let end: i64 = attr(tag, "data-end").unwrap().parse().unwrap();
-        let drawn_start: f64 = attr(tag, "data-drawn-start-hours").unwrap().parse().unwrap();
+        let drawn_start: f64 = attr(tag, "data-drawn-start-hours")
+            .unwrap()
+            .parse()
+            .unwrap();
         let drawn_end: f64 = attr(tag, "data-drawn-end-hours").unwrap().parse().unwrap();
         let want_start = (start.max(from_s) - from_s) as f64 / 3600.0;
         let want_end = (end.min(to_s) - from_s) as f64 / 3600.0;
-        assert!((drawn_start - want_start).abs() < 0.1, "{tag}: drawn at {drawn_start}h, expected {want_start}h");
-        assert!((drawn_end - want_end).abs() < 0.1, "{tag}: ends at {drawn_end}h, expected {want_end}h");
+        assert!(
+            (drawn_start - want_start).abs() < 0.1,
+            "{tag}: drawn at {drawn_start}h, expected {want_start}h"
+        );
+        assert!(
+            (drawn_end - want_end).abs() < 0.1,
+            "{tag}: ends at {drawn_end}h, expected {want_end}h"
+        );
         *seen.entry(kind).or_default() += 1;
     }
     assert!(seen.get("window").copied().unwrap_or(0) > 10, "{seen:?}");
@@ -527,7 +565,12 @@ fn html_blocks_sit_at_the_right_hours_in_a_real_browser() {
     let starts: Vec<f64> = block
         .find_iter(&dom)
         .filter(|m| attr(m.as_str(), "data-kind").as_deref() == Some("start"))
-        .map(|m| attr(m.as_str(), "data-drawn-start-hours").unwrap().parse().unwrap())
+        .map(|m| {
+            attr(m.as_str(), "data-drawn-start-hours")
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
         .collect();
     assert_eq!(starts.len(), 4, "{starts:?}");
     assert!((starts[0] - 27.0).abs() < 0.1, "{starts:?}");

@@ -17,7 +17,9 @@ use serde::Serialize;
 use crate::change::Change;
 use crate::eval::Ctx;
 use crate::policy::{Policy, ZoneDef};
-use crate::time::{self, Complement, Instant, IntervalStream, Union, WindowStream, ZonedWindow, Zones};
+use crate::time::{
+    self, Complement, Instant, IntervalStream, Union, WindowStream, ZonedWindow, Zones,
+};
 use crate::topology::Inventory;
 use crate::verdict::Decision;
 
@@ -142,7 +144,8 @@ impl Policy {
                 }
             };
             for (tz, sites) in placed {
-                if let Ok(s) = WindowStream::with_zones(&ZonedWindow::new(def.shape, tz), &mut tables)
+                if let Ok(s) =
+                    WindowStream::with_zones(&ZonedWindow::new(def.shape, tz), &mut tables)
                 {
                     streams.push(s);
                     zones.push(tz);
@@ -247,7 +250,11 @@ fn start_intervals(
         let last = end.map(|e| e.saturating_sub(runway));
         match out.last_mut() {
             // A run reported in pieces: join them.
-            Some(prev) if prev.end_secs.is_some_and(|e| iv.start <= e.saturating_sub(runway).saturating_add(1)) => {
+            Some(prev)
+                if prev
+                    .end_secs
+                    .is_some_and(|e| iv.start <= e.saturating_sub(runway).saturating_add(1)) =>
+            {
                 prev.end_secs = end;
                 prev.ends = end.and_then(time::format_rfc3339_utc);
                 prev.last_start = last.and_then(time::format_rfc3339_utc);

@@ -80,7 +80,11 @@ pub fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>) -> St
             Some(site) => format!("{site} ({zone})"),
             None => zone.to_owned(),
         };
-        let kind = if e.kind == "freeze" { "freeze" } else { "window" };
+        let kind = if e.kind == "freeze" {
+            "freeze"
+        } else {
+            "window"
+        };
         let blocks: Vec<Block> = e
             .openings
             .iter()

@@ -73,10 +73,7 @@ pub fn change_calendar(cal: &ChangeCalendar, policy_cal: &Calendar) -> String {
             description.push_str(&format!("\nWindows: {}.", windows.join(", ")));
         }
         if cal.runway_minutes > 0 {
-            description.push_str(&format!(
-                "\nRunway: {} minutes.",
-                cal.runway_minutes
-            ));
+            description.push_str(&format!("\nRunway: {} minutes.", cal.runway_minutes));
         }
         events.push(Event {
             uid: format!("start-{key}-{}@changegate", basic(o.start_secs)),

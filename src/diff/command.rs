@@ -8,7 +8,7 @@ use std::process::Command;
 
 use clap::{Args, ValueEnum};
 
-use super::history::{History, PolicyHint};
+use super::history::{Entry, History, PolicyHint};
 use super::{Collector, DiffFormat, Difference, Names};
 use crate::cli::{render, LimitArgs, EXIT_BAD_INPUT};
 use crate::limits::Limits;
@@ -115,7 +115,10 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
         new: &new_name,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if let Err(e) = report.write(format, &names, &mut out).and_then(|()| out.flush()) {
+    if let Err(e) = report
+        .write(format, &names, &mut out)
+        .and_then(|()| out.flush())
+    {
         eprintln!("error: cannot write the report: {e}");
         return EXIT_BAD_INPUT;
     }
@@ -173,8 +176,13 @@ fn pairs(old: &Path, new: &Path, base: Option<&str>, limits: &Limits) -> Result<
     let new_names = gates(new)?;
     let old_names = match base {
         Some(rev) => {
-            let listing = git(&["ls-tree", "--name-only", rev, &format!("./{}/", old.display())])
-                .map_err(|e| format!("error: {e}\n"))?;
+            let listing = git(&[
+                "ls-tree",
+                "--name-only",
+                rev,
+                &format!("./{}/", old.display()),
+            ])
+            .map_err(|e| format!("error: {e}\n"))?;
             let mut names: Vec<std::ffi::OsString> = listing
                 .lines()
                 .filter(|l| l.ends_with(".gate"))
@@ -250,42 +258,66 @@ pub(crate) fn replay(
     // A test file's inventories, each loaded once.
     let mut inventories: BTreeMap<PathBuf, Inventory> = BTreeMap::new();
     let folders = pairs.iter().any(|p| p.file.is_some());
-    for entry in history {
-        let entry = entry?;
-        let inventory = match (common, &entry.inventory) {
-            (Some(i), _) => i,
-            (None, Some(path)) => {
-                if !inventories.contains_key(path) {
-                    let inv = Inventory::from_file_with(path, &limits.documents())
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                    inventories.insert(path.clone(), inv);
+    // Two cores: one thread reads and parses the history, this one evaluates. The
+    // channel holds a few batches at most, so memory stays constant.
+    const BATCH: usize = 256;
+    std::thread::scope(|scope| -> Result<(), String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Entry, String>>>(4);
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for entry in history {
+                let stop = entry.is_err();
+                batch.push(entry);
+                if batch.len() == BATCH || stop {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    // The receiver stops early on an error: then so does the reader.
+                    if tx.send(full).is_err() || stop {
+                        return;
+                    }
                 }
-                inventories.get(path).unwrap_or(&empty)
             }
-            (None, None) => &empty,
-        };
-        for pair in pairs.iter().filter(|p| belongs(p, &entry.policy)) {
-            collector.replayed += 1;
-            let Some((o, n, v)) =
-                super::compare(&pair.old, &pair.new, &entry.change, inventory, entry.at)
-            else {
-                continue;
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+        });
+        for entry in rx.into_iter().flatten() {
+            let entry = entry?;
+            let inventory = match (common, &entry.inventory) {
+                (Some(i), _) => i,
+                (None, Some(path)) => {
+                    if !inventories.contains_key(path) {
+                        let inv = Inventory::from_file_with(path, &limits.documents())
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        inventories.insert(path.clone(), inv);
+                    }
+                    inventories.get(path).unwrap_or(&empty)
+                }
+                (None, None) => &empty,
             };
-            collector
-                .add(Difference {
-                    change: entry.label.clone(),
-                    source: if folders {
-                        format!("{}, under {}", entry.source, pair.name)
-                    } else {
-                        entry.source.clone()
-                    },
-                    at: v.at,
-                    old: o,
-                    new: n,
-                })
-                .map_err(|e| format!("temporary file: {e}"))?;
+            for pair in pairs.iter().filter(|p| belongs(p, &entry.policy)) {
+                collector.replayed += 1;
+                let Some((o, n, v)) =
+                    super::compare(&pair.old, &pair.new, &entry.change, inventory, entry.at)
+                else {
+                    continue;
+                };
+                collector
+                    .add(Difference {
+                        change: entry.label.clone(),
+                        source: if folders {
+                            format!("{}, under {}", entry.source, pair.name)
+                        } else {
+                            entry.source.clone()
+                        },
+                        at: v.at,
+                        old: o,
+                        new: n,
+                    })
+                    .map_err(|e| format!("temporary file: {e}"))?;
+            }
         }
-    }
+        Ok(())
+    })?;
     collector
         .finish()
         .map_err(|e| format!("temporary file: {e}"))
@@ -324,9 +356,9 @@ pub(crate) fn load_at_revision(rev: &str, path: &Path, limits: &Limits) -> Resul
 fn git_show(rev: &str, path: &Path, limits: &Limits) -> std::io::Result<String> {
     let spec = if path.is_absolute() {
         let top = git(&["rev-parse", "--show-toplevel"])?;
-        let rel = path
-            .strip_prefix(top.trim_end())
-            .map_err(|_| std::io::Error::other(format!("`{}` is outside the repository", path.display())))?;
+        let rel = path.strip_prefix(top.trim_end()).map_err(|_| {
+            std::io::Error::other(format!("`{}` is outside the repository", path.display()))
+        })?;
         format!("{rev}:{}", rel.display())
     } else {
         format!("{rev}:./{}", path.display())
@@ -349,12 +381,22 @@ fn git(args: &[&str]) -> std::io::Result<String> {
         .map_err(|e| std::io::Error::other(format!("cannot run git: {e}")))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let first: String = stderr.lines().next().unwrap_or("").chars().take(300).collect();
+        let first: String = stderr
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect();
         return Err(std::io::Error::other(format!(
             "`git {}` failed: {first}",
             args.join(" ")
         )));
     }
-    String::from_utf8(out.stdout)
-        .map_err(|_| std::io::Error::other(format!("`git {}` printed text that is not UTF-8", args.join(" "))))
+    String::from_utf8(out.stdout).map_err(|_| {
+        std::io::Error::other(format!(
+            "`git {}` printed text that is not UTF-8",
+            args.join(" ")
+        ))
+    })
 }

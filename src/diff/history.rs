@@ -49,7 +49,7 @@ pub struct History {
 
 enum Kind {
     Lines {
-        reader: Box<dyn BufRead>,
+        reader: Box<dyn BufRead + Send>,
         number: usize,
         line: Vec<u8>,
     },
@@ -146,8 +146,7 @@ impl History {
                 limits: il,
             });
         }
-        let file =
-            std::fs::File::open(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
         Ok(History::from_reader(
             name,
             Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
@@ -156,7 +155,7 @@ impl History {
     }
 
     /// A JSON Lines history from any reader, named `name` in messages.
-    pub fn from_reader(name: String, reader: Box<dyn BufRead>, limits: &Limits) -> History {
+    pub fn from_reader(name: String, reader: Box<dyn BufRead + Send>, limits: &Limits) -> History {
         History {
             name,
             kind: Kind::Lines {
@@ -311,7 +310,11 @@ fn line_entry(
         ));
     };
     let is_record = map.contains_key("record") && map.contains_key("verdict");
-    let policy = match map.get("verdict").and_then(|v| v.get("policy")).and_then(|p| p.get("name")) {
+    let policy = match map
+        .get("verdict")
+        .and_then(|v| v.get("policy"))
+        .and_then(|p| p.get("name"))
+    {
         Some(Value::Str(name)) if is_record => PolicyHint::Name(name.clone()),
         _ => PolicyHint::Any,
     };
