@@ -578,3 +578,100 @@ fn html_blocks_sit_at_the_right_hours_in_a_real_browser() {
     assert!(dom.contains("FRA (Europe/Berlin)"));
     assert!(dom.contains("America/New_York"));
 }
+
+fn two_sites() -> Inventory {
+    let text = r#"{
+        "sites": { "KTM": { "timezone": "Asia/Kathmandu" },
+                   "ADL": { "timezone": "Australia/Adelaide" } },
+        "devices": { "r-ktm": { "site": "KTM" }, "r-adl": { "site": "ADL" } }
+    }"#;
+    Inventory::parse(
+        text,
+        changegate::input::Format::Json,
+        "sites.json",
+        &changegate::Limits::default().documents(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn local_windows_intersect_across_the_targets_sites() {
+    // 00:00-12:00 local in Kathmandu (UTC+05:45) is 18:15-06:15 UTC; in Adelaide in
+    // December (ACDT, UTC+10:30) it is 13:30-01:30 UTC. Together: 18:15-01:30 UTC.
+    let policy = Policy::parse(
+        "policy \"p\"\ngroup ops = [\"a\", \"b\"]\nwindow half = daily 00:00-12:00 local\ndefault deploy during half\n",
+        "p.gate",
+    )
+    .unwrap();
+    let change =
+        Change::from_json(serde_json::json!({"id": "C", "targets": ["r-ktm", "r-adl"]})).unwrap();
+    let from = secs("2026-12-01T00:00:00Z");
+    let cal = policy.change_calendar(&change, &two_sites(), from, from + 3 * 86_400);
+    let got: Vec<(String, String)> = cal
+        .openings
+        .iter()
+        .map(|o| (o.starts.clone(), o.ends.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2026-12-01T00:00:00Z".into(), "2026-12-01T01:30:00Z".into()),
+            ("2026-12-01T18:15:00Z".into(), "2026-12-02T01:30:00Z".into()),
+            ("2026-12-02T18:15:00Z".into(), "2026-12-03T01:30:00Z".into()),
+            ("2026-12-03T18:15:00Z".into(), "2026-12-04T01:30:00Z".into()),
+        ]
+    );
+    let zones: Vec<&str> = cal.windows.iter().map(|w| w.zone.as_str()).collect();
+    assert_eq!(zones, ["Asia/Kathmandu", "Australia/Adelaide"]);
+    // The policy calendar has one row per site; the change's own row comes first.
+    let html = changegate::calendar::html::page(
+        "p",
+        &policy.calendar(&two_sites(), from, from + 3 * 86_400),
+        Some(&cal),
+    );
+    let ktm = html.find("KTM (Asia/Kathmandu)").unwrap();
+    let adl = html.find("ADL (Australia/Adelaide)").unwrap();
+    let own = html.find("C may start").unwrap();
+    assert!(own < ktm && own < adl);
+}
+
+#[test]
+fn a_denied_change_never_starts_and_break_glass_starts_any_time() {
+    let policy = Policy::from_file(root().join("policies/netops.gate")).unwrap();
+    let inventory = Inventory::from_file(root().join("policies/netops.inventory.json")).unwrap();
+    let from = secs("2026-12-20T00:00:00Z");
+    let read = |p: &str| {
+        let v = changegate::input::read_file(
+            &root().join(p),
+            &changegate::Limits::default().documents(),
+        )
+        .unwrap();
+        Change::from_value(v).unwrap()
+    };
+    let denied = policy.change_calendar(
+        &read("policies/changes/no-rollback.json"),
+        &inventory,
+        from,
+        from + 86_400,
+    );
+    assert!(denied.openings.is_empty());
+    assert!(denied.note.unwrap().contains("denied"));
+    // Inside the year-end freeze, the emergency still may start at once.
+    let glass = policy.change_calendar(
+        &read("policies/changes/emergency.json"),
+        &inventory,
+        from,
+        from + 86_400,
+    );
+    assert_eq!(glass.openings.len(), 1);
+    assert_eq!(glass.openings[0].starts, "2026-12-20T00:00:00Z");
+    assert!(glass.note.unwrap().contains("break"));
+    // An ordinary change waits for the end of the freeze.
+    let frozen = policy.change_calendar(
+        &read("policies/changes/access-port.json"),
+        &inventory,
+        from,
+        from + 20 * 86_400,
+    );
+    assert_eq!(frozen.openings[0].starts, "2027-01-04T01:00:00Z");
+}

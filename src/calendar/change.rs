@@ -75,7 +75,7 @@ pub struct StartInterval {
     /// exactly when the first of its windows closes or a freeze begins.
     pub last_start: Option<String>,
     /// When the first of its windows closes or a freeze begins, RFC 3339 UTC; null
-    /// when that is after the end of the period (plus the runway).
+    /// when that is more than the horizon (400 days) after the start.
     pub ends: Option<String>,
     /// Seconds since the epoch, for renderers.
     #[serde(skip)]
@@ -245,8 +245,17 @@ fn start_intervals(
         if iv.start >= to {
             break;
         }
-        let exact = iv.end < cap;
-        let end = exact.then_some(iv.end);
+        // The search's end is exact up to `to + runway`; past that, ask again from
+        // this start with a whole horizon ahead, so an interval that runs past the
+        // period still shows where it ends.
+        let end = if iv.end < cap {
+            Some(iv.end)
+        } else {
+            let limit = iv.start.saturating_add(time::HORIZON_DAYS * time::DAY_SECS);
+            time::earliest(streams, iv.start, runway, limit)
+                .filter(|again| again.start == iv.start && again.end < limit.saturating_add(runway))
+                .map(|again| again.end)
+        };
         let last = end.map(|e| e.saturating_sub(runway));
         match out.last_mut() {
             // A run reported in pieces: join them.
@@ -332,12 +341,19 @@ impl ChangeCalendar {
         for o in &self.openings {
             match o.end_secs {
                 Some(end) => {
+                    let last = if self.runway_minutes > 0 {
+                        format!(
+                            " (last start {})",
+                            show(end.saturating_sub(self.runway_minutes * 60))
+                        )
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         out,
-                        "  {} -> {} (last start {})   UTC {} -> {}",
+                        "  {} -> {}{last}   UTC {} -> {}",
                         show(o.start_secs),
                         show(end),
-                        show(end.saturating_sub(self.runway_minutes * 60)),
                         o.starts,
                         o.ends.as_deref().unwrap_or("")
                     );
