@@ -559,6 +559,6 @@ mod tests {
 
     #[test]
     fn markdown_cells_cannot_break_the_table() {
-        assert_eq!(md_cell("a|b\n<x>"), "a\\|b\\n&lt;x&gt;");
+        assert_eq!(md_cell("a|b\n<x>"), "a\\|b\\\\n&lt;x&gt;");
     }
 }

@@ -341,6 +341,18 @@ fn bad_history_exits_1() {
         assert_eq!(code, 1, "{name}: {out}");
         assert!(err.contains(name) && err.contains(":1"), "{name}: {err}");
     }
+    // An empty history compares nothing: that is not "nothing differs".
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "\n\n").unwrap();
+    let (code, _, err) = run(&[
+        "diff",
+        "policies/netops.gate",
+        "policies/netops.gate",
+        "--history",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no change"), "{err}");
     let (code, _, err) = run(&[
         "diff",
         "policies/netops.gate",

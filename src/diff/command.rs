@@ -105,6 +105,14 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if report.replayed == 0 {
+        // Nothing was compared: that is not "nothing differs".
+        eprintln!(
+            "error: `{}` holds no change to replay",
+            args.history.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
     let format = match args.format {
         Format::Text => DiffFormat::Text,
         Format::Json => DiffFormat::Json,
