@@ -319,8 +319,22 @@ fn markdown_is_counts_first_then_at_most_limit_examples() {
 #[test]
 fn bad_history_exits_1() {
     let dir = temp_dir("bad");
-    let cases: [(&str, &str); 4] = [
+    let cases: [(&str, &str); 7] = [
         ("no-at.jsonl", "{\"id\": \"x\", \"kind\": \"docs\"}\n"),
+        // Records: a duplicate key in the change or in the record itself, and a
+        // change that is not an object, are refused as in any other document.
+        (
+            "dup-change.jsonl",
+            r#"{"record": 1, "at": "2026-11-27T04:00:00Z", "change": {"id": "a", "id": "b"}, "verdict": {}}"#,
+        ),
+        (
+            "dup-at.jsonl",
+            r#"{"record": 1, "at": "2026-11-27T04:00:00Z", "at": "2026-11-28T04:00:00Z", "change": {"id": "a"}, "verdict": {}}"#,
+        ),
+        (
+            "list-change.jsonl",
+            r#"{"record": 1, "at": "2026-11-27T04:00:00Z", "change": [1], "verdict": {}}"#,
+        ),
         ("not-json.jsonl", "{\"at\": \"2026-11-27T04:00:00Z\", \n"),
         (
             "bad-at.jsonl",

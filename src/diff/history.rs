@@ -293,6 +293,72 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::from_timestamp(secs, 0).ok_or_else(|| format!("`at` {text:?} is out of range"))
 }
 
+/// The parts of a decision record `diff` reads; the rest (the verdict, mostly) is
+/// skipped without building it.
+#[derive(Deserialize)]
+struct RecordHead<'a> {
+    record: Option<serde::de::IgnoredAny>,
+    at: Option<serde_json::Value>,
+    #[serde(borrow)]
+    change: Option<&'a serde_json::value::RawValue>,
+    verdict: Option<VerdictHead>,
+}
+
+#[derive(Deserialize)]
+struct VerdictHead {
+    policy: Option<PolicyHead>,
+}
+
+#[derive(Deserialize)]
+struct PolicyHead {
+    name: Option<String>,
+}
+
+/// A decision record, read fast: the line is checked as JSON (and a duplicate
+/// top-level field refused), and only the change goes through the document reader.
+fn record_entry(
+    head: RecordHead<'_>,
+    source: &str,
+    number: usize,
+    limits: &crate::input::Limits,
+) -> Result<Entry, String> {
+    let at = match head.at {
+        Some(serde_json::Value::String(s)) => {
+            parse_instant(&s).map_err(|e| format!("{source}: {e}"))?
+        }
+        Some(_) => return Err(format!("{source}: `at` is not an RFC 3339 string")),
+        None => return Err(format!("{source}: the record has no `at`")),
+    };
+    let raw = head
+        .change
+        .ok_or_else(|| format!("{source}: the record has no `change`"))?;
+    let value = input::parse_bytes(raw.get().as_bytes(), Format::Json, source, limits)
+        .map_err(|e| format!("{source}: the record's `change`: {e}"))?;
+    if !matches!(value, Value::Map(_)) {
+        return Err(format!(
+            "{source}: the record's `change` is {}, not an object",
+            value.type_of().with_article()
+        ));
+    }
+    let change = Change::from_value(value).map_err(|e| format!("{source}: {e}"))?;
+    let label = change
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("line {number}"));
+    let policy = match head.verdict.and_then(|v| v.policy).and_then(|p| p.name) {
+        Some(name) => PolicyHint::Name(name),
+        None => PolicyHint::Any,
+    };
+    Ok(Entry {
+        label,
+        source: source.to_owned(),
+        at,
+        change,
+        inventory: None,
+        policy,
+    })
+}
+
 /// One line: a decision record (`{"record": …, "at": …, "change": {…}, …}`) or a
 /// change with an extra top-level `at`, which is removed before evaluation.
 fn line_entry(
@@ -301,6 +367,14 @@ fn line_entry(
     number: usize,
     limits: &crate::input::Limits,
 ) -> Result<Entry, String> {
+    // A record is recognised by its `record` and `verdict` fields; anything that
+    // does not read as one (a plain change, or a line that is not JSON) goes
+    // through the document reader whole, which reports its errors with a place.
+    if let Ok(head) = serde_json::from_slice::<RecordHead<'_>>(line) {
+        if head.record.is_some() && head.verdict.is_some() {
+            return record_entry(head, source, number, limits);
+        }
+    }
     let value = input::parse_bytes(line, Format::Json, source, limits)
         .map_err(|e| format!("{source}: {e} (column {})", e.column()))?;
     let Value::Map(mut map) = value else {
