@@ -266,29 +266,16 @@ pub(crate) fn replay(
     // A test file's inventories, each loaded once.
     let mut inventories: BTreeMap<PathBuf, Inventory> = BTreeMap::new();
     let folders = pairs.iter().any(|p| p.file.is_some());
-    // Two cores: one thread reads and parses the history, this one evaluates. The
-    // channel holds a few batches at most, so memory stays constant.
-    const BATCH: usize = 256;
-    std::thread::scope(|scope| -> Result<(), String> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Entry, String>>>(4);
-        scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            for entry in history {
-                let stop = entry.is_err();
-                batch.push(entry);
-                if batch.len() == BATCH || stop {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    // The receiver stops early on an error: then so does the reader.
-                    if tx.send(full).is_err() || stop {
-                        return;
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-        });
-        for entry in rx.into_iter().flatten() {
+    if history.is_lines() {
+        replay_lines(
+            pairs,
+            history,
+            common.unwrap_or(&empty),
+            folders,
+            &mut collector,
+        )?;
+    } else {
+        for entry in history {
             let entry = entry?;
             let inventory = match (common, &entry.inventory) {
                 (Some(i), _) => i,
@@ -302,33 +289,146 @@ pub(crate) fn replay(
                 }
                 (None, None) => &empty,
             };
-            for pair in pairs.iter().filter(|p| belongs(p, &entry.policy)) {
-                collector.replayed += 1;
-                let Some((o, n, v)) =
-                    super::compare(&pair.old, &pair.new, &entry.change, inventory, entry.at)
-                else {
-                    continue;
-                };
+            let mut found = Vec::new();
+            collector.replayed += diff_entry(pairs, &entry, inventory, folders, &mut found);
+            for d in found {
                 collector
-                    .add(Difference {
-                        change: entry.label.clone(),
-                        source: if folders {
-                            format!("{}, under {}", entry.source, pair.name)
-                        } else {
-                            entry.source.clone()
-                        },
-                        at: v.at,
-                        old: o,
-                        new: n,
-                    })
+                    .add(d)
                     .map_err(|e| format!("temporary file: {e}"))?;
             }
         }
-        Ok(())
-    })?;
+    }
     collector
         .finish()
         .map_err(|e| format!("temporary file: {e}"))
+}
+
+/// Evaluates one entry under every pair it belongs to; pushes the differences and
+/// returns how many evaluations (pairs) it took part in.
+fn diff_entry(
+    pairs: &[Pair],
+    entry: &Entry,
+    inventory: &Inventory,
+    folders: bool,
+    out: &mut Vec<Difference>,
+) -> u64 {
+    let mut replayed = 0;
+    for pair in pairs.iter().filter(|p| belongs(p, &entry.policy)) {
+        replayed += 1;
+        let Some((o, n, v)) =
+            super::compare(&pair.old, &pair.new, &entry.change, inventory, entry.at)
+        else {
+            continue;
+        };
+        out.push(Difference {
+            change: entry.label.clone(),
+            source: if folders {
+                format!("{}, under {}", entry.source, pair.name)
+            } else {
+                entry.source.clone()
+            },
+            at: v.at,
+            old: o,
+            new: n,
+        });
+    }
+    replayed
+}
+
+/// What a worker made of one batch: evaluations, and the differences in order.
+type BatchResult = Result<(u64, Vec<Difference>), String>;
+
+/// A JSON Lines history on every core: this thread reads batches of raw lines, the
+/// workers each parse and evaluate whole batches (so what a thread allocates, it
+/// frees), and the results are put back in history order before they are
+/// collected. Every channel is bounded, so memory stays constant however long the
+/// history; the first bad line stops everything with its error.
+fn replay_lines(
+    pairs: &[Pair],
+    mut history: History,
+    inventory: &Inventory,
+    folders: bool,
+    collector: &mut Collector,
+) -> Result<(), String> {
+    const BATCH: usize = 512;
+    let workers = std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let name = history.name().to_owned();
+    let limits = history.document_limits().clone();
+    std::thread::scope(|scope| -> Result<(), String> {
+        let (work_tx, work_rx) =
+            std::sync::mpsc::sync_channel::<(u64, super::history::RawBatch)>(workers * 2);
+        let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(u64, BatchResult)>(workers * 2);
+        for _ in 0..workers {
+            let work_rx = std::sync::Arc::clone(&work_rx);
+            let done_tx = done_tx.clone();
+            let (name, limits) = (&name, &limits);
+            scope.spawn(move || loop {
+                let next = match work_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((seq, batch)) = next else { return };
+                let mut replayed = 0;
+                let mut found = Vec::new();
+                let mut result: BatchResult = Ok((0, Vec::new()));
+                for &(start, end, number) in &batch.lines {
+                    let line = batch.buf.get(start..end).unwrap_or_default();
+                    match super::history::parse_line(line, name, number, limits) {
+                        Ok(entry) => {
+                            replayed += diff_entry(pairs, &entry, inventory, folders, &mut found)
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                if result.is_ok() {
+                    result = Ok((replayed, found));
+                }
+                if done_tx.send((seq, result)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        // The reader: batches of raw lines, numbered.
+        let reader = scope.spawn(move || -> Result<(), String> {
+            let mut seq = 0u64;
+            while let Some(batch) = history.read_batch(BATCH) {
+                let batch = batch?;
+                if work_tx.send((seq, batch)).is_err() {
+                    return Ok(());
+                }
+                seq += 1;
+            }
+            Ok(())
+        });
+        // Results back in order; at most the batches in flight wait here.
+        let mut waiting: BTreeMap<u64, BatchResult> = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, result) in done_rx.iter() {
+            waiting.insert(seq, result);
+            while let Some(result) = waiting.remove(&next) {
+                let (replayed, found) = result?;
+                collector.replayed += replayed;
+                for d in found {
+                    collector
+                        .add(d)
+                        .map_err(|e| format!("temporary file: {e}"))?;
+                }
+                next += 1;
+            }
+        }
+        match reader.join() {
+            Ok(r) => r,
+            Err(_) => Err("the history reader stopped unexpectedly".into()),
+        }
+    })
 }
 
 fn load(path: &Path, limits: &Limits) -> Result<Policy, String> {

@@ -198,6 +198,64 @@ impl History {
         }
     }
 
+    /// Whether this is a JSON Lines history (read in batches with [`History::read_batch`]).
+    pub(crate) fn is_lines(&self) -> bool {
+        matches!(self.kind, Kind::Lines { .. })
+    }
+
+    /// The history's name, as in messages.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The document limits lines are read with.
+    pub(crate) fn document_limits(&self) -> &crate::input::Limits {
+        &self.limits
+    }
+
+    /// Reads up to `n` non-blank lines of a JSON Lines history into one buffer, not
+    /// parsed yet (see [`parse_line`]); `None` at the end.
+    pub(crate) fn read_batch(&mut self, n: usize) -> Option<Result<RawBatch, String>> {
+        let Kind::Lines { reader, number, .. } = &mut self.kind else {
+            return None;
+        };
+        let mut batch = RawBatch {
+            buf: Vec::with_capacity(n.saturating_mul(512)),
+            lines: Vec::with_capacity(n),
+        };
+        while batch.lines.len() < n {
+            let start = batch.buf.len();
+            match read_bounded(reader.as_mut(), &mut batch.buf, self.limits.max_bytes) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    return Some(Err(format!(
+                        "{}:{}: {e}",
+                        self.name,
+                        number.saturating_add(1)
+                    )))
+                }
+            }
+            *number += 1;
+            if batch
+                .buf
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .all(u8::is_ascii_whitespace)
+            {
+                batch.buf.truncate(start);
+                continue;
+            }
+            batch.lines.push((start, batch.buf.len(), *number));
+        }
+        if batch.lines.is_empty() {
+            None
+        } else {
+            Some(Ok(batch))
+        }
+    }
+
     fn next_case(&mut self) -> Option<Result<Entry, String>> {
         let Kind::Cases {
             dir,
@@ -261,6 +319,23 @@ impl Iterator for History {
             },
         }
     }
+}
+
+/// Lines of a JSON Lines history, read but not parsed: one buffer, and each line's
+/// range in it and line number.
+pub(crate) struct RawBatch {
+    pub(crate) buf: Vec<u8>,
+    pub(crate) lines: Vec<(usize, usize, usize)>,
+}
+
+/// Parses line `number` of the history named `name`.
+pub(crate) fn parse_line(
+    line: &[u8],
+    name: &str,
+    number: usize,
+    limits: &crate::input::Limits,
+) -> Result<Entry, String> {
+    line_entry(line, &format!("{name}:{number}"), number, limits)
 }
 
 /// Reads one line (up to and including `\n`), refusing one longer than `max`.
