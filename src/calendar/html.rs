@@ -34,6 +34,8 @@ struct Block {
 
 struct Row {
     label: String,
+    /// The windows and freezes drawn in it.
+    names: Vec<String>,
     tz: Tz,
     /// One lane per window or freeze.
     lanes: Vec<Vec<Block>>,
@@ -67,6 +69,7 @@ pub fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>) -> St
             .collect();
         rows.push(Row {
             label: format!("{id} may start ({})", tz.name()),
+            names: Vec::new(),
             tz,
             lanes: vec![blocks],
         });
@@ -105,10 +108,15 @@ pub fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>) -> St
                 })
             })
             .collect();
+        let named = format!("{kind} {}", e.name);
         match rows.iter_mut().find(|r| r.label == label) {
-            Some(r) => r.lanes.push(blocks),
+            Some(r) => {
+                r.lanes.push(blocks);
+                r.names.push(named);
+            }
             None => rows.push(Row {
                 label,
+                names: vec![named],
                 tz,
                 lanes: vec![blocks],
             }),
@@ -146,9 +154,10 @@ pub fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>) -> St
         let lanes = i64::try_from(row.lanes.len().max(1)).unwrap_or(1);
         let _ = writeln!(
             out,
-            "<div class=\"row\" data-row=\"{ri}\" data-zone=\"{}\"><div class=\"label\">{}</div><div class=\"track\" style=\"width:{width}px;height:{}px\">",
+            "<div class=\"row\" data-row=\"{ri}\" data-zone=\"{}\"><div class=\"label\">{}<br><small>{}</small></div><div class=\"track\" style=\"width:{width}px;height:{}px\">",
             esc(row.tz.name()),
             esc(&row.label),
+            esc(&row.names.join(", ")),
             LANE_PX * lanes + 18
         );
         // Day and six-hour marks in the row's local time.
@@ -279,6 +288,7 @@ const STYLE: &str = "body { font-family: sans-serif; margin: 1em; }
 .grid { display: block; }
 .row { display: flex; align-items: flex-start; border-top: 1px solid #ccc; }
 .label { flex: 0 0 14em; font-size: 0.9em; padding: 2px 4px; }
+.label small { color: #555; }
 .track { position: relative; flex: 0 0 auto; background: #fafafa; }
 .mark { position: absolute; top: 0; height: 100%; border-left: 1px dotted #bbb; font-size: 9px; color: #666; padding-left: 2px; }
 .mark.day { border-left: 1px solid #888; font-weight: bold; }
