@@ -27,16 +27,17 @@ pub(crate) enum Format {
 
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
-    /// The old policy file, then the new one. With `--base`, one path names both: the
-    /// old is that path at the revision, the new the file as it is now.
+    /// The old policy, then the new one: files, or folders whose `*.gate` files are
+    /// paired by name. With `--base`, one path names both: the old is that path at
+    /// the revision, the new the path as it is now.
     #[arg(required = true, num_args = 1..=2, value_name = "POLICY")]
     policies: Vec<PathBuf>,
     /// Read the old policy (and its imports) from this git revision of the current
     /// repository, e.g. `origin/main`.
     #[arg(long, value_name = "REV")]
     base: Option<String>,
-    /// The history: a decision log, JSON Lines of changes each with an `at`, or a
-    /// `changegate test` file (`*.test.yaml`).
+    /// The history: a decision log, JSON Lines of changes each with an `at`, a
+    /// `changegate test` file (`*.test.yaml`), or a folder of test files.
     #[arg(long, value_name = "FILE")]
     history: PathBuf,
     /// The inventory for every change (a test file's own inventory is used otherwise).
