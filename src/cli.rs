@@ -42,6 +42,8 @@ enum Command {
     Fmt(FmtArgs),
     /// Runs policy test files (`*.test.yaml`, `*.test.toml`): exit 0 all pass, 1 any fail.
     Test(TestArgs),
+    /// Replays a history under two policies and shows what they decide differently: exit 0 nothing differs, 3 something does, 1 bad input.
+    Diff(crate::diff::command::DiffArgs),
     /// Checks a decision log (`audit verify LOG`) or evaluates its changes again (`audit replay LOG`).
     Audit(AuditArgs),
 }
@@ -109,7 +111,7 @@ enum ErrorFormat {
 
 /// Limits on inputs; the defaults are documented in `docs/hardening.md`.
 #[derive(Debug, Args)]
-struct LimitArgs {
+pub(crate) struct LimitArgs {
     /// Largest policy file, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_source_bytes)]
     max_policy_bytes: usize,
@@ -134,7 +136,7 @@ struct LimitArgs {
 }
 
 impl LimitArgs {
-    fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         Limits {
             max_source_bytes: self.max_policy_bytes,
             max_depth: self.max_depth,
@@ -209,11 +211,22 @@ struct WindowsArgs {
     /// Length of the period in days.
     #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=400))]
     days: u32,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    /// A change: list the intervals in which it may start (its windows at its sites, its freezes, its runway).
+    #[arg(short, long, value_name = "CHANGE")]
+    change: Option<PathBuf>,
+    /// Output format: text, json, ics (RFC 5545) or html (one self-contained page).
+    #[arg(long, value_enum, default_value_t = CalendarFormat::Text)]
+    format: CalendarFormat,
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CalendarFormat {
+    Text,
+    Json,
+    Ics,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +298,7 @@ pub fn main() -> ExitCode {
             AuditCommand::Verify(a) => audit_verify(a),
             AuditCommand::Replay(a) => audit_replay(a),
         },
+        Command::Diff(args) => crate::diff::command::run(&args),
     };
     ExitCode::from(code)
 }
@@ -788,14 +802,42 @@ fn windows(args: &WindowsArgs) -> u8 {
     };
     let to = from.saturating_add(i64::from(args.days) * crate::time::DAY_SECS);
     let calendar = policy.calendar(&inventory, from, to);
+    let change = match &args.change {
+        Some(path) => match load_change(path, &limits) {
+            Some(c) => Some(policy.change_calendar(&c, &inventory, from, to)),
+            None => return EXIT_BAD_INPUT,
+        },
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
-    let _ = match args.format {
-        OutputFormat::Json => writeln!(
+    let _ = match (args.format, &change) {
+        (CalendarFormat::Json, None) => writeln!(
             out,
             "{}",
             serde_json::to_string_pretty(&calendar).unwrap_or_default()
         ),
-        OutputFormat::Text => write!(out, "{}", calendar.to_text()),
+        (CalendarFormat::Text, None) => write!(out, "{}", calendar.to_text()),
+        (CalendarFormat::Json, Some(c)) => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(c).unwrap_or_default()
+        ),
+        (CalendarFormat::Text, Some(c)) => write!(out, "{}", c.to_text()),
+        (CalendarFormat::Ics, None) => write!(
+            out,
+            "{}",
+            crate::calendar::ics::policy_calendar(policy.name(), &calendar)
+        ),
+        (CalendarFormat::Ics, Some(c)) => write!(
+            out,
+            "{}",
+            crate::calendar::ics::change_calendar(c, &calendar)
+        ),
+        (CalendarFormat::Html, c) => write!(
+            out,
+            "{}",
+            crate::calendar::html::page(policy.name(), &calendar, c.as_ref())
+        ),
     };
     0
 }

@@ -55,6 +55,7 @@ pub(crate) mod check;
 pub mod cli;
 mod compile;
 pub mod diag;
+pub mod diff;
 mod eval;
 pub mod explain;
 pub mod fmt;
