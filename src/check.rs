@@ -636,7 +636,7 @@ impl Builder<'_> {
         let (name, _) = policy_name?;
         let mut hasher = Sha256::new();
         for m in modules {
-            hasher.update(m.file.text().as_bytes());
+            hasher.update(m.file.original().as_bytes());
         }
         let sha256 = format!("{:x}", hasher.finalize());
         // The index is built by `build`, beside the lints.

@@ -13,10 +13,16 @@ use serde::Serialize;
 use crate::syntax::Span;
 
 /// A source file: its name as the user gave it and its text.
+///
+/// The text is held normalized (see `syntax::text`): no leading byte-order mark and
+/// every line terminator (CR, CRLF, NEL, U+2028, U+2029, VT, FF) as `\n`, so line
+/// numbers are the lines an editor shows and every lexer sees one kind of line break.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
+    /// The text as given, when normalizing changed it (for the policy digest).
+    original: Option<Arc<str>>,
     /// Byte offset of each line's start, for `line_col` in O(log n).
     line_starts: Arc<[usize]>,
     /// Whether every line ends in `\n` alone (no `\r` anywhere), so that
@@ -26,7 +32,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// A source named `name` (usually its path) with `text`.
-    pub fn new(name: &str, text: &str) -> SourceFile {
+    pub fn new(name: &str, original: &str) -> SourceFile {
+        let normalized = crate::syntax::text::normalize(original);
+        let changed = matches!(normalized, std::borrow::Cow::Owned(_));
+        let text: &str = &normalized;
         let line_starts: Arc<[usize]> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -34,6 +43,7 @@ impl SourceFile {
         SourceFile {
             name: Arc::from(name),
             text: Arc::from(text),
+            original: changed.then(|| Arc::from(original)),
             line_starts,
             lf_only,
         }
@@ -44,9 +54,14 @@ impl SourceFile {
         &self.name
     }
 
-    /// The file's text.
+    /// The file's text, normalized (see [`SourceFile`]).
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The file's text exactly as given (what `policy.sha256` covers).
+    pub fn original(&self) -> &str {
+        self.original.as_deref().unwrap_or(&self.text)
     }
 
     /// One-based line and column (in characters) of a byte offset.
@@ -417,6 +432,8 @@ mod read_span_tests {
         let mut compared = 0;
         for text in texts {
             let file = SourceFile::new("t.gate", text);
+            // The file holds the normalized text (`\r\n` and `\r` as `\n`).
+            let text = file.text();
             for start in 0..=text.len() {
                 for len in [0, 1, 2, 7, 30] {
                     let span = SourceSpan::new(start.into(), len);
