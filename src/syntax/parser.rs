@@ -77,7 +77,10 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
                     file,
                     format!("bidirectional control `{cp}` in {place}"),
                 )
-                .label(span, "this character changes the order in which the text around it is shown")
+                .label(
+                    span,
+                    "this character changes the order in which the text around it is shown",
+                )
                 .help(format!(
                     "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
                 )),

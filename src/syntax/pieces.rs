@@ -11,7 +11,9 @@ pub(crate) fn line_break_at(bytes: &[u8], i: usize) -> bool {
     match bytes.get(i) {
         Some(b'\n' | b'\r' | 0x0B | 0x0C) => true,
         Some(0xC2) => bytes.get(i + 1) == Some(&0x85),
-        Some(0xE2) => bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)),
+        Some(0xE2) => {
+            bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9))
+        }
         _ => false,
     }
 }

@@ -116,25 +116,28 @@ pub(crate) fn forbidden(text: &str) -> impl Iterator<Item = (usize, char, Forbid
         .bytes()
         .any(|b| b < 0x20 && b != b'\t' && b != b'\n' || b == 0x7F || b >= 0xC2);
     let pieces = suspicious.then(|| super::pieces::pieces(text));
-    pieces.into_iter().flatten().flat_map(move |(piece, start, end)| {
-        let place = match piece {
-            super::pieces::Piece::Code(_) => Place::Code,
-            super::pieces::Piece::Str => Place::Literal,
-            super::pieces::Piece::Comment => Place::Comment,
-        };
-        // A code piece is one byte: take the whole character that starts there.
-        let end = match piece {
-            super::pieces::Piece::Code(_) => text
-                .get(start..)
-                .and_then(|s| s.chars().next())
-                .map_or(end, |c| start + c.len_utf8()),
-            _ => end,
-        };
-        text.get(start..end)
-            .unwrap_or("")
-            .char_indices()
-            .filter_map(move |(i, c)| forbidden_kind(c).map(|k| (start + i, c, k, place)))
-    })
+    pieces
+        .into_iter()
+        .flatten()
+        .flat_map(move |(piece, start, end)| {
+            let place = match piece {
+                super::pieces::Piece::Code(_) => Place::Code,
+                super::pieces::Piece::Str => Place::Literal,
+                super::pieces::Piece::Comment => Place::Comment,
+            };
+            // A code piece is one byte: take the whole character that starts there.
+            let end = match piece {
+                super::pieces::Piece::Code(_) => text
+                    .get(start..)
+                    .and_then(|s| s.chars().next())
+                    .map_or(end, |c| start + c.len_utf8()),
+                _ => end,
+            };
+            text.get(start..end)
+                .unwrap_or("")
+                .char_indices()
+                .filter_map(move |(i, c)| forbidden_kind(c).map(|k| (start + i, c, k, place)))
+        })
 }
 
 #[cfg(test)]
@@ -143,7 +146,9 @@ mod tests {
 
     #[test]
     fn every_terminator_becomes_lf() {
-        for t in ["\r", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"] {
+        for t in [
+            "\r", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}",
+        ] {
             assert_eq!(normalize(&format!("a{t}b")), "a\nb", "{t:?}");
         }
         assert_eq!(normalize("\r\r\n\n"), "\n\n\n");
