@@ -112,8 +112,25 @@ impl miette::SourceCode for SourceFile {
         let base = if base <= span.offset() { base } else { 0 };
         let base_line = if base == 0 { 0 } else { base_line };
         // Long lines are quoted only around the span (see `excerpt_bounds`).
-        let (from, to, len) = excerpt_bounds(&self.text, span.offset(), span.len());
-        if from > base || to < bytes.len() {
+        let (from, to, len) = excerpt_bounds(
+            &self.text,
+            span.offset(),
+            span.len(),
+            (context_lines_before, context_lines_after),
+        );
+        // Only when the byte budget, not the line count, cut the window.
+        let long_line = |from: usize| {
+            !self
+                .text
+                .as_bytes()
+                .get(from..(from + EXCERPT_BYTES).min(bytes.len()))
+                .is_some_and(|b| b.contains(&b'\n'))
+        };
+        let cut = (span.len() > EXCERPT_BYTES && long_line(span.offset()))
+            || (from > base
+                && !matches!(self.text.as_bytes().get(from.wrapping_sub(1)), Some(b'\n')))
+            || (to < bytes.len() && !matches!(self.text.as_bytes().get(to), Some(b'\n')));
+        if cut {
             let text = self.text.get(from..to).unwrap_or("");
             let (line, column) = self.line_col(from);
             let contents = read_window(
@@ -153,7 +170,12 @@ pub(crate) const EXCERPT_BYTES: usize = 240;
 
 /// The part of `text` a diagnostic at `offset` (`len` bytes) quotes: `(from, to,
 /// len)`, with `len` cut to [`EXCERPT_BYTES`]. Whole lines when they are short.
-pub(crate) fn excerpt_bounds(text: &str, offset: usize, len: usize) -> (usize, usize, usize) {
+pub(crate) fn excerpt_bounds(
+    text: &str,
+    offset: usize,
+    len: usize,
+    (before, after): (usize, usize),
+) -> (usize, usize, usize) {
     let offset = floor_char_boundary(text, offset.min(text.len()));
     let len = len.min(EXCERPT_BYTES).min(text.len() - offset);
     let end = ceil_char_boundary(text, offset + len);
@@ -165,7 +187,7 @@ pub(crate) fn excerpt_bounds(text: &str, offset: usize, len: usize) -> (usize, u
     while from > lo {
         if bytes.get(from - 1) == Some(&b'\n') {
             lines += 1;
-            if lines > 3 {
+            if lines > before + 1 {
                 break;
             }
         }
@@ -182,7 +204,7 @@ pub(crate) fn excerpt_bounds(text: &str, offset: usize, len: usize) -> (usize, u
     while to < hi {
         if bytes.get(to) == Some(&b'\n') {
             lines += 1;
-            if lines > 3 {
+            if lines > after + 1 {
                 break;
             }
         }
@@ -231,7 +253,7 @@ impl Excerpt {
         offset: usize,
         len: usize,
     ) -> (Excerpt, SourceSpan) {
-        let (from, to, len) = excerpt_bounds(whole, offset, len);
+        let (from, to, len) = excerpt_bounds(whole, offset, len, (3, 3));
         let offset = floor_char_boundary(whole, offset.min(whole.len()));
         (
             Excerpt::new(name, whole, from, to),
