@@ -174,8 +174,8 @@ fn yaml(text: &str) -> Result<serde_json::Value, input::InputError> {
 }
 
 /// `<<: [*strict, *loose]`: the YAML merge-key spec (and PyYAML) give the earlier
-/// map precedence; serde-saphyr gave the later one, so a risk-9 change read as risk
-/// 1. A merge of several maps is now refused at its place (fail closed); a merge of
+/// map precedence; serde-saphyr gave the later one, so a risk-9 change read as
+/// risk 1. A merge of several maps is now refused at its place (fail closed); a merge of
 /// one map keeps the spec's rule that the mapping's own keys win.
 #[test]
 fn yaml_merge_keys_follow_the_spec_or_fail() {

@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn forbidden_characters_are_placed() {
         let text = "a\u{202E} \"\u{200B}\" # \u{2066}\n";
-        let found: Vec<_> = forbidden(text).map(|(i, c, k, p)| (i, c, k, p)).collect();
+        let found: Vec<_> = forbidden(text).collect();
         assert_eq!(
             found,
             vec![
