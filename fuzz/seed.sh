@@ -20,9 +20,16 @@ n=0
 for f in "$root"/tests/cases/*/change.json "$root"/policies/changes/*.json; do
   n=$((n + 1))
   doc 00 "$f" change "seed-$n"
-  # evaluate: 8 bytes of instant, a policy byte, an inventory byte, then JSON.
-  { printf '\x00\x00\x00\x00\x00\x00\x00\x00'; printf "\\x0$((n % 7))\\x0$((n % 3))"; cat "$f"; } \
+  # evaluate: 8 bytes of instant, a policy byte, an inventory byte, a flags byte
+  # (0: JSON change, fixed inventory), a limits byte (0: defaults), then the text.
+  { printf '\x00\x00\x00\x00\x00\x00\x00\x00'; printf "\\x0$((n % 7))\\x0$((n % 3))\\x00\\x00"; cat "$f"; } \
     > "corpus/evaluate/seed-$n"
+done
+for f in "$root"/policies/changes/*.yaml; do
+  n=$((n + 1))
+  # A YAML change (flags bit 0) with a YAML inventory after a NUL (bits 1 and 2).
+  { printf '\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07\x00'; cat "$f"; printf '\x00';
+    cat "$root"/policies/*.inventory.yaml 2>/dev/null | head -c 100000 || true; } > "corpus/evaluate/seed-$n"
 done
 for f in "$root"/policies/changes/*.yaml; do
   n=$((n + 1)); doc 01 "$f" change "seed-$n"

@@ -20,20 +20,26 @@ use crate::time::{Days, End, OnceEnd, Shape};
 /// Longest duration a window may have.
 const MAX_DURATION_SECS: i64 = 366 * 86_400;
 
-/// Reads a policy file as UTF-8, within the size limit.
-pub(crate) fn read_source(path: &Path, limits: &Limits) -> Result<String, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    if meta.len() > limits.max_source_bytes as u64 {
-        return Err(format!(
-            "`{}` is {} bytes, more than the limit of {} bytes",
-            path.display(),
-            meta.len(),
-            limits.max_source_bytes
-        ));
-    }
+/// Reads a policy file as UTF-8, within the size limit (enforced while reading).
+/// An import must be a regular file (`kinds`): a FIFO nobody writes would block.
+pub(crate) fn read_source(
+    path: &Path,
+    limits: &Limits,
+    kinds: crate::input::FileKinds,
+) -> Result<String, String> {
+    use crate::input::ReadError;
     let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        crate::input::read_bounded(path, limits.max_source_bytes, kinds).map_err(|e| match e {
+            ReadError::Io(e) => format!("cannot read `{}`: {e}", path.display()),
+            ReadError::TooLarge => format!(
+                "`{}` holds more than the limit of {} bytes",
+                path.display(),
+                limits.max_source_bytes
+            ),
+            ReadError::NotAllowed(kind) => {
+                format!("cannot read `{}`: it is {kind}", path.display())
+            }
+        })?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "`{}` is not UTF-8 text: invalid byte at offset {}",
@@ -612,7 +618,7 @@ impl Builder<'_> {
         let (default, default_location, default_span) = default?;
         let (name, _) = policy_name?;
         let file_digests: std::sync::Arc<[crate::record::FileDigest]> =
-            crate::record::file_digests(modules.iter().map(|m| (m.file.name(), m.file.text())))
+            crate::record::file_digests(modules.iter().map(|m| (m.file.name(), m.file.original())))
                 .into();
         let sha256 = crate::record::policy_digest(&file_digests);
         // The index is built by `build`, beside the lints.

@@ -391,11 +391,20 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
 fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
     let il = limits.documents();
     let value = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
-            eprintln!("error: cannot read the change from standard input: {e}");
-            return None;
-        }
+        let bytes = match input::read_bounded_from(std::io::stdin().lock(), il.max_bytes) {
+            Ok(bytes) => bytes,
+            Err(input::ReadError::TooLarge) => {
+                eprintln!(
+                    "error: the change on standard input holds more than the limit of {} bytes",
+                    il.max_bytes
+                );
+                return None;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read the change from standard input: {e:?}");
+                return None;
+            }
+        };
         let trimmed = bytes.iter().find(|b| !b.is_ascii_whitespace());
         let format = if matches!(trimmed, Some(b'{') | Some(b'[')) {
             Format::Json
@@ -691,8 +700,22 @@ fn evaluate_batch(
     let mut number = 0usize;
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line) {
+        // One line at most the size limit (and its line break): a line that never
+        // ends (`/dev/zero`) stops at the limit.
+        let cap = u64::try_from(il.max_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(2);
+        match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
             Ok(0) => break,
+            Ok(_) if line.len() > il.max_bytes.saturating_add(1) => {
+                eprintln!(
+                    "error: `{name}`: line {} holds more than the limit of {} bytes",
+                    number + 1,
+                    il.max_bytes
+                );
+                bad = true;
+                break;
+            }
             Ok(_) => {}
             Err(e) => {
                 eprintln!("error: cannot read `{name}`: {e}");
@@ -947,7 +970,7 @@ fn fmt(args: &FmtArgs) -> u8 {
     let mut failed = false;
     for path in collect_files(&args.paths, ".gate") {
         let name = path.display().to_string();
-        let source = match crate::check::read_source(&path, &limits) {
+        let source = match crate::check::read_source(&path, &limits, crate::input::FileKinds::Any) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");

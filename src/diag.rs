@@ -13,10 +13,16 @@ use serde::Serialize;
 use crate::syntax::Span;
 
 /// A source file: its name as the user gave it and its text.
+///
+/// The text is held normalized (see `syntax::text`): no leading byte-order mark and
+/// every line terminator (CR, CRLF, NEL, U+2028, U+2029, VT, FF) as `\n`, so line
+/// numbers are the lines an editor shows and every lexer sees one kind of line break.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
+    /// The text as given, when normalizing changed it (for the policy digest).
+    original: Option<Arc<str>>,
     /// Byte offset of each line's start, for `line_col` in O(log n).
     line_starts: Arc<[usize]>,
     /// Whether every line ends in `\n` alone (no `\r` anywhere), so that
@@ -26,7 +32,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// A source named `name` (usually its path) with `text`.
-    pub fn new(name: &str, text: &str) -> SourceFile {
+    pub fn new(name: &str, original: &str) -> SourceFile {
+        let normalized = crate::syntax::text::normalize(original);
+        let changed = matches!(normalized, std::borrow::Cow::Owned(_));
+        let text: &str = &normalized;
         let line_starts: Arc<[usize]> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -34,6 +43,7 @@ impl SourceFile {
         SourceFile {
             name: Arc::from(name),
             text: Arc::from(text),
+            original: changed.then(|| Arc::from(original)),
             line_starts,
             lf_only,
         }
@@ -44,9 +54,14 @@ impl SourceFile {
         &self.name
     }
 
-    /// The file's text.
+    /// The file's text, normalized (see [`SourceFile`]).
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The file's text exactly as given (what `policy.sha256` covers).
+    pub fn original(&self) -> &str {
+        self.original.as_deref().unwrap_or(&self.text)
     }
 
     /// One-based line and column (in characters) of a byte offset.
@@ -96,6 +111,38 @@ impl miette::SourceCode for SourceFile {
         let base = self.line_starts.get(base_line).copied().unwrap_or(0);
         let base = if base <= span.offset() { base } else { 0 };
         let base_line = if base == 0 { 0 } else { base_line };
+        // Long lines are quoted only around the span (see `excerpt_bounds`).
+        let (from, to, len) = excerpt_bounds(
+            &self.text,
+            span.offset(),
+            span.len(),
+            (context_lines_before, context_lines_after),
+        );
+        // Only when the byte budget, not the line count, cut the window.
+        let long_line = |from: usize| {
+            !self
+                .text
+                .as_bytes()
+                .get(from..(from + EXCERPT_BYTES).min(bytes.len()))
+                .is_some_and(|b| b.contains(&b'\n'))
+        };
+        let cut = (span.len() > EXCERPT_BYTES && long_line(span.offset()))
+            || (from > base
+                && !matches!(self.text.as_bytes().get(from.wrapping_sub(1)), Some(b'\n')))
+            || (to < bytes.len() && !matches!(self.text.as_bytes().get(to), Some(b'\n')));
+        if cut {
+            let text = self.text.get(from..to).unwrap_or("");
+            let (line, column) = self.line_col(from);
+            let contents = read_window(
+                &self.name,
+                text,
+                (from, line - 1, column - 1),
+                &SourceSpan::new(span.offset().into(), len),
+                context_lines_before,
+                context_lines_after,
+            )?;
+            return Ok(Box::new(contents));
+        }
         let within = SourceSpan::new((span.offset() - base).into(), span.len());
         let inner = bytes.get(base..).unwrap_or_default().read_span(
             &within,
@@ -114,6 +161,167 @@ impl miette::SourceCode for SourceFile {
         .with_language("changegate");
         Ok(Box::new(contents))
     }
+}
+
+/// At most this many bytes are quoted on each side of a diagnostic's span, and of
+/// the span itself: a document or policy of one long line is quoted in part, never
+/// whole.
+pub(crate) const EXCERPT_BYTES: usize = 240;
+
+/// The part of `text` a diagnostic at `offset` (`len` bytes) quotes: `(from, to,
+/// len)`, with `len` cut to [`EXCERPT_BYTES`]. Whole lines when they are short.
+pub(crate) fn excerpt_bounds(
+    text: &str,
+    offset: usize,
+    len: usize,
+    (before, after): (usize, usize),
+) -> (usize, usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let len = len.min(EXCERPT_BYTES).min(text.len() - offset);
+    let end = ceil_char_boundary(text, offset + len);
+    let bytes = text.as_bytes();
+    // Up to a few lines back and on, within the byte budget each side.
+    let lo = offset.saturating_sub(EXCERPT_BYTES);
+    let mut from = offset;
+    let mut lines = 0;
+    while from > lo {
+        if bytes.get(from - 1) == Some(&b'\n') {
+            lines += 1;
+            if lines > before + 1 {
+                break;
+            }
+        }
+        from -= 1;
+    }
+    let from = if from == lo && lo > 0 {
+        ceil_char_boundary(text, lo)
+    } else {
+        from
+    };
+    let hi = (end + EXCERPT_BYTES).min(text.len());
+    let mut to = end;
+    let mut lines = 0;
+    while to < hi {
+        if bytes.get(to) == Some(&b'\n') {
+            lines += 1;
+            if lines > after + 1 {
+                break;
+            }
+        }
+        to += 1;
+    }
+    let to = floor_char_boundary(text, to);
+    (from, to, end - offset)
+}
+
+/// A part of a text, quoted with the whole text's offsets and line numbers.
+#[derive(Debug, Clone)]
+pub(crate) struct Excerpt {
+    name: String,
+    text: String,
+    /// Byte offset of `text` in the whole text.
+    offset: usize,
+    /// Zero-based line and column of `text`'s start in the whole text.
+    line: usize,
+    column: usize,
+}
+
+impl Excerpt {
+    /// The name of the quoted text.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `whole[from..to]`, named `name`.
+    pub(crate) fn new(name: &str, whole: &str, from: usize, to: usize) -> Excerpt {
+        let before = whole.get(..from).unwrap_or("");
+        let line = before.bytes().filter(|&b| b == b'\n').count();
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        Excerpt {
+            name: name.to_owned(),
+            text: whole.get(from..to).unwrap_or("").to_owned(),
+            offset: from,
+            line,
+            column,
+        }
+    }
+
+    /// The excerpt around `offset` (`len` bytes) of `whole`, and the span cut to it.
+    pub(crate) fn around(
+        name: &str,
+        whole: &str,
+        offset: usize,
+        len: usize,
+    ) -> (Excerpt, SourceSpan) {
+        let (from, to, len) = excerpt_bounds(whole, offset, len, (3, 3));
+        let offset = floor_char_boundary(whole, offset.min(whole.len()));
+        (
+            Excerpt::new(name, whole, from, to),
+            SourceSpan::new(offset.into(), len),
+        )
+    }
+}
+
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = read_window(
+            &self.name,
+            &self.text,
+            (self.offset, self.line, self.column),
+            span,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        Ok(Box::new(contents))
+    }
+}
+
+/// miette's reading of `span` (whole-text offsets) in `window`, a part of a text
+/// that starts at `(offset, line, column)` (zero-based) of the whole; the result is
+/// in the whole text's terms.
+fn read_window<'a>(
+    name: &str,
+    window: &'a str,
+    (offset, line, column): (usize, usize, usize),
+    span: &SourceSpan,
+    before: usize,
+    after: usize,
+) -> Result<MietteSpanContents<'a>, MietteError> {
+    let start = span.offset().saturating_sub(offset).min(window.len());
+    let len = span.len().min(window.len() - start);
+    let inner = miette::SourceCode::read_span(
+        window.as_bytes(),
+        &SourceSpan::new(start.into(), len),
+        before,
+        after,
+    )?;
+    let found = inner.span();
+    let col = if inner.line() == 0 {
+        inner.column() + column
+    } else {
+        inner.column()
+    };
+    Ok(MietteSpanContents::new_named(
+        name.to_owned(),
+        inner.data(),
+        SourceSpan::new((found.offset() + offset).into(), found.len()),
+        inner.line() + line,
+        col,
+        inner.line_count() + line,
+    )
+    .with_language("changegate"))
+}
+
+fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(s.len())
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -417,6 +625,8 @@ mod read_span_tests {
         let mut compared = 0;
         for text in texts {
             let file = SourceFile::new("t.gate", text);
+            // The file holds the normalized text (`\r\n` and `\r` as `\n`).
+            let text = file.text();
             for start in 0..=text.len() {
                 for len in [0, 1, 2, 7, 30] {
                     let span = SourceSpan::new(start.into(), len);

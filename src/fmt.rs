@@ -55,7 +55,7 @@ pub fn format_source(source: &str, name: &str, limits: &Limits) -> Result<String
     if diags.iter().any(|d| d.is_error()) {
         return Err(Diagnostics(diags));
     }
-    Ok(Formatter::new(source).file(&ast.items))
+    Ok(Formatter::new(file.text()).file(&ast.items))
 }
 
 struct Formatter<'s> {

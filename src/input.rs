@@ -30,7 +30,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use thiserror::Error;
 
@@ -163,7 +163,7 @@ struct Details {
     kind: InputErrorKind,
     message: String,
     #[source_code]
-    src: NamedSource<String>,
+    src: crate::diag::Excerpt,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
@@ -218,7 +218,7 @@ impl InputError {
         InputError(Box::new(Details {
             kind,
             message,
-            src: NamedSource::new(name, String::new()),
+            src: crate::diag::Excerpt::new(name, "", 0, 0),
             span: None,
             label: String::new(),
             help,
@@ -237,11 +237,13 @@ impl InputError {
         help: Option<String>,
     ) -> Self {
         let (line, column) = line_col(text, span.start);
+        // Only a bounded excerpt around the place is kept and quoted.
+        let (src, span) = crate::diag::Excerpt::around(name, text, span.start, span.len());
         InputError(Box::new(Details {
             kind,
             message,
-            src: NamedSource::new(name, text.to_owned()),
-            span: Some(SourceSpan::from(span)),
+            src,
+            span: Some(span),
             label: label.to_owned(),
             help,
             line,
@@ -311,12 +313,86 @@ pub(crate) fn read_source(
             None,
         )
     };
-    let len = std::fs::metadata(path).map_err(io_error)?.len();
-    if usize::try_from(len).map_or(true, |len| len > limits.max_bytes) {
-        return Err(too_large(&name, len, limits));
-    }
-    let bytes = std::fs::read(path).map_err(io_error)?;
+    let bytes = match read_bounded(path, limits.max_bytes, FileKinds::Any) {
+        Ok(bytes) => bytes,
+        Err(ReadError::Io(e)) => return Err(io_error(e)),
+        Err(ReadError::TooLarge) => return Err(too_large(&name, None, limits)),
+        Err(ReadError::NotAllowed(kind)) => {
+            return Err(io_error(std::io::Error::other(format!("it is {kind}"))))
+        }
+    };
     Ok((bytes, format, name))
+}
+
+/// Which kinds of file [`read_bounded`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKinds {
+    /// Regular files only (policy imports: a FIFO nobody writes would block).
+    Regular,
+    /// Anything but a directory: regular files, pipes (`<(...)`), devices.
+    Any,
+}
+
+/// Why [`read_bounded`] read nothing.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The file could not be opened or read.
+    Io(std::io::Error),
+    /// More than the limit: only `limit + 1` bytes were read.
+    TooLarge,
+    /// A kind of file that is not read here ("a directory", "a FIFO", ...).
+    NotAllowed(&'static str),
+}
+
+/// Reads at most `limit` bytes of `path` (symbolic links followed): the limit holds
+/// while reading, whatever size the file reports, so `/dev/zero` or a pipe that never
+/// ends costs `limit + 1` bytes and then an error. Every file changegate reads comes
+/// through here or [`read_bounded_from`].
+pub(crate) fn read_bounded(
+    path: &Path,
+    limit: usize,
+    kinds: FileKinds,
+) -> Result<Vec<u8>, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(ReadError::NotAllowed("a directory"));
+    }
+    if kinds == FileKinds::Regular && !kind.is_file() {
+        return Err(ReadError::NotAllowed(
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    if kind.is_file() && usize::try_from(meta.len()).map_or(true, |len| len > limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    read_bounded_from(file, limit)
+}
+
+/// Reads at most `limit` bytes from `reader` (standard input, say).
+pub(crate) fn read_bounded_from(
+    reader: impl std::io::Read,
+    limit: usize,
+) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    std::io::Read::read_to_end(&mut reader.take(cap), &mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() > limit {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// The deepest nesting a document may have whatever [`Limits::max_depth`] says: the
+/// readers recurse once per level, and 256 levels fit any thread's stack.
+pub const HARD_MAX_DEPTH: usize = 256;
+
+impl Limits {
+    /// The nesting limit in force: [`Limits::max_depth`], at most [`HARD_MAX_DEPTH`].
+    pub fn depth_limit(&self) -> usize {
+        self.max_depth.min(HARD_MAX_DEPTH)
+    }
 }
 
 /// Checks the size and encoding of raw bytes.
@@ -326,7 +402,7 @@ pub(crate) fn check_bytes<'b>(
     limits: &Limits,
 ) -> Result<&'b str, InputError> {
     if bytes.len() > limits.max_bytes {
-        return Err(too_large(name, bytes.len() as u64, limits));
+        return Err(too_large(name, Some(bytes.len() as u64), limits));
     }
     std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
@@ -346,12 +422,13 @@ pub(crate) fn check_bytes<'b>(
     })
 }
 
-fn too_large(name: &str, len: u64, limits: &Limits) -> InputError {
+fn too_large(name: &str, len: Option<u64>, limits: &Limits) -> InputError {
+    let size = len.map_or_else(|| "holds".to_owned(), |len| format!("is {len} bytes,"));
     InputError::without_place(
         InputErrorKind::TooLarge,
         name,
         format!(
-            "`{name}` is {len} bytes, more than the limit of {} bytes",
+            "`{name}` {size} more than the limit of {} bytes",
             limits.max_bytes
         ),
         Some("split the document, or raise the size limit".to_owned()),
@@ -431,7 +508,10 @@ where
 {
     let limits = state.limits;
     if text.len() > limits.max_bytes {
-        return Err(too_large(name, text.len() as u64, limits));
+        return Err(too_large(name, Some(text.len() as u64), limits));
+    }
+    if format == Format::Yaml {
+        yaml_precheck(text, name)?;
     }
     let result = match format {
         Format::Json => parse_json(text, seed),
@@ -439,6 +519,136 @@ where
         Format::Toml => parse_toml(text, seed),
     };
     result.map_err(|raw| raw.into_error(text, format, name, state.failure.take()))
+}
+
+/// What the YAML reader does not read as the YAML 1.2 spec says, refused before it
+/// reads (fail closed, at the place):
+///
+/// * any tag on a node: serde-saphyr resolves a tagged plain scalar by its text
+///   (`!!str true` would be a boolean), so tags are refused rather than misread; a
+///   value that must be a string is quoted instead;
+/// * a merge key (`<<`) whose value is a list of more than one map: the spec gives
+///   the earlier maps precedence, serde-saphyr the later ones.
+///
+/// The walk is over the parser's events with an explicit stack, so it costs no
+/// recursion; the depth limit is the reader's own.
+fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    #[derive(Clone, Copy)]
+    enum Frame {
+        /// A mapping: whether its next node is a key, and whether the value about
+        /// to come is that of a merge key.
+        Map { key_next: bool, merge_value: bool },
+        /// A sequence: whether it is a merge value, and its items so far.
+        Seq { merge: bool, items: usize },
+    }
+    let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let body = text.get(bom..).unwrap_or_default();
+    let place = |span: &saphyr_parser::Span| {
+        let at = offset_of_line_col(body, span.start.line(), span.start.col(), true);
+        point(body, at).start + bom..point(body, at).end + bom
+    };
+    let fail = |span: &saphyr_parser::Span, message: String, help: &str| {
+        InputError::at(
+            InputErrorKind::Syntax,
+            name,
+            text,
+            place(span),
+            message,
+            "here",
+            Some(help.to_owned()),
+        )
+    };
+    let mut stack: Vec<Frame> = Vec::new();
+    // Anchors of sequences of more than one item: merging one is refused too.
+    let mut long_seqs = rustc_hash::FxHashSet::default();
+    let mut seq_anchor: Vec<usize> = Vec::new();
+    let mut parser = Parser::new_from_str(body);
+    while let Some(next) = parser.next_event() {
+        // Syntax errors are the reader's to report, with its wording.
+        let Ok((event, span)) = next else {
+            return Ok(());
+        };
+        let tag = match &event {
+            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
+                t.as_ref()
+            }
+            _ => None,
+        };
+        if let Some(tag) = tag {
+            return Err(fail(
+                &span,
+                format!("YAML tag `{}{}` is not supported", tag.handle, tag.suffix),
+                "remove the tag; quote a value that must be a string (`\"true\"`)",
+            ));
+        }
+        // Whether this node is the value of a merge key, and whether it is a key.
+        let (is_merge_value, is_key) = match stack.last_mut() {
+            Some(Frame::Map {
+                key_next,
+                merge_value,
+            }) => {
+                let was_key = *key_next;
+                let m = *merge_value;
+                *key_next = !*key_next;
+                *merge_value = false;
+                (m && !was_key, was_key)
+            }
+            Some(Frame::Seq { items, .. }) => {
+                if !matches!(event, Event::SequenceEnd) {
+                    *items += 1;
+                }
+                (false, false)
+            }
+            None => (false, false),
+        };
+        match event {
+            Event::Scalar(v, ScalarStyle::Plain, _, None) if is_key && v == "<<" => {
+                if let Some(Frame::Map { merge_value, .. }) = stack.last_mut() {
+                    *merge_value = true;
+                }
+            }
+            Event::Alias(id) if is_merge_value && long_seqs.contains(&id) => {
+                return Err(fail(
+                    &span,
+                    "a merge key (`<<`) with a list of several maps is not supported".to_owned(),
+                    "merge one map, or write the keys out: which map wins is read differently by different tools",
+                ));
+            }
+            Event::MappingStart(..) => stack.push(Frame::Map {
+                key_next: true,
+                merge_value: false,
+            }),
+            Event::SequenceStart(anchor, _) => {
+                seq_anchor.push(anchor);
+                stack.push(Frame::Seq {
+                    merge: is_merge_value,
+                    items: 0,
+                });
+            }
+            Event::MappingEnd => {
+                stack.pop();
+            }
+            Event::SequenceEnd => {
+                let anchor = seq_anchor.pop().unwrap_or(0);
+                if let Some(Frame::Seq { merge, items }) = stack.pop() {
+                    if items > 1 && merge {
+                        return Err(fail(
+                            &span,
+                            "a merge key (`<<`) with a list of several maps is not supported"
+                                .to_owned(),
+                            "merge one map, or write the keys out: which map wins is read differently by different tools",
+                        ));
+                    }
+                    if items > 1 && anchor != 0 {
+                        long_seqs.insert(anchor);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A parser's error before it becomes an [`InputError`]: a message and a place.
@@ -510,13 +720,13 @@ where
             max_events: limits.max_bytes.saturating_add(16),
             max_nodes: limits.max_bytes.saturating_add(16),
             max_total_scalar_bytes: limits.max_bytes,
-            max_depth: limits.max_depth,
+            max_depth: limits.depth_limit(),
             ..serde_saphyr::Budget::default()
         }),
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         alias_limits: AliasLimits {
             max_total_replayed_events: limits.max_alias_events,
-            max_replay_stack_depth: limits.max_depth,
+            max_replay_stack_depth: limits.depth_limit(),
             max_alias_expansions_per_anchor: usize::MAX,
         },
         strict_booleans: true,
@@ -524,7 +734,7 @@ where
         ..serde_saphyr::Options::default()
     };
     serde_saphyr::with_deserializer_from_str_with_options(body, options, |de| seed.deserialize(de))
-        .map_err(|e| yaml_error(body, bom, &e, limits.max_depth))
+        .map_err(|e| yaml_error(body, bom, &e, limits.depth_limit()))
 }
 
 fn yaml_error(body: &str, bom: usize, e: &serde_saphyr::Error, max_depth: usize) -> RawError {
@@ -652,12 +862,12 @@ impl<'l> State<'l> {
         at: Option<&Link<'_>>,
     ) -> Result<usize, E> {
         let depth = depth + 1;
-        if depth > self.limits.max_depth {
+        if depth > self.limits.depth_limit() {
             return Err(self.fail(
                 InputErrorKind::TooDeep,
                 format!(
                     "lists and objects nest deeper than the limit of {} levels",
-                    self.limits.max_depth
+                    self.limits.depth_limit()
                 ),
                 "flatten the document".to_owned(),
                 at,
@@ -1215,6 +1425,10 @@ fn yaml_tree(text: &str) -> Option<LNode> {
     let options = serde_saphyr::Options {
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::LastWins,
         with_snippet: false,
+        budget: Some(serde_saphyr::Budget {
+            max_depth: HARD_MAX_DEPTH,
+            ..serde_saphyr::Budget::default()
+        }),
         ..serde_saphyr::Options::default()
     };
     let root: serde_saphyr::Spanned<YNode> =

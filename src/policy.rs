@@ -149,7 +149,7 @@ impl Policy {
     ) -> Result<Policy, Diagnostics> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let source = match crate::check::read_source(path, limits) {
+        let source = match crate::check::read_source(path, limits, crate::input::FileKinds::Any) {
             Ok(s) => s,
             Err(message) => {
                 let file = SourceFile::new(&name, "");
@@ -162,7 +162,8 @@ impl Policy {
             }
         };
         Policy::parse_with_loader(&source, &name, limits, &|p: &Path| {
-            crate::check::read_source(p, limits).map_err(std::io::Error::other)
+            crate::check::read_source(p, limits, crate::input::FileKinds::Regular)
+                .map_err(std::io::Error::other)
         })
     }
 

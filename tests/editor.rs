@@ -546,3 +546,25 @@ fn sample_checks() {
         panic!("{}", d.render_plain());
     }
 }
+
+/// A comment ends at every line terminator an editor shows (the language's rule): a
+/// lone CR, NEL, U+2028, U+2029, VT or FF inside one `\n` line leaves what follows
+/// out of the comment scope.
+#[test]
+fn comments_end_at_every_line_terminator() {
+    let (_, g) = load();
+    for t in ["\r", "\u{85}", "\u{2028}", "\u{2029}", "\u{0B}", "\u{0C}"] {
+        let line = format!("default deploy # note{t}rule \"fw\" {{");
+        let scopes = tokenize(&g, &line);
+        let at = line.find("rule").unwrap();
+        assert!(
+            !scopes[0][at].contains("comment"),
+            "{t:?}: `rule` after the terminator is scoped `{}`",
+            scopes[0][at]
+        );
+        assert!(
+            scopes[0][line.find("note").unwrap()].contains("comment"),
+            "{t:?}"
+        );
+    }
+}

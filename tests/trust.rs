@@ -205,14 +205,33 @@ fn hidden_characters_in_names_are_input_errors() {
 /// that are one person are a diagnostic.
 #[test]
 fn group_members_are_canonical_and_distinct() {
+    // Written as they are, hidden characters are refused in the policy text itself
+    // (`changegate::invisible_character` / `text_direction_codepoint`); written as
+    // escapes (`\t`, `\n`, `\r`), the member name holds them and `hidden_member` applies.
     for hidden in ["\u{200b}", "\u{202e}", "\u{1b}", "\u{feff}", "\u{ad}"] {
         let src = format!("policy \"p\"\ngroup g = [\"dave{hidden}\"]\ndefault approve 1 from g\n");
         let err = Policy::parse(&src, "p.gate").expect_err(&format!("{hidden:?} refused"));
         let d = err
             .iter()
-            .find(|d| d.code == "changegate::hidden_member")
+            .find(|d| {
+                [
+                    "changegate::hidden_member",
+                    "changegate::invisible_character",
+                    "changegate::text_direction_codepoint",
+                ]
+                .contains(&d.code)
+            })
             .unwrap_or_else(|| panic!("{hidden:?}: {}", err.render_plain()));
         assert!(!d.labels.is_empty(), "a span for {hidden:?}");
+    }
+    for escape in ["\\t", "\\n", "\\r"] {
+        let src = format!("policy \"p\"\ngroup g = [\"dave{escape}\"]\ndefault approve 1 from g\n");
+        let err = Policy::parse(&src, "p.gate").expect_err(&format!("{escape} refused"));
+        let d = err
+            .iter()
+            .find(|d| d.code == "changegate::hidden_member")
+            .unwrap_or_else(|| panic!("{escape}: {}", err.render_plain()));
+        assert!(!d.labels.is_empty(), "a span for {escape}");
     }
     for (a, b) in [
         ("Dave", "dave"),

@@ -1,6 +1,11 @@
-//! A fixed set of policies against an arbitrary change (JSON) at an arbitrary
-//! instant from year 1 to 9999. Never a panic; never `deploy` with errors; the
-//! rule index agrees with a full scan.
+//! A fixed set of policies against an arbitrary change (JSON or YAML) and a fixed or
+//! arbitrary inventory (JSON or YAML), at an arbitrary instant from year 1 to 9999,
+//! with document limits drawn from the input. Never a panic; never `deploy` with
+//! errors; the rule index agrees with a full scan.
+//!
+//! Layout: 8 bytes of instant, a policy byte, an inventory byte, a flags byte (bit 0:
+//! the change is YAML; bit 1: the inventory follows the change after a NUL byte;
+//! bit 2: that inventory is YAML), a limits byte (0: the defaults), then the text.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -66,10 +71,10 @@ fn fixed() -> &'static Fixed {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 10 {
+    if data.len() < 12 {
         return;
     }
-    let (head, json) = data.split_at(10);
+    let (head, text) = data.split_at(12);
     let mut raw = [0u8; 8];
     raw.copy_from_slice(&head[..8]);
     let span = (LAST - FIRST + 1) as u64;
@@ -79,7 +84,42 @@ fuzz_target!(|data: &[u8]| {
     let policy = &fixed.policies[usize::from(head[8]) % fixed.policies.len()];
     let inventory = &fixed.inventories[usize::from(head[9]) % fixed.inventories.len()];
 
-    let Ok(value) = parse_bytes(json, Format::Json, "change.json", &Limits::default()) else {
+    let flags = head[10];
+    let limits = match head[11] {
+        0 => Limits::default(),
+        n => Limits {
+            // Up to 510 levels: past the hard cap of 256 too.
+            max_depth: usize::from(n) * 2,
+            max_list_len: 1 + usize::from(n) * 7,
+            max_string_len: 1 + usize::from(n) * 31,
+            max_alias_events: 1 + usize::from(n) * 97,
+            ..Limits::default()
+        },
+    };
+    let yaml = |yes: bool| if yes { Format::Yaml } else { Format::Json };
+    let (change_text, fuzzed_inventory) = if flags & 2 != 0 {
+        match text.iter().position(|&b| b == 0) {
+            Some(i) => (&text[..i], Some(&text[i + 1..])),
+            None => (text, None),
+        }
+    } else {
+        (text, None)
+    };
+    let own;
+    let inventory = match fuzzed_inventory {
+        Some(bytes) => {
+            let Ok(inv_text) = std::str::from_utf8(bytes) else {
+                return;
+            };
+            let Ok(inv) = Inventory::parse(inv_text, yaml(flags & 4 != 0), "inv", &limits) else {
+                return;
+            };
+            own = inv;
+            &own
+        }
+        None => inventory,
+    };
+    let Ok(value) = parse_bytes(change_text, yaml(flags & 1 != 0), "change", &limits) else {
         return;
     };
     let Ok(change) = Change::from_value(value) else {

@@ -48,13 +48,21 @@ impl Reader<'_> {
         self.bytes.get(i).copied()
     }
 
-    /// Skips white space and comments (the grammar's implicit trivia).
+    /// Whether a line break starts at byte `i`: the grammar's `line_break` (LF, CR,
+    /// VT, FF, NEL, U+2028, U+2029). `SourceFile` text only ever holds LF, but the
+    /// reader agrees with the grammar on raw text too.
+    fn line_break_at(&self, i: usize) -> bool {
+        super::pieces::line_break_at(self.bytes, i)
+    }
+
+    /// Skips white space and comments (the grammar's implicit trivia). A multi-byte
+    /// line break stops the skip, and the item goes to pest.
     fn trivia(&mut self) {
         while let Some(b) = self.byte(self.pos) {
             match b {
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C => self.pos += 1,
                 b'#' => {
-                    while self.byte(self.pos).is_some_and(|c| c != b'\n') {
+                    while self.byte(self.pos).is_some() && !self.line_break_at(self.pos) {
                         self.pos += 1;
                     }
                 }
@@ -143,7 +151,8 @@ impl Reader<'_> {
         loop {
             match self.byte(i)? {
                 b'"' => break,
-                b'\\' | b'\n' => return None,
+                b'\\' => return None,
+                _ if self.line_break_at(i) => return None,
                 _ => i += 1,
             }
         }

@@ -5,6 +5,7 @@ mod fast;
 mod parser;
 pub(crate) mod pieces;
 mod print;
+pub(crate) mod text;
 
 pub use ast::*;
 pub use parser::{parse_duration, parse_expr, parse_file, parse_items};

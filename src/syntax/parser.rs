@@ -51,6 +51,62 @@ fn capped(limits: &Limits) -> std::borrow::Cow<'_, Limits> {
 /// room for [`Limits::max_depth`] levels whatever the caller's stack.
 const PARSE_STACK_BYTES: usize = 256 << 20;
 
+/// At most this many forbidden-character diagnostics per file.
+const MAX_FORBIDDEN_REPORTS: usize = 16;
+
+/// A diagnostic for each bidirectional control or invisible character in the file
+/// (the first [`MAX_FORBIDDEN_REPORTS`]), wherever it sits: what a reviewer sees
+/// must be what is evaluated.
+fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
+    use super::text::{forbidden, Forbidden, Place};
+    let mut found = forbidden(file.text());
+    let mut out: Vec<Diagnostic> = found
+        .by_ref()
+        .take(MAX_FORBIDDEN_REPORTS)
+        .map(|(at, c, kind, place)| {
+            let cp = format!("U+{:04X}", u32::from(c));
+            let place = match place {
+                Place::Code => "the policy",
+                Place::Literal => "a string literal",
+                Place::Comment => "a comment",
+            };
+            let span = Span::new(at, at + c.len_utf8());
+            match kind {
+                Forbidden::Bidi => Diagnostic::error(
+                    "changegate::text_direction_codepoint",
+                    file,
+                    format!("bidirectional control `{cp}` in {place}"),
+                )
+                .label(
+                    span,
+                    "this character changes the order in which the text around it is shown",
+                )
+                .help(format!(
+                    "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
+                )),
+                Forbidden::Invisible => Diagnostic::error(
+                    "changegate::invisible_character",
+                    file,
+                    format!("invisible character `{cp}` in {place}"),
+                )
+                .label(span, "this character is not shown by editors or terminals")
+                .help(format!(
+                    "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
+                )),
+            }
+        })
+        .collect();
+    let more = found.count();
+    if more > 0 {
+        if let Some(last) = out.pop() {
+            out.push(last.help(format!(
+                "delete these characters; {more} more like them follow in this file"
+            )));
+        }
+    }
+    out
+}
+
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
@@ -111,6 +167,10 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
             )
             .help("split the policy into modules, or raise the limit with `--max-policy-bytes`"),
         );
+        return (File::default(), diags);
+    }
+    diags.extend(forbidden_characters(file));
+    if !diags.is_empty() {
         return (File::default(), diags);
     }
     if let Some(d) = check_nesting(file, limits.max_depth) {
@@ -295,6 +355,10 @@ pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagno
 fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     let limits = &*capped(limits);
     let src = file.text();
+    let forbidden = forbidden_characters(file);
+    if !forbidden.is_empty() {
+        return Err(forbidden);
+    }
     if let Some(d) = check_nesting(file, limits.max_depth) {
         return Err(vec![d]);
     }
@@ -334,17 +398,15 @@ fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagn
     }
 }
 
-/// Skips whitespace and comments.
+/// Skips whitespace and comments. (`SourceFile` text has only LF line breaks; the
+/// others are handled as the grammar does, for raw text.)
 fn skip_trivia(src: &str, mut i: usize) -> usize {
     let bytes = src.as_bytes();
     while let Some(&b) = bytes.get(i) {
         match b {
-            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C => i += 1,
             b'#' => {
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\n' {
-                        break;
-                    }
+                while i < bytes.len() && !super::pieces::line_break_at(bytes, i) {
                     i += 1;
                 }
             }
