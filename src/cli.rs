@@ -49,6 +49,36 @@ enum TestFormat {
     Text,
     Json,
     Junit,
+    /// GitHub Actions annotations for failing cases, after the text report.
+    Github,
+}
+
+/// Formats of `evaluate`'s verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvaluateFormat {
+    /// For people.
+    Text,
+    /// The JSON contract.
+    Json,
+    /// GitHub-flavoured Markdown, for a job summary or a merge-request comment.
+    Markdown,
+    /// GitHub Actions annotations (workflow commands), after the text verdict.
+    Github,
+}
+
+/// Formats of `check`'s diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    /// Rendered with source excerpts, on stderr.
+    Human,
+    /// One JSON object per line, on stderr.
+    Json,
+    /// One SARIF 2.1.0 log on stdout.
+    Sarif,
+    /// GitHub Actions annotations on stdout.
+    Github,
+    /// A GitLab code-quality report on stdout.
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,8 +148,8 @@ struct EvaluateArgs {
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = EvaluateFormat::Text)]
+    format: EvaluateFormat,
     /// Also explain every rule (the values its condition saw) and every window and freeze.
     #[arg(long)]
     explain: bool,
@@ -129,12 +159,12 @@ struct EvaluateArgs {
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Policy files.
-    #[arg(required = true, value_name = "POLICY")]
+    /// Policy files or folders (searched for `*.gate`).
+    #[arg(required = true, value_name = "PATH")]
     policies: Vec<PathBuf>,
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
-    error_format: ErrorFormat,
+    /// How to print diagnostics (`--error-format` is the older name).
+    #[arg(long, alias = "error-format", value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
@@ -340,12 +370,15 @@ fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
     }
 }
 
-fn print_verdict(v: &Verdict, format: OutputFormat) {
-    let mut out = std::io::stdout().lock();
-    let _ = match format {
-        OutputFormat::Json => writeln!(out, "{}", v.to_json_pretty()),
-        OutputFormat::Text => write!(out, "{}", v.to_text()),
-    };
+/// A verdict in `format`; JSON is pretty unless `compact` (one line, for a batch).
+fn verdict_text(v: &Verdict, format: EvaluateFormat, compact: bool) -> String {
+    match format {
+        EvaluateFormat::Json if compact => v.to_json() + "\n",
+        EvaluateFormat::Json => v.to_json_pretty() + "\n",
+        EvaluateFormat::Text => v.to_text(),
+        EvaluateFormat::Markdown => crate::report::markdown::verdict(v),
+        EvaluateFormat::Github => v.to_text() + &crate::report::github::verdict(v),
+    }
 }
 
 fn evaluate(args: &EvaluateArgs) -> u8 {
@@ -373,7 +406,7 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         let (verdict, explanation) = policy.explain(&change, &inventory, at);
         let mut out = std::io::stdout().lock();
         let _ = match args.format {
-            OutputFormat::Json => {
+            EvaluateFormat::Json => {
                 let mut v = serde_json::to_value(&verdict).unwrap_or_default();
                 if let serde_json::Value::Object(m) = &mut v {
                     m.insert(
@@ -387,12 +420,27 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
                     serde_json::to_string_pretty(&v).unwrap_or_default()
                 )
             }
-            OutputFormat::Text => write!(out, "{}{}", verdict.to_text(), explanation.to_text()),
+            EvaluateFormat::Markdown => write!(
+                out,
+                "{}<details><summary>explanation</summary>\n\n```text\n{}```\n\n</details>\n",
+                crate::report::markdown::verdict(&verdict),
+                explanation.to_text().replace("```", "'''")
+            ),
+            EvaluateFormat::Text | EvaluateFormat::Github => write!(
+                out,
+                "{}{}",
+                verdict_text(&verdict, args.format, false),
+                explanation.to_text()
+            ),
         };
         verdict
     } else {
         let verdict = policy.evaluate(&change, &inventory, at);
-        print_verdict(&verdict, args.format);
+        let _ = write!(
+            std::io::stdout().lock(),
+            "{}",
+            verdict_text(&verdict, args.format, false)
+        );
         verdict
     };
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
@@ -453,11 +501,11 @@ fn evaluate_batch(
                 }));
                 let _ = match args.format {
                     // Straight into the output buffer: no string per verdict.
-                    OutputFormat::Json => match serde_json::to_writer(&mut out, &v) {
+                    EvaluateFormat::Json => match serde_json::to_writer(&mut out, &v) {
                         Ok(()) => writeln!(out),
                         Err(e) => writeln!(out, "{{\"error\":\"{e}\"}}"),
                     },
-                    OutputFormat::Text => writeln!(out, "{}", v.to_text()),
+                    other => writeln!(out, "{}", verdict_text(&v, other, true)),
                 };
             }
             Err(e) => {
@@ -476,28 +524,77 @@ fn evaluate_batch(
 fn check(args: &CheckArgs) -> u8 {
     let limits = args.limits.limits();
     let mut failed = false;
-    for path in &args.policies {
-        match Policy::from_file_with_limits(path, &limits) {
+    // The report formats are one document for all files, on stdout.
+    let mut report: Vec<crate::diag::DiagnosticJson> = Vec::new();
+    let stream = match args.format {
+        CheckFormat::Human => Some(ErrorFormat::Human),
+        CheckFormat::Json => Some(ErrorFormat::Json),
+        CheckFormat::Sarif | CheckFormat::Github | CheckFormat::Gitlab => None,
+    };
+    // In a folder, modules (files without `policy`, rules or default) are checked
+    // through the policies that import them, not on their own.
+    let mut files = collect_files(&args.policies, ".gate");
+    files.retain(|f| args.policies.contains(f) || !is_module(f, &limits));
+    if files.is_empty() {
+        eprintln!("error: no policy files (`*.gate`) found");
+        return EXIT_BAD_INPUT;
+    }
+    for path in &files {
+        let diags = match Policy::from_file_with_limits(path, &limits) {
             Ok(policy) => {
-                let warnings = Diagnostics(policy.warnings().to_vec());
-                if !warnings.is_empty() {
-                    eprint_diags(&warnings, args.error_format);
-                    if args.deny_warnings {
-                        failed = true;
-                    }
+                if args.deny_warnings && !policy.warnings().is_empty() {
+                    failed = true;
                 }
+                Diagnostics(policy.warnings().to_vec())
             }
             Err(diags) => {
-                eprint_diags(&diags, args.error_format);
                 failed = true;
+                diags
             }
+        };
+        match stream {
+            Some(format) if !diags.is_empty() => eprint_diags(&diags, format),
+            Some(_) => {}
+            None => report.extend(diags.iter().map(crate::diag::Diagnostic::to_json)),
         }
     }
+    let mut out = std::io::stdout().lock();
+    let _ = match args.format {
+        CheckFormat::Human | CheckFormat::Json => Ok(()),
+        CheckFormat::Github => write!(out, "{}", crate::report::github::diagnostics(&report)),
+        CheckFormat::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::report::sarif::diagnostics(&report))
+                .unwrap_or_default()
+        ),
+        CheckFormat::Gitlab => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::report::gitlab::diagnostics(&report))
+                .unwrap_or_default()
+        ),
+    };
     if failed {
         EXIT_BAD_INPUT
     } else {
         0
     }
+}
+
+/// Whether a policy file is a module: it parses and has no `policy`, rule or default.
+fn is_module(path: &Path, limits: &Limits) -> bool {
+    use crate::syntax::ast::Item;
+    let Ok(source) = crate::check::read_source(path, limits) else {
+        return false;
+    };
+    let file = crate::diag::SourceFile::new(&path.display().to_string(), &source);
+    let (ast, diags) = crate::syntax::parse_file(&file, limits);
+    diags.is_empty()
+        && !ast
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Policy(..) | Item::Rule(_) | Item::Default(..)))
 }
 
 fn windows(args: &WindowsArgs) -> u8 {
@@ -599,6 +696,12 @@ fn test(args: &TestArgs) -> u8 {
                 .unwrap_or_default()
         ),
         TestFormat::Junit => write!(out, "{}", crate::testing::render_junit(&reports)),
+        TestFormat::Github => write!(
+            out,
+            "{}{}",
+            crate::testing::render_text(&reports, show_coverage),
+            crate::report::github::tests(&reports)
+        ),
     };
     let all_passed = reports
         .iter()

@@ -62,6 +62,7 @@ pub mod input;
 pub mod limits;
 mod lint;
 mod policy;
+pub mod report;
 pub mod syntax;
 pub mod testing;
 pub mod time;
