@@ -87,7 +87,13 @@ pub fn verdict(v: &Verdict) -> String {
     );
     for e in &v.errors {
         let place = e.location.as_deref().and_then(super::split_location);
-        command(&mut out, "error", place, "changegate: evaluation error", &e.message);
+        command(
+            &mut out,
+            "error",
+            place,
+            "changegate: evaluation error",
+            &e.message,
+        );
     }
     for a in &v.advisory {
         command(

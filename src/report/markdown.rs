@@ -11,8 +11,7 @@ fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '+' | '!' | '|'
-            | '~' | '>' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '#' | '+' | '!' | '|' | '~' | '>' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -129,7 +128,12 @@ pub fn verdict(v: &Verdict) -> String {
     if !v.matched.is_empty() || v.default_applied {
         let _ = writeln!(out, "**Matched**\n");
         for m in &v.matched {
-            let _ = writeln!(out, "- {} (`{}`)", esc(&m.rule), m.location.replace('`', "'"));
+            let _ = writeln!(
+                out,
+                "- {} (`{}`)",
+                esc(&m.rule),
+                m.location.replace('`', "'")
+            );
         }
         if v.default_applied {
             let _ = writeln!(out, "- no rule matched: the default applies");
