@@ -19,10 +19,19 @@ use crate::verdict::Verdict;
 /// Exit code for inputs that cannot be read or parsed at all.
 pub const EXIT_BAD_INPUT: u8 = 1;
 
+/// The exit codes, for `--help` (the README has the same table).
+const EXIT_CODES: &str = "Exit codes:
+  0   evaluate: deploy; other commands: success
+  10  evaluate: approve (approvals are missing)
+  11  evaluate: wait (outside its windows, or frozen)
+  12  evaluate: deny
+  1   bad input (no verdict), check errors, failing tests, `fmt --check` differences
+  2   usage error (unknown flag, missing argument)";
+
 /// changegate: decides whether an infrastructure change may deploy now, needs
 /// approval, must wait for a change window, or must not go at all.
 #[derive(Debug, Parser)]
-#[command(name = "changegate", version, about, long_about = None)]
+#[command(name = "changegate", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -105,6 +105,9 @@ pub struct CaseReport {
     pub expected_text: String,
     #[serde(skip)]
     actual_text: String,
+    /// How long the case took (reading its files and evaluating), for JUnit's `time`.
+    #[serde(skip)]
+    pub elapsed: std::time::Duration,
 }
 
 /// Coverage of one policy by its cases.
@@ -247,6 +250,7 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
             .as_ref()
             .or(spec.inventory.as_ref())
             .map(|p| dir.join(p));
+        let started = std::time::Instant::now();
         let result = (|| -> Result<Verdict, String> {
             let at = chrono::DateTime::parse_from_rfc3339(&case.at)
                 .map_err(|e| format!("`at` {:?} is not an RFC 3339 instant: {e}", case.at))?
@@ -299,9 +303,13 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
                 failures: vec![e],
                 expected_text: String::new(),
                 actual_text: String::new(),
+                elapsed: std::time::Duration::ZERO,
             },
         };
-        cases.push(report);
+        cases.push(CaseReport {
+            elapsed: started.elapsed(),
+            ..report
+        });
     }
     // A field the policy reads that no case ever sets is likely a typo (or untested).
     let declared: Vec<&str> = policy
@@ -456,6 +464,7 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         failures,
         expected_text: serde_json::to_string_pretty(expect).unwrap_or_default() + "\n",
         actual_text: serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n",
+        elapsed: std::time::Duration::ZERO,
     }
 }
 
@@ -563,73 +572,7 @@ fn render_coverage(r: &FileReport) -> String {
     out
 }
 
-/// The JUnit XML report, for CI dashboards.
+/// The JUnit XML report, for CI dashboards (see [`crate::report::junit`]).
 pub fn render_junit(reports: &[FileReport]) -> String {
-    fn esc(s: &str) -> String {
-        s.chars()
-            .map(|c| match c {
-                '&' => "&amp;".to_owned(),
-                '<' => "&lt;".to_owned(),
-                '>' => "&gt;".to_owned(),
-                '"' => "&quot;".to_owned(),
-                '\'' => "&apos;".to_owned(),
-                c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
-                    format!("&#x{:x};", c as u32)
-                }
-                c => c.to_string(),
-            })
-            .collect()
-    }
-    let total: usize = reports
-        .iter()
-        .map(|r| r.cases.len() + usize::from(r.error.is_some()))
-        .sum();
-    let failures: usize = reports
-        .iter()
-        .map(|r| r.cases.iter().filter(|c| !c.passed).count() + usize::from(r.error.is_some()))
-        .sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"changegate\" tests=\"{total}\" failures=\"{failures}\">"
-    );
-    for r in reports {
-        let f = r.cases.iter().filter(|c| !c.passed).count() + usize::from(r.error.is_some());
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">",
-            esc(&r.file),
-            r.cases.len() + usize::from(r.error.is_some())
-        );
-        if let Some(e) = &r.error {
-            let _ = writeln!(
-                out,
-                "    <testcase name=\"(load)\" classname=\"{}\"><failure message=\"cannot run\">{}</failure></testcase>",
-                esc(&r.file),
-                esc(e)
-            );
-        }
-        for c in &r.cases {
-            let _ = write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\"",
-                esc(&c.name),
-                esc(&r.file)
-            );
-            if c.passed {
-                out.push_str("/>\n");
-            } else {
-                let first = c.failures.first().map_or("", String::as_str);
-                let _ = writeln!(
-                    out,
-                    "><failure message=\"{}\">{}</failure></testcase>",
-                    esc(first),
-                    esc(&c.failures.join("\n"))
-                );
-            }
-        }
-        out.push_str("  </testsuite>\n");
-    }
-    out.push_str("</testsuites>\n");
-    out
+    crate::report::junit::tests(reports)
 }

@@ -5,6 +5,7 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
