@@ -301,3 +301,55 @@ fn markdown_verdict_escapes_what_it_quotes() {
     );
     assert!(md.contains("| ops | 0 | 1 |"), "{md}");
 }
+
+#[test]
+fn check_takes_folders_and_skips_modules() {
+    let t = Temp::new();
+    std::fs::create_dir_all(t.0.join("policies/shared")).unwrap();
+    t.file(
+        "policies/shared/common.gate",
+        "group ops = [\"alice\"]\nwindow night = daily 01:00-02:00 in \"UTC\"\n",
+    );
+    t.file(
+        "policies/main.gate",
+        "policy \"m\"\nimport \"shared/common.gate\"\nrule \"db\" { when change.kind == \"db\" then approve 1 from ops during night }\ndefault deploy\n",
+    );
+    let out = changegate(&["check", "policies"], &t.0);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A broken policy in the folder is found.
+    t.file("policies/broken.gate", BROKEN);
+    let out = changegate(&["check", "--format", "github", "policies"], &t.0);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("file=policies/broken.gate,"), "{text}");
+    assert!(
+        !text.contains("common.gate"),
+        "modules are checked through their importers: {text}"
+    );
+    // A module named explicitly is checked on its own, as before.
+    let out = changegate(&["check", "policies/shared/common.gate"], &t.0);
+    assert_eq!(out.status.code(), Some(1));
+    // A folder with no policy at all is an error, not a silent success.
+    std::fs::create_dir_all(t.0.join("empty")).unwrap();
+    let out = changegate(&["check", "empty"], &t.0);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn help_lists_every_exit_code() {
+    let out = changegate(&["--help"], Path::new("."));
+    let help = String::from_utf8(out.stdout).unwrap();
+    for code in ["0 ", "10 ", "11 ", "12 ", "1 ", "2 "] {
+        assert!(
+            help.contains(&format!("\n  {code}")),
+            "exit {code} in --help:\n{help}"
+        );
+    }
+    let out = changegate(&["evaluate", "--no-such-flag"], Path::new("."));
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+}
