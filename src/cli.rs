@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::change::Change;
 use crate::diag::Diagnostics;
@@ -15,6 +15,12 @@ use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::topology::Inventory;
 use crate::verdict::Verdict;
+
+mod limit_args;
+mod meta;
+mod walk;
+use limit_args::{AllLimits, BlastLimits, CheckLimits, FmtLimits};
+use walk::collect_files;
 
 /// Exit code for inputs that cannot be read or parsed at all.
 pub const EXIT_BAD_INPUT: u8 = 1;
@@ -33,6 +39,10 @@ const EXIT_CODES: &str = "Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "changegate", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// Print nothing on standard output (the exit code and the diagnostics on
+    /// standard error stay).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,6 +61,14 @@ enum Command {
     Fmt(FmtArgs),
     /// Runs policy test files (`*.test.yaml`, `*.test.toml`): exit 0 all pass, 1 any fail.
     Test(TestArgs),
+    /// Prints a shell completion script (e.g. `changegate completions bash > /etc/bash_completion.d/changegate`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff; `changegate man | man -l -`).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,57 +120,21 @@ enum ErrorFormat {
     Json,
 }
 
-/// Limits on inputs; the defaults are documented in `docs/hardening.md`.
-#[derive(Debug, Args)]
-struct LimitArgs {
-    /// Largest policy file, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_source_bytes)]
-    max_policy_bytes: usize,
-    /// Deepest nesting of expressions, lists and objects.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
-    max_depth: usize,
-    /// Most items (rules, groups, windows, …) in one policy file.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_items)]
-    max_rules: usize,
-    /// Longest string, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_string_len)]
-    max_string_len: usize,
-    /// Longest list.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_list_len)]
-    max_list_len: usize,
-    /// Deepest chain of imports.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_import_depth)]
-    max_import_depth: usize,
-    /// Largest change or inventory file, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input_bytes)]
-    max_input_bytes: usize,
-}
-
-impl LimitArgs {
-    fn limits(&self) -> Limits {
-        Limits {
-            max_source_bytes: self.max_policy_bytes,
-            max_depth: self.max_depth,
-            max_items: self.max_rules,
-            max_string_len: self.max_string_len,
-            max_list_len: self.max_list_len,
-            max_import_depth: self.max_import_depth,
-            max_input_bytes: self.max_input_bytes,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 struct EvaluateArgs {
-    /// The policy file.
+    /// The policy file (`-` for standard input, when it has no imports).
     #[arg(short, long, value_name = "POLICY")]
     policy: PathBuf,
     /// The change: JSON or YAML (`-` for standard input), or JSON Lines (`.jsonl`) for a batch.
     #[arg(short, long, value_name = "CHANGE")]
     change: PathBuf,
-    /// The inventory: JSON, YAML or TOML.
+    /// The inventory: JSON, YAML or TOML (`-` for standard input: JSON or YAML).
     #[arg(short, long, value_name = "INVENTORY")]
     inventory: Option<PathBuf>,
+    /// Read the change as JSON Lines, one change per line, one verdict per line
+    /// (implied by a `.jsonl` file; `-c - --batch` reads a batch from standard input).
+    #[arg(long)]
+    batch: bool,
     /// The instant to evaluate at, RFC 3339 (default: now).
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
@@ -163,12 +145,12 @@ struct EvaluateArgs {
     #[arg(long)]
     explain: bool,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Policy files or folders (searched for `*.gate`).
+    /// Policy files or folders (searched for `*.gate`); `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     policies: Vec<PathBuf>,
     /// How to print diagnostics (`--error-format` is the older name).
@@ -178,7 +160,7 @@ struct CheckArgs {
     #[arg(long)]
     deny_warnings: bool,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: CheckLimits,
 }
 
 #[derive(Debug, Args)]
@@ -199,7 +181,7 @@ struct WindowsArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Args)]
@@ -217,24 +199,25 @@ struct TestArgs {
     #[arg(long, value_name = "PERCENT")]
     min_coverage: Option<f64>,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Args)]
 struct FmtArgs {
     /// Policy files or folders (searched for `*.gate`); default: the current folder.
+    /// `-` formats standard input to standard output (for editors).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Change nothing: print a diff and exit 1 if any file is not formatted.
     #[arg(long)]
     check: bool,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: FmtLimits,
 }
 
 #[derive(Debug, Args)]
 struct BlastArgs {
-    /// The inventory: JSON, YAML or TOML.
+    /// The inventory: JSON, YAML or TOML (`-` for standard input: JSON or YAML).
     #[arg(short, long, value_name = "INVENTORY")]
     inventory: PathBuf,
     /// The devices the change touches.
@@ -244,12 +227,17 @@ struct BlastArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: BlastLimits,
 }
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = meta::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
         Command::Evaluate(args) => evaluate(&args),
         Command::Check(args) => check(&args),
@@ -257,8 +245,67 @@ pub fn main() -> ExitCode {
         Command::Windows(args) => windows(&args),
         Command::Fmt(args) => fmt(&args),
         Command::Test(args) => test(&args),
+        Command::Completions { shell } => meta::completions(shell),
+        Command::Man => meta::man(),
     };
     ExitCode::from(code)
+}
+
+/// `--quiet`: standard output goes nowhere.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Standard output, or a sink under `--quiet`.
+fn stdout() -> Box<dyn Write> {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stdout().lock())
+    }
+}
+
+/// Whether a path names standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads standard input whole, refusing more than `max` bytes (read at most one
+/// byte past it, so a stream without end cannot exhaust memory).
+fn read_stdin(max: usize, what: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), limit),
+        &mut bytes,
+    )
+    .map_err(|e| format!("cannot read {what} from standard input: {e}"))?;
+    if bytes.len() > max {
+        return Err(format!(
+            "{what} on standard input is larger than the limit of {max} bytes"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// JSON when the document starts with `{` or `[`, else YAML.
+fn sniff(bytes: &[u8]) -> Format {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => Format::Json,
+        _ => Format::Yaml,
+    }
+}
+
+/// Policy source from standard input, as UTF-8 text.
+fn read_stdin_policy(limits: &Limits) -> Result<String, String> {
+    let bytes = read_stdin(limits.max_source_bytes, "the policy")?;
+    String::from_utf8(bytes).map_err(|_| "the policy on standard input is not UTF-8".to_owned())
+}
+
+/// A policy given on standard input has no folder, so its imports cannot resolve.
+fn no_imports_from_stdin(path: &Path) -> std::io::Result<String> {
+    Err(std::io::Error::other(format!(
+        "`-` reads the policy from standard input, which has no folder to import `{}` from; give the policy as a file",
+        path.display()
+    )))
 }
 
 /// Whether stderr gets colour: a terminal, and `NO_COLOR` unset or empty.
@@ -323,7 +370,20 @@ fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, String> {
 }
 
 fn load_policy(path: &Path, limits: &Limits, format: ErrorFormat) -> Option<Policy> {
-    match Policy::from_file_with_limits(path, limits) {
+    let loaded = if is_stdin(path) {
+        match read_stdin_policy(limits) {
+            Ok(source) => {
+                Policy::parse_with_loader(&source, "<stdin>", limits, &no_imports_from_stdin)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        }
+    } else {
+        Policy::from_file_with_limits(path, limits)
+    };
+    match loaded {
         Ok(p) => Some(p),
         Err(diags) => {
             eprint_diags(&diags, format);
@@ -336,7 +396,22 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
     let Some(path) = path else {
         return Some(Inventory::empty());
     };
-    match Inventory::from_file_with(path, &limits.documents()) {
+    let il = limits.documents();
+    let loaded = if is_stdin(path) {
+        let bytes = match read_stdin(il.max_bytes, "the inventory") {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        };
+        input::check_bytes(&bytes, "<stdin>", &il)
+            .map_err(crate::topology::InventoryError::from)
+            .and_then(|text| Inventory::parse(text, sniff(&bytes), "<stdin>", &il))
+    } else {
+        Inventory::from_file_with(path, &il)
+    };
+    match loaded {
         Ok(i) => Some(i),
         Err(e) => {
             eprint!("{}", render(&e));
@@ -348,19 +423,15 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
 /// Reads a change document (file or `-`), returning it or printing a diagnostic.
 fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
     let il = limits.documents();
-    let value = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
-            eprintln!("error: cannot read the change from standard input: {e}");
-            return None;
-        }
-        let trimmed = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        let format = if matches!(trimmed, Some(b'{') | Some(b'[')) {
-            Format::Json
-        } else {
-            Format::Yaml
+    let value = if is_stdin(path) {
+        let bytes = match read_stdin(il.max_bytes, "the change") {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
         };
-        input::parse_bytes(&bytes, format, "<stdin>", &il)
+        input::parse_bytes(&bytes, sniff(&bytes), "<stdin>", &il)
     } else {
         input::read_file(path, &il)
     };
@@ -399,13 +470,26 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let stdins = [
+        Some(&args.policy),
+        Some(&args.change),
+        args.inventory.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| is_stdin(p))
+    .count();
+    if stdins > 1 {
+        eprintln!("error: only one of `-p`, `-c` and `-i` can be `-` (standard input)");
+        return EXIT_BAD_INPUT;
+    }
     let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
         return EXIT_BAD_INPUT;
     };
     let Some(inventory) = load_inventory(args.inventory.as_deref(), &limits) else {
         return EXIT_BAD_INPUT;
     };
-    if args.change.extension().is_some_and(|e| e == "jsonl") {
+    if args.batch || args.change.extension().is_some_and(|e| e == "jsonl") {
         return evaluate_batch(args, &policy, &inventory, at, &limits);
     }
     let Some(change) = load_change(&args.change, &limits) else {
@@ -413,7 +497,7 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
     };
     let verdict = if args.explain {
         let (verdict, explanation) = policy.explain(&change, &inventory, at);
-        let mut out = std::io::stdout().lock();
+        let mut out = stdout();
         let _ = match args.format {
             EvaluateFormat::Json => {
                 let mut v = serde_json::to_value(&verdict).unwrap_or_default();
@@ -445,11 +529,7 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         verdict
     } else {
         let verdict = policy.evaluate(&change, &inventory, at);
-        let _ = write!(
-            std::io::stdout().lock(),
-            "{}",
-            verdict_text(&verdict, args.format, false)
-        );
+        let _ = write!(stdout(), "{}", verdict_text(&verdict, args.format, false));
         verdict
     };
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
@@ -465,17 +545,24 @@ fn evaluate_batch(
     at: DateTime<Utc>,
     limits: &Limits,
 ) -> u8 {
-    let file = match std::fs::File::open(&args.change) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", args.change.display());
-            return EXIT_BAD_INPUT;
+    let mut reader: Box<dyn BufRead> = if is_stdin(&args.change) {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.change) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", args.change.display());
+                return EXIT_BAD_INPUT;
+            }
         }
     };
     let il = limits.documents();
-    let name = args.change.display().to_string();
-    let mut reader = std::io::BufReader::new(file);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let name = if is_stdin(&args.change) {
+        "<stdin>".to_owned()
+    } else {
+        args.change.display().to_string()
+    };
+    let mut out = std::io::BufWriter::new(stdout());
     let mut worst: Option<crate::verdict::Decision> = None;
     let mut bad = false;
     let mut line = Vec::new();
@@ -542,6 +629,10 @@ fn check(args: &CheckArgs) -> u8 {
     };
     // In a folder, modules (files without `policy`, rules or default) are checked
     // through the policies that import them, not on their own.
+    if args.policies.iter().filter(|p| is_stdin(p)).count() > 1 {
+        eprintln!("error: standard input (`-`) can be given once");
+        return EXIT_BAD_INPUT;
+    }
     let mut files = collect_files(&args.policies, ".gate");
     files.retain(|f| args.policies.contains(f) || !is_module(f, &limits));
     if files.is_empty() {
@@ -549,7 +640,23 @@ fn check(args: &CheckArgs) -> u8 {
         return EXIT_BAD_INPUT;
     }
     for path in &files {
-        let diags = match Policy::from_file_with_limits(path, &limits) {
+        let loaded = if is_stdin(path) {
+            read_stdin_policy(&limits)
+                .map_err(|e| {
+                    let file = crate::diag::SourceFile::new("<stdin>", "");
+                    Diagnostics(vec![crate::diag::Diagnostic::error(
+                        "changegate::io",
+                        &file,
+                        e,
+                    )])
+                })
+                .and_then(|source| {
+                    Policy::parse_with_loader(&source, "<stdin>", &limits, &no_imports_from_stdin)
+                })
+        } else {
+            Policy::from_file_with_limits(path, &limits)
+        };
+        let diags = match loaded {
             Ok(policy) => {
                 if args.deny_warnings && !policy.warnings().is_empty() {
                     failed = true;
@@ -567,7 +674,7 @@ fn check(args: &CheckArgs) -> u8 {
             None => report.extend(diags.iter().map(crate::diag::Diagnostic::to_json)),
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let _ = match args.format {
         CheckFormat::Human | CheckFormat::Json => Ok(()),
         CheckFormat::Github => write!(out, "{}", crate::report::github::diagnostics(&report)),
@@ -623,7 +730,7 @@ fn windows(args: &WindowsArgs) -> u8 {
     };
     let to = from.saturating_add(i64::from(args.days) * crate::time::DAY_SECS);
     let calendar = policy.calendar(&inventory, from, to);
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let _ = match args.format {
         OutputFormat::Json => writeln!(
             out,
@@ -633,44 +740,6 @@ fn windows(args: &WindowsArgs) -> u8 {
         OutputFormat::Text => write!(out, "{}", calendar.to_text()),
     };
     0
-}
-
-/// Files named by `paths` (those ending in `suffix`, or any file named explicitly when
-/// `suffix` is `.gate`), folders searched recursively for files ending in `suffix`.
-fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || name == "target" {
-                continue;
-            }
-            if p.is_dir() {
-                walk(&p, suffix, out);
-            } else if name.ends_with(suffix) {
-                out.push(p);
-            }
-        }
-    }
-    let defaults = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &defaults[..]
-    } else {
-        paths
-    };
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, suffix, &mut out);
-        } else if suffix == ".gate" || p.to_string_lossy().ends_with(suffix) {
-            out.push(p.clone());
-        }
-    }
-    out
 }
 
 fn test(args: &TestArgs) -> u8 {
@@ -691,7 +760,7 @@ fn test(args: &TestArgs) -> u8 {
         .map(|f| crate::testing::run_file(f, &limits))
         .collect();
     let show_coverage = args.coverage || args.min_coverage.is_some();
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let _ = match args.format {
         TestFormat::Text => write!(
             out,
@@ -739,9 +808,23 @@ fn test(args: &TestArgs) -> u8 {
 fn fmt(args: &FmtArgs) -> u8 {
     let limits = args.limits.limits();
     let mut failed = false;
+    if args.paths.iter().filter(|p| is_stdin(p)).count() > 1 {
+        eprintln!("error: standard input (`-`) can be given once");
+        return EXIT_BAD_INPUT;
+    }
     for path in collect_files(&args.paths, ".gate") {
-        let name = path.display().to_string();
-        let source = match crate::check::read_source(&path, &limits) {
+        let stdin = is_stdin(&path);
+        let name = if stdin {
+            "<stdin>".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        let read = if stdin {
+            read_stdin_policy(&limits)
+        } else {
+            crate::check::read_source(&path, &limits)
+        };
+        let source = match read {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -757,13 +840,18 @@ fn fmt(args: &FmtArgs) -> u8 {
                 continue;
             }
         };
+        if stdin && !args.check {
+            // For editors: the formatted text, changed or not, on stdout.
+            let _ = write!(stdout(), "{formatted}");
+            continue;
+        }
         if formatted == source {
             continue;
         }
         if args.check {
             failed = true;
             let diff = similar::TextDiff::from_lines(&source, &formatted);
-            let mut out = std::io::stdout().lock();
+            let mut out = stdout();
             let _ = write!(
                 out,
                 "{}",
@@ -791,7 +879,7 @@ fn blast(args: &BlastArgs) -> u8 {
     let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();
     match inventory.blast(&targets) {
         Ok(b) => {
-            let mut out = std::io::stdout().lock();
+            let mut out = stdout();
             let _ = match args.format {
                 OutputFormat::Json => writeln!(
                     out,
