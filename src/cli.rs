@@ -69,6 +69,12 @@ enum Command {
     },
     /// Prints the man page (roff; `changegate man | man -l -`).
     Man,
+    /// Prints the JSON Schema of a document: change, inventory, test (a test file) or verdict.
+    Schema {
+        /// The document.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::schema::NAMES))]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -247,6 +253,14 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test(&args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man => meta::man(),
+        Command::Schema { name } => match crate::schema::schema(&name) {
+            Some(schema) => {
+                let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+                let _ = writeln!(stdout(), "{text}");
+                0
+            }
+            None => EXIT_BAD_INPUT,
+        },
     };
     ExitCode::from(code)
 }

@@ -280,6 +280,7 @@ impl<'a> Ctx<'a> {
             reasons,
             errors,
             blast,
+            schema: crate::verdict::VERDICT_SCHEMA,
         }
     }
 

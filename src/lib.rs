@@ -63,6 +63,7 @@ pub mod limits;
 mod lint;
 mod policy;
 pub mod report;
+pub mod schema;
 pub mod syntax;
 pub mod testing;
 pub mod time;

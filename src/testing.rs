@@ -34,26 +34,38 @@ use crate::policy::Policy;
 use crate::topology::Inventory;
 use crate::verdict::{Decision, Verdict};
 
-#[derive(Debug, Deserialize)]
+/// A test file (YAML or TOML): the policy it tests, an optional inventory, and its
+/// cases.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "changegate test file")]
 struct FileSpec {
+    /// The policy, relative to the test file (default: the file's name without `.test`).
     policy: Option<String>,
+    /// An inventory for every case, relative to the test file.
     inventory: Option<String>,
+    /// The cases.
     cases: Vec<CaseSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One case: a change at an instant, and what the verdict must say.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CaseSpec {
+    /// The case's name.
     name: String,
+    /// The instant to evaluate at, RFC 3339.
     at: String,
+    /// The change: inline, or a file name relative to the test file.
     change: serde_json::Value,
+    /// This case's inventory, instead of the file's.
     inventory: Option<String>,
+    /// What the verdict must say.
     expect: Expect,
 }
 
 /// What a case expects; every field but `decision` is optional.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// The decision.
@@ -84,6 +96,11 @@ pub struct Expect {
     /// `break_glass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_glass: Option<bool>,
+}
+
+/// The JSON Schema of a test file.
+pub(crate) fn file_schema() -> schemars::Schema {
+    schemars::schema_for!(FileSpec)
 }
 
 /// Distinguishes a field given as `null` (`Some(None)`) from an absent one (`None`).

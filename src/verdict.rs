@@ -6,7 +6,17 @@ use serde::Serialize;
 
 /// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
@@ -53,7 +63,7 @@ impl Decision {
 }
 
 /// The policy a verdict came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyRef {
     /// `policy "…"`.
     pub name: String,
@@ -62,7 +72,7 @@ pub struct PolicyRef {
 }
 
 /// A rule whose condition held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Matched {
     /// The rule's name.
     pub rule: String,
@@ -71,7 +81,7 @@ pub struct Matched {
 }
 
 /// An approval that did not count, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Ignored {
     /// Who approved.
     pub by: String,
@@ -80,7 +90,7 @@ pub struct Ignored {
 }
 
 /// The state of one group's approvals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApprovalStatus {
     /// The group.
     pub group: String,
@@ -95,7 +105,7 @@ pub struct ApprovalStatus {
 }
 
 /// The state of the change's windows (freezes aside).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WindowStatus {
     /// Whether every window is open now (for the runway).
     pub open: bool,
@@ -111,7 +121,7 @@ pub struct WindowStatus {
 }
 
 /// The freezes blocking the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FreezeStatus {
     /// Their names.
     pub names: Vec<String>,
@@ -120,7 +130,7 @@ pub struct FreezeStatus {
 }
 
 /// What an advisory rule would have required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Advisory {
     /// The rule's name.
     pub rule: String,
@@ -131,7 +141,7 @@ pub struct Advisory {
 }
 
 /// An error that made the verdict `deny`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct EvalError {
     /// The rule (or freeze, or `change`) where it happened.
     pub rule: Option<String>,
@@ -142,7 +152,7 @@ pub struct EvalError {
 }
 
 /// The blast radius, summarised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BlastSummary {
     /// How many devices.
     pub devices: usize,
@@ -158,7 +168,7 @@ pub struct BlastSummary {
 }
 
 /// The gate verdict for one change at one instant. Serializes to the JSON contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// `deploy`, `approve`, `wait` or `deny`.
     pub decision: Decision,
@@ -199,7 +209,14 @@ pub struct Verdict {
     /// The blast radius, when the policy read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blast: Option<BlastSummary>,
+    /// The version of this format ([`VERDICT_SCHEMA`]), bumped when the contract
+    /// changes incompatibly; last, so the fields before it keep their places.
+    pub schema: u32,
 }
+
+/// The verdict format's version, `"schema"` in every verdict. Fields may be added
+/// without a bump; removing, renaming or retyping one bumps it.
+pub const VERDICT_SCHEMA: u32 = 1;
 
 impl Verdict {
     /// The verdict as one line of JSON.
