@@ -201,6 +201,9 @@ struct TestArgs {
     /// Report which rules, windows and freezes the cases exercise.
     #[arg(long)]
     coverage: bool,
+    /// Run only the cases whose name contains PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    run: Option<String>,
     /// Fail when a policy's coverage (rules, windows and freezes together) is below this percentage.
     #[arg(long, value_name = "PERCENT")]
     min_coverage: Option<f64>,
@@ -771,8 +774,17 @@ fn test(args: &TestArgs) -> u8 {
     }
     let reports: Vec<crate::testing::FileReport> = files
         .iter()
-        .map(|f| crate::testing::run_file(f, &limits))
+        .map(|f| crate::testing::run_file_matching(f, &limits, args.run.as_deref()))
         .collect();
+    if let Some(pattern) = &args.run {
+        if reports
+            .iter()
+            .all(|r| r.error.is_none() && r.cases.is_empty())
+        {
+            eprintln!("error: no test case's name contains {pattern:?}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let show_coverage = args.coverage || args.min_coverage.is_some();
     let mut out = stdout();
     let _ = match args.format {

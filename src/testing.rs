@@ -96,6 +96,68 @@ pub struct Expect {
     /// `break_glass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_glass: Option<bool>,
+    /// `window.closes` (`null` for none).
+    #[serde(
+        default,
+        deserialize_with = "some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub closes: Option<Option<String>>,
+    /// `window.open`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_open: Option<bool>,
+    /// The names of the freezes that block, in any order (`[]`: none blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze: Option<Vec<String>>,
+    /// The freezes lifted by break glass, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifted: Option<Vec<String>>,
+    /// The advisory rules reported, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<Vec<String>>,
+    /// Every approval that did not count, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_approvals: Option<Vec<IgnoredExpect>>,
+    /// Each must be a substring of some evaluation error (`[]`: no errors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+    /// The exit code `changegate evaluate` gives: 0, 10, 11 or 12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
+/// An approval that did not count: who, and why (`author`, `stale`, …).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoredExpect {
+    /// Who approved.
+    pub by: String,
+    /// Why it did not count.
+    pub why: String,
+}
+
+/// Compares two lists as sets, pushing a failure when they differ; returns the
+/// actual list, sorted, for the diff.
+fn same_names(
+    field: &str,
+    want: &[String],
+    got: Vec<String>,
+    failures: &mut Vec<String>,
+) -> Vec<String> {
+    let mut want = want.to_vec();
+    want.sort();
+    let mut got = got;
+    got.sort();
+    if want != got {
+        failures.push(format!(
+            "{field}: expected [{}], got [{}]",
+            want.join(", "),
+            got.join(", ")
+        ));
+    }
+    got
 }
 
 /// The JSON Schema of a test file.
@@ -207,6 +269,12 @@ pub fn floor_percent(p: f64) -> String {
 
 /// Runs every case of the test file at `path`.
 pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
+    run_file_matching(path, limits, None)
+}
+
+/// [`run_file`], running only the cases whose name contains `pattern` (all when
+/// `None`).
+pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) -> FileReport {
     let dir = path.parent().unwrap_or(Path::new(""));
     let il = limits.documents();
     let default_policy = {
@@ -261,7 +329,11 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
     };
     let mut cases = Vec::new();
     let mut seen_fields: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for case in &spec.cases {
+    for case in spec
+        .cases
+        .iter()
+        .filter(|c| pattern.is_none_or(|p| c.name.contains(p)))
+    {
         let inv_key = case
             .inventory
             .as_ref()
@@ -388,6 +460,14 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         next_open: None,
         earliest: None,
         break_glass: None,
+        closes: None,
+        window_open: None,
+        freeze: None,
+        lifted: None,
+        advisory: None,
+        ignored_approvals: None,
+        errors: None,
+        exit_code: None,
     };
     if v.decision != expect.decision {
         failures.push(format!(
@@ -468,6 +548,84 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
             failures.push(format!("break_glass: expected {bg}, got {}", v.break_glass));
         }
         actual.break_glass = Some(v.break_glass);
+    }
+    if let Some(closes) = &expect.closes {
+        if !same_instant(closes.as_deref(), v.window.closes.as_deref()) {
+            failures.push(format!(
+                "closes: expected {}, got {}",
+                or_none(closes.as_deref()),
+                or_none(v.window.closes.as_deref())
+            ));
+        }
+        actual.closes = Some(v.window.closes.clone());
+    }
+    if let Some(open) = expect.window_open {
+        if open != v.window.open {
+            failures.push(format!(
+                "window_open: expected {open}, got {}",
+                v.window.open
+            ));
+        }
+        actual.window_open = Some(v.window.open);
+    }
+    if let Some(want) = &expect.freeze {
+        let got = v
+            .freeze
+            .as_ref()
+            .map(|f| f.names.clone())
+            .unwrap_or_default();
+        actual.freeze = Some(same_names("freeze", want, got, &mut failures));
+    }
+    if let Some(want) = &expect.lifted {
+        actual.lifted = Some(same_names("lifted", want, v.lifted.clone(), &mut failures));
+    }
+    if let Some(want) = &expect.advisory {
+        let got = v.advisory.iter().map(|a| a.rule.clone()).collect();
+        actual.advisory = Some(same_names("advisory", want, got, &mut failures));
+    }
+    if let Some(want) = &expect.ignored_approvals {
+        let show = |l: &[IgnoredExpect]| {
+            let parts: Vec<String> = l.iter().map(|i| format!("{} ({})", i.by, i.why)).collect();
+            parts.join(", ")
+        };
+        let mut want = want.clone();
+        want.sort();
+        let mut got: Vec<IgnoredExpect> = v
+            .ignored_approvals
+            .iter()
+            .map(|i| IgnoredExpect {
+                by: i.by.clone(),
+                why: i.why.clone(),
+            })
+            .collect();
+        got.sort();
+        if want != got {
+            failures.push(format!(
+                "ignored_approvals: expected [{}], got [{}]",
+                show(&want),
+                show(&got)
+            ));
+        }
+        actual.ignored_approvals = Some(got);
+    }
+    if let Some(want) = &expect.errors {
+        let got: Vec<String> = v.errors.iter().map(|e| e.message.clone()).collect();
+        if want.is_empty() && !got.is_empty() {
+            failures.push(format!("errors: expected none, got {}", got.len()));
+        }
+        for w in want {
+            if !got.iter().any(|g| g.contains(w.as_str())) {
+                failures.push(format!("errors: no error contains {w:?}"));
+            }
+        }
+        actual.errors = Some(got);
+    }
+    if let Some(code) = expect.exit_code {
+        let got = v.decision.exit_code();
+        if code != got {
+            failures.push(format!("exit_code: expected {code}, got {got}"));
+        }
+        actual.exit_code = Some(got);
     }
     if !failures.is_empty() {
         // Errors explain most surprises: show them.

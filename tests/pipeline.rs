@@ -575,3 +575,78 @@ fn gitlab_report_jobs_keep_the_exit_code() {
         }
     }
 }
+
+// ---- pre-commit ----
+
+/// Runs each hook of `.pre-commit-hooks.yaml` as pre-commit would (entry, args, then
+/// the matching file names unless `pass_filenames: false`) in a small policy
+/// repository: all pass, and the fmt hook catches a badly laid out policy.
+#[test]
+fn pre_commit_hooks_run_in_a_policy_repository() {
+    let hooks = yaml(&read(".pre-commit-hooks.yaml"));
+    let hooks = hooks.as_array().unwrap();
+    let ids: Vec<String> = hooks.iter().map(|h| str_of(&h["id"])).collect();
+    assert_eq!(
+        ids,
+        ["changegate-check", "changegate-fmt", "changegate-test"]
+    );
+    let sandbox = Sandbox::new();
+    let dir = &sandbox.0;
+    std::fs::create_dir_all(dir.join("shared")).unwrap();
+    std::fs::write(dir.join("shared/people.gate"), "group ops = [\"alice\"]\n").unwrap();
+    std::fs::write(
+        dir.join("p.gate"),
+        "policy \"p\"\n\nimport \"shared/people.gate\"\n\ndefault approve 1 from ops\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("p.test.yaml"),
+        "cases:\n  - name: needs ops\n    at: 2026-11-26T10:00:00Z\n    change: {}\n    expect: { decision: approve }\n",
+    )
+    .unwrap();
+    let files = ["p.gate", "p.test.yaml", "shared/people.gate"];
+    let run = |hook: &Value| {
+        let entry: Vec<String> = str_of(&hook["entry"])
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(entry[0], "changegate");
+        let mut args: Vec<String> = entry[1..].to_vec();
+        args.extend(lines(&hook["args"]));
+        if hook["pass_filenames"] != false {
+            let re = regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
+            args.extend(
+                files
+                    .iter()
+                    .filter(|f| re.is_match(f))
+                    .map(|f| (*f).to_owned()),
+            );
+        }
+        Command::new(env!("CARGO_BIN_EXE_changegate"))
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    for hook in hooks {
+        let out = run(hook);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}{}",
+            hook["id"],
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::write(
+        dir.join("p.gate"),
+        "policy \"p\"\nimport \"shared/people.gate\"\ndefault   approve 1 from ops\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&hooks[1]).status.code(),
+        Some(1),
+        "fmt --check catches the layout"
+    );
+}
