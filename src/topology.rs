@@ -523,10 +523,18 @@ impl fmt::Display for Blast {
             plural(self.roles.len(), "role", "roles"),
             self.depth
         )?;
-        writeln!(f, "  devices: {}", self.devices.join(", "))?;
-        writeln!(f, "  sites:   {}", self.sites.join(", "))?;
-        writeln!(f, "  roles:   {}", self.roles.join(", "))?;
-        write!(f, "  furthest: {}", self.path.join(" -> "))
+        let list = |l: &[String]| {
+            if l.is_empty() {
+                "(none)".to_owned()
+            } else {
+                l.join(", ")
+            }
+        };
+        writeln!(f, "  devices: {}", list(&self.devices))?;
+        writeln!(f, "  sites:   {}", list(&self.sites))?;
+        writeln!(f, "  roles:   {}", list(&self.roles))?;
+        // `a <- b`: b depends on a, as `evaluate` draws the same path.
+        write!(f, "  furthest: {}", self.path.join(" <- "))
     }
 }
 
@@ -563,7 +571,7 @@ impl UnknownTargets {
             .filter_map(|u| {
                 u.suggestion
                     .as_ref()
-                    .map(|s| format!("did you mean `{s}` for `{}`?", u.name))
+                    .map(|s| format!("`{s}` for `{}`", u.name))
             })
             .collect();
         let help = match (unknown.as_slice(), hints.is_empty()) {
@@ -572,7 +580,8 @@ impl UnknownTargets {
                 .suggestion
                 .as_ref()
                 .map(|s| format!("did you mean `{s}`?")),
-            _ => Some(hints.join("; ")),
+            // One question for all: "did you mean `a` for `x`, `b` for `y`?"
+            _ => Some(format!("did you mean {}?", hints.join(", "))),
         };
         UnknownTargets {
             unknown,

@@ -318,13 +318,21 @@ impl Verdict {
             );
         }
         if let Some(b) = &self.blast {
+            // An empty list reads "no sites", not "sites ,".
+            let named = |what: &str, l: &[String]| {
+                if l.is_empty() {
+                    format!("no {what}")
+                } else {
+                    format!("{what} {}", l.join(", "))
+                }
+            };
             let _ = writeln!(
                 out,
-                "\nblast radius: {} device{}, sites {}, roles {}, depth {}",
+                "\nblast radius: {} device{}, {}, {}, depth {}",
                 b.devices,
                 if b.devices == 1 { "" } else { "s" },
-                b.sites.join(", "),
-                b.roles.join(", "),
+                named("sites", &b.sites),
+                named("roles", &b.roles),
                 b.depth
             );
             if b.path.len() > 1 {
