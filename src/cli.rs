@@ -586,7 +586,12 @@ fn evaluate_batch(
     let mut number = 0usize;
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line) {
+        // A line is one change: it may not outgrow the input limit, so a stream
+        // without newlines cannot exhaust memory.
+        let limit = u64::try_from(il.max_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        match std::io::Read::take(&mut reader, limit).read_until(b'\n', &mut line) {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
@@ -596,6 +601,21 @@ fn evaluate_batch(
             }
         }
         number += 1;
+        if line.len() > il.max_bytes && line.last() != Some(&b'\n') {
+            bad = true;
+            let e = format!("line is longer than the limit of {} bytes", il.max_bytes);
+            let _ = writeln!(out, "{}", serde_json::json!({"line": number, "error": e}));
+            // Skip the rest of the line, a bounded piece at a time.
+            loop {
+                line.clear();
+                match std::io::Read::take(&mut reader, limit).read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if line.last() == Some(&b'\n') => break,
+                    Ok(_) => {}
+                }
+            }
+            continue;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -252,6 +252,44 @@ fn a_batch_from_standard_input() {
     assert_eq!(verdicts.len(), 2);
     assert_eq!(verdicts[0]["decision"], "deploy");
     assert_eq!(verdicts[1]["change"], "B");
+
+    // A line longer than the input limit is refused (exit 1) and the next still runs.
+    let long = format!(
+        "{{\"id\":\"{}\"}}\n{{\"id\":\"C\",\"kind\":\"docs\"}}\n",
+        "x".repeat(5000)
+    );
+    let out = run(
+        &t.0,
+        &[
+            "evaluate",
+            "--batch",
+            "--max-input-bytes",
+            "1000",
+            "-p",
+            "p.gate",
+            "-c",
+            "-",
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ],
+        &long,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("longer than the limit"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1]["change"], "C");
 }
 
 #[test]
