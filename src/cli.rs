@@ -759,6 +759,10 @@ fn windows(args: &WindowsArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if is_stdin(&args.policy) && args.inventory.as_deref().is_some_and(is_stdin) {
+        eprintln!("error: only one of `-p` and `-i` can be `-` (standard input)");
+        return EXIT_BAD_INPUT;
+    }
     let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
         return EXIT_BAD_INPUT;
     };

@@ -194,6 +194,19 @@ fn dash_reads_standard_input() {
         err.contains("cannot import `shared.gate`") && err.contains("give the policy as a file"),
         "{err}"
     );
+    // windows too, one stdin at a time.
+    let out = run(
+        &t.0,
+        &["windows", "-p", "-", "--from", AT, "--days", "1"],
+        POLICY,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &t.0,
+        &["windows", "-p", "-", "-i", "-", "--from", AT],
+        POLICY,
+    );
+    assert_eq!(out.status.code(), Some(1));
     // blast, check and fmt.
     let out = run(
         &t.0,
