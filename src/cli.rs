@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::change::Change;
 use crate::diag::Diagnostics;
@@ -16,14 +16,34 @@ use crate::policy::Policy;
 use crate::topology::Inventory;
 use crate::verdict::Verdict;
 
+mod limit_args;
+mod meta;
+mod walk;
+pub(crate) use limit_args::AllLimits;
+use limit_args::{BlastLimits, CheckLimits, FmtLimits};
+use walk::collect_files;
+
 /// Exit code for inputs that cannot be read or parsed at all.
 pub const EXIT_BAD_INPUT: u8 = 1;
+
+/// The exit codes, for `--help` (the README has the same table).
+const EXIT_CODES: &str = "Exit codes:
+  0   evaluate: deploy; other commands: success
+  10  evaluate: approve (approvals are missing)
+  11  evaluate: wait (outside its windows, or frozen)
+  12  evaluate: deny
+  1   bad input (no verdict), check errors, failing tests, `fmt --check` differences
+  2   usage error (unknown flag, missing argument)";
 
 /// changegate: decides whether an infrastructure change may deploy now, needs
 /// approval, must wait for a change window, or must not go at all.
 #[derive(Debug, Parser)]
-#[command(name = "changegate", version, about, long_about = None)]
+#[command(name = "changegate", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// Print nothing on standard output (the exit code and the diagnostics on
+    /// standard error stay).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +62,20 @@ enum Command {
     Fmt(FmtArgs),
     /// Runs policy test files (`*.test.yaml`, `*.test.toml`): exit 0 all pass, 1 any fail.
     Test(TestArgs),
+    /// Prints a shell completion script (e.g. `changegate completions bash > /etc/bash_completion.d/changegate`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff; `changegate man | man -l -`).
+    Man,
+    /// Prints the JSON Schema of a document: change, inventory, test (a test file) or verdict.
+    Schema {
+        /// The document.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::schema::NAMES))]
+        name: String,
+    },
     /// Replays a history under two policies and shows what they decide differently: exit 0 nothing differs, 3 something does, 1 bad input.
     Diff(crate::diff::command::DiffArgs),
     /// Checks a decision log (`audit verify LOG`) or evaluates its changes again (`audit replay LOG`).
@@ -87,7 +121,7 @@ struct ReplayArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +129,36 @@ enum TestFormat {
     Text,
     Json,
     Junit,
+    /// GitHub Actions annotations for failing cases, after the text report.
+    Github,
+}
+
+/// Formats of `evaluate`'s verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvaluateFormat {
+    /// For people.
+    Text,
+    /// The JSON contract.
+    Json,
+    /// GitHub-flavoured Markdown, for a job summary or a merge-request comment.
+    Markdown,
+    /// GitHub Actions annotations (workflow commands), after the text verdict.
+    Github,
+}
+
+/// Formats of `check`'s diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    /// Rendered with source excerpts, on stderr.
+    Human,
+    /// One JSON object per line, on stderr.
+    Json,
+    /// One SARIF 2.1.0 log on stdout.
+    Sarif,
+    /// GitHub Actions annotations on stdout.
+    Github,
+    /// A GitLab code-quality report on stdout.
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,63 +173,27 @@ enum ErrorFormat {
     Json,
 }
 
-/// Limits on inputs; the defaults are documented in `docs/hardening.md`.
-#[derive(Debug, Args)]
-pub(crate) struct LimitArgs {
-    /// Largest policy file, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_source_bytes)]
-    max_policy_bytes: usize,
-    /// Deepest nesting of expressions, lists and objects.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
-    max_depth: usize,
-    /// Most items (rules, groups, windows, …) in one policy file.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_items)]
-    max_rules: usize,
-    /// Longest string, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_string_len)]
-    max_string_len: usize,
-    /// Longest list.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_list_len)]
-    max_list_len: usize,
-    /// Deepest chain of imports.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_import_depth)]
-    max_import_depth: usize,
-    /// Largest change or inventory file, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input_bytes)]
-    max_input_bytes: usize,
-}
-
-impl LimitArgs {
-    pub(crate) fn limits(&self) -> Limits {
-        Limits {
-            max_source_bytes: self.max_policy_bytes,
-            max_depth: self.max_depth,
-            max_items: self.max_rules,
-            max_string_len: self.max_string_len,
-            max_list_len: self.max_list_len,
-            max_import_depth: self.max_import_depth,
-            max_input_bytes: self.max_input_bytes,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 struct EvaluateArgs {
-    /// The policy file.
+    /// The policy file (`-` for standard input, when it has no imports).
     #[arg(short, long, value_name = "POLICY")]
     policy: PathBuf,
     /// The change: JSON or YAML (`-` for standard input), or JSON Lines (`.jsonl`) for a batch.
     #[arg(short, long, value_name = "CHANGE")]
     change: PathBuf,
-    /// The inventory: JSON, YAML or TOML.
+    /// The inventory: JSON, YAML or TOML (`-` for standard input: JSON or YAML).
     #[arg(short, long, value_name = "INVENTORY")]
     inventory: Option<PathBuf>,
+    /// Read the change as JSON Lines, one change per line, one verdict per line
+    /// (implied by a `.jsonl` file; `-c - --batch` reads a batch from standard input).
+    #[arg(long)]
+    batch: bool,
     /// The instant to evaluate at, RFC 3339 (default: now).
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = EvaluateFormat::Text)]
+    format: EvaluateFormat,
     /// Also explain every rule (the values its condition saw) and every window and freeze.
     #[arg(long)]
     explain: bool,
@@ -179,22 +207,22 @@ struct EvaluateArgs {
     #[arg(long, value_name = "LOG")]
     record: Option<PathBuf>,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Policy files.
-    #[arg(required = true, value_name = "POLICY")]
+    /// Policy files or folders (searched for `*.gate`); `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
     policies: Vec<PathBuf>,
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
-    error_format: ErrorFormat,
+    /// How to print diagnostics (`--error-format` is the older name).
+    #[arg(long, alias = "error-format", value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: CheckLimits,
 }
 
 #[derive(Debug, Args)]
@@ -218,7 +246,7 @@ struct WindowsArgs {
     #[arg(long, value_enum, default_value_t = CalendarFormat::Text)]
     format: CalendarFormat,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,28 +268,32 @@ struct TestArgs {
     /// Report which rules, windows and freezes the cases exercise.
     #[arg(long)]
     coverage: bool,
+    /// Run only the cases whose name contains PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    run: Option<String>,
     /// Fail when a policy's coverage (rules, windows and freezes together) is below this percentage.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 #[derive(Debug, Args)]
 struct FmtArgs {
     /// Policy files or folders (searched for `*.gate`); default: the current folder.
+    /// `-` formats standard input to standard output (for editors).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Change nothing: print a diff and exit 1 if any file is not formatted.
     #[arg(long)]
     check: bool,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: FmtLimits,
 }
 
 #[derive(Debug, Args)]
 struct BlastArgs {
-    /// The inventory: JSON, YAML or TOML.
+    /// The inventory: JSON, YAML or TOML (`-` for standard input: JSON or YAML).
     #[arg(short, long, value_name = "INVENTORY")]
     inventory: PathBuf,
     /// The devices the change touches.
@@ -271,7 +303,7 @@ struct BlastArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: BlastLimits,
 }
 
 /// A percentage from 0 to 100: `NaN`, infinities and numbers outside the range are
@@ -286,7 +318,12 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = meta::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
         Command::Evaluate(args) => evaluate(&args),
         Command::Check(args) => check(&args),
@@ -299,8 +336,75 @@ pub fn main() -> ExitCode {
             AuditCommand::Replay(a) => audit_replay(a),
         },
         Command::Diff(args) => crate::diff::command::run(&args),
+        Command::Completions { shell } => meta::completions(shell),
+        Command::Man => meta::man(),
+        Command::Schema { name } => match crate::schema::schema(&name) {
+            Some(schema) => {
+                let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+                let _ = writeln!(stdout(), "{text}");
+                0
+            }
+            None => EXIT_BAD_INPUT,
+        },
     };
     ExitCode::from(code)
+}
+
+/// `--quiet`: standard output goes nowhere.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Standard output, or a sink under `--quiet`.
+fn stdout() -> Box<dyn Write> {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stdout().lock())
+    }
+}
+
+/// Whether a path names standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads standard input whole, refusing more than `max` bytes (read at most one
+/// byte past it, so a stream without end cannot exhaust memory).
+fn read_stdin(max: usize, what: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), limit),
+        &mut bytes,
+    )
+    .map_err(|e| format!("cannot read {what} from standard input: {e}"))?;
+    if bytes.len() > max {
+        return Err(format!(
+            "{what} on standard input is larger than the limit of {max} bytes"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// JSON when the document starts with `{` or `[`, else YAML.
+fn sniff(bytes: &[u8]) -> Format {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => Format::Json,
+        _ => Format::Yaml,
+    }
+}
+
+/// Policy source from standard input, as UTF-8 text.
+fn read_stdin_policy(limits: &Limits) -> Result<String, String> {
+    let bytes = read_stdin(limits.max_source_bytes, "the policy")?;
+    String::from_utf8(bytes).map_err(|_| "the policy on standard input is not UTF-8".to_owned())
+}
+
+/// A policy given on standard input has no folder, so its imports cannot resolve.
+fn no_imports_from_stdin(path: &Path) -> std::io::Result<String> {
+    Err(std::io::Error::other(format!(
+        "`-` reads the policy from standard input, which has no folder to import `{}` from; give the policy as a file",
+        path.display()
+    )))
 }
 
 /// Whether stderr gets colour: a terminal, and `NO_COLOR` unset or empty.
@@ -365,7 +469,20 @@ fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, String> {
 }
 
 fn load_policy(path: &Path, limits: &Limits, format: ErrorFormat) -> Option<Policy> {
-    match Policy::from_file_with_limits(path, limits) {
+    let loaded = if is_stdin(path) {
+        match read_stdin_policy(limits) {
+            Ok(source) => {
+                Policy::parse_with_loader(&source, "<stdin>", limits, &no_imports_from_stdin)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        }
+    } else {
+        Policy::from_file_with_limits(path, limits)
+    };
+    match loaded {
         Ok(p) => Some(p),
         Err(diags) => {
             eprint_diags(&diags, format);
@@ -378,7 +495,22 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
     let Some(path) = path else {
         return Some(Inventory::empty());
     };
-    match Inventory::from_file_with(path, &limits.documents()) {
+    let il = limits.documents();
+    let loaded = if is_stdin(path) {
+        let bytes = match read_stdin(il.max_bytes, "the inventory") {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        };
+        input::check_bytes(&bytes, "<stdin>", &il)
+            .map_err(crate::topology::InventoryError::from)
+            .and_then(|text| Inventory::parse(text, sniff(&bytes), "<stdin>", &il))
+    } else {
+        Inventory::from_file_with(path, &il)
+    };
+    match loaded {
         Ok(i) => Some(i),
         Err(e) => {
             eprint!("{}", render(&e));
@@ -390,28 +522,15 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
 /// Reads a change document (file or `-`), returning it or printing a diagnostic.
 fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
     let il = limits.documents();
-    let value = if path == Path::new("-") {
-        let bytes = match input::read_bounded_from(std::io::stdin().lock(), il.max_bytes) {
-            Ok(bytes) => bytes,
-            Err(input::ReadError::TooLarge) => {
-                eprintln!(
-                    "error: the change on standard input holds more than the limit of {} bytes",
-                    il.max_bytes
-                );
-                return None;
-            }
+    let value = if is_stdin(path) {
+        let bytes = match read_stdin(il.max_bytes, "the change") {
+            Ok(b) => b,
             Err(e) => {
-                eprintln!("error: cannot read the change from standard input: {e:?}");
+                eprintln!("error: {e}");
                 return None;
             }
         };
-        let trimmed = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        let format = if matches!(trimmed, Some(b'{') | Some(b'[')) {
-            Format::Json
-        } else {
-            Format::Yaml
-        };
-        input::parse_bytes(&bytes, format, "<stdin>", &il)
+        input::parse_bytes(&bytes, sniff(&bytes), "<stdin>", &il)
     } else {
         input::read_file(path, &il)
     };
@@ -436,12 +555,15 @@ fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
     }
 }
 
-fn print_verdict(v: &Verdict, format: OutputFormat) {
-    let mut out = std::io::stdout().lock();
-    let _ = match format {
-        OutputFormat::Json => writeln!(out, "{}", v.to_json_pretty()),
-        OutputFormat::Text => write!(out, "{}", v.to_text()),
-    };
+/// A verdict in `format`; JSON is pretty unless `compact` (one line, for a batch).
+fn verdict_text(v: &Verdict, format: EvaluateFormat, compact: bool) -> String {
+    match format {
+        EvaluateFormat::Json if compact => v.to_json() + "\n",
+        EvaluateFormat::Json => v.to_json_pretty() + "\n",
+        EvaluateFormat::Text => v.to_text(),
+        EvaluateFormat::Markdown => crate::report::markdown::verdict(v),
+        EvaluateFormat::Github => v.to_text() + &crate::report::github::verdict(v),
+    }
 }
 
 fn evaluate(args: &EvaluateArgs) -> u8 {
@@ -453,15 +575,28 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let stdins = [
+        Some(&args.policy),
+        Some(&args.change),
+        args.inventory.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| is_stdin(p))
+    .count();
+    if stdins > 1 {
+        eprintln!("error: only one of `-p`, `-c` and `-i` can be `-` (standard input)");
+        return EXIT_BAD_INPUT;
+    }
     let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
         return EXIT_BAD_INPUT;
     };
     let Some(inventory) = load_inventory(args.inventory.as_deref(), &limits) else {
         return EXIT_BAD_INPUT;
     };
-    if args.change.extension().is_some_and(|e| e == "jsonl") {
+    if args.batch || args.change.extension().is_some_and(|e| e == "jsonl") {
         if args.reviews.is_some() {
-            eprintln!("error: `--reviews` holds the reviews of one pull or merge request, so it cannot apply to a batch (`.jsonl`) of changes\n  help: evaluate each change on its own with its own `--reviews`");
+            eprintln!("error: `--reviews` holds the reviews of one pull or merge request, so it cannot apply to a batch of changes\n  help: evaluate each change on its own with its own `--reviews`");
             return EXIT_BAD_INPUT;
         }
         return evaluate_batch(args, &policy, &inventory, at, &limits);
@@ -497,31 +632,36 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
-    match explanation {
-        Some(explanation) => {
-            let mut out = std::io::stdout().lock();
-            let _ = match args.format {
-                OutputFormat::Json => {
-                    let mut v = serde_json::to_value(&verdict).unwrap_or_default();
-                    if let serde_json::Value::Object(m) = &mut v {
-                        m.insert(
-                            "explain".into(),
-                            serde_json::to_value(&explanation).unwrap_or_default(),
-                        );
-                    }
-                    writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string_pretty(&v).unwrap_or_default()
-                    )
-                }
-                OutputFormat::Text => {
-                    write!(out, "{}{}", verdict.to_text(), explanation.to_text())
-                }
-            };
+    let mut out = stdout();
+    let _ = match (explanation, args.format) {
+        (Some(explanation), EvaluateFormat::Json) => {
+            let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert(
+                    "explain".into(),
+                    serde_json::to_value(&explanation).unwrap_or_default(),
+                );
+            }
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            )
         }
-        None => print_verdict(&verdict, args.format),
-    }
+        (Some(explanation), EvaluateFormat::Markdown) => write!(
+            out,
+            "{}<details><summary>explanation</summary>\n\n```text\n{}```\n\n</details>\n",
+            crate::report::markdown::verdict(&verdict),
+            explanation.to_text().replace("```", "'''")
+        ),
+        (Some(explanation), format @ (EvaluateFormat::Text | EvaluateFormat::Github)) => write!(
+            out,
+            "{}{}",
+            verdict_text(&verdict, format, false),
+            explanation.to_text()
+        ),
+        (None, format) => write!(out, "{}", verdict_text(&verdict, format, false)),
+    };
     u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
 }
 
@@ -541,17 +681,24 @@ fn load_reviews(
             ))
         }
     }
-    let path = Path::new(file);
-    let len = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read `{file}`: {e}"))?
-        .len();
-    if usize::try_from(len).map_or(true, |l| l > limits.max_input_bytes) {
-        return Err(format!(
-            "`{file}` is {len} bytes, over the limit of {} (`--max-input-bytes`)",
-            limits.max_input_bytes
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{file}`: {e}"))?;
+    // Read within the limit whatever the file is (a device or FIFO included).
+    let bytes = match input::read_bounded(
+        Path::new(file),
+        limits.max_input_bytes,
+        input::FileKinds::Any,
+    ) {
+        Ok(b) => b,
+        Err(input::ReadError::TooLarge) => {
+            return Err(format!(
+                "`{file}` holds more than the limit of {} bytes (`--max-input-bytes`)",
+                limits.max_input_bytes
+            ))
+        }
+        Err(input::ReadError::Io(e)) => return Err(format!("cannot read `{file}`: {e}")),
+        Err(input::ReadError::NotAllowed(kind)) => {
+            return Err(format!("`{file}` is {kind}, not a file of reviews"))
+        }
+    };
     crate::review::read(provider, &bytes, file).map_err(|e| e.to_string())
 }
 
@@ -683,39 +830,38 @@ fn evaluate_batch(
     at: DateTime<Utc>,
     limits: &Limits,
 ) -> u8 {
-    let file = match std::fs::File::open(&args.change) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", args.change.display());
-            return EXIT_BAD_INPUT;
+    let mut reader: Box<dyn BufRead> = if is_stdin(&args.change) {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.change) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", args.change.display());
+                return EXIT_BAD_INPUT;
+            }
         }
     };
     let il = limits.documents();
-    let name = args.change.display().to_string();
-    let mut reader = std::io::BufReader::new(file);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let name = if is_stdin(&args.change) {
+        "<stdin>".to_owned()
+    } else {
+        args.change.display().to_string()
+    };
+    let mut out = std::io::BufWriter::new(stdout());
     let mut worst: Option<crate::verdict::Decision> = None;
     let mut bad = false;
     let mut line = Vec::new();
     let mut number = 0usize;
     loop {
         line.clear();
-        // One line at most the size limit (and its line break): a line that never
-        // ends (`/dev/zero`) stops at the limit.
+        // A line is one change: it may not outgrow the input limit, so a stream
+        // without newlines (`/dev/zero`) cannot exhaust memory; a longer line is
+        // refused below and skipped a bounded piece at a time.
         let cap = u64::try_from(il.max_bytes)
             .unwrap_or(u64::MAX)
-            .saturating_add(2);
+            .saturating_add(1);
         match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
             Ok(0) => break,
-            Ok(_) if line.len() > il.max_bytes.saturating_add(1) => {
-                eprintln!(
-                    "error: `{name}`: line {} holds more than the limit of {} bytes",
-                    number + 1,
-                    il.max_bytes
-                );
-                bad = true;
-                break;
-            }
             Ok(_) => {}
             Err(e) => {
                 eprintln!("error: cannot read `{name}`: {e}");
@@ -724,6 +870,36 @@ fn evaluate_batch(
             }
         }
         number += 1;
+        if line.len() > il.max_bytes && line.last() != Some(&b'\n') {
+            bad = true;
+            let e = format!("line is longer than the limit of {} bytes", il.max_bytes);
+            let _ = writeln!(out, "{}", serde_json::json!({"line": number, "error": e}));
+            // Skip the rest of the line, a bounded piece at a time, and at most 16
+            // limits' worth: a stream that never ends a line (`/dev/zero`) stops the
+            // batch instead of being read for ever.
+            let mut skipped = 0usize;
+            let budget = il.max_bytes.max(1).saturating_mul(16);
+            let ended = loop {
+                line.clear();
+                match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break true,
+                    Ok(_) if line.last() == Some(&b'\n') => break true,
+                    Ok(n) => {
+                        skipped = skipped.saturating_add(n);
+                        if skipped > budget {
+                            break false;
+                        }
+                    }
+                }
+            };
+            if !ended {
+                eprintln!(
+                    "error: `{name}`: line {number} does not end within {budget} bytes; the batch stops here"
+                );
+                break;
+            }
+            continue;
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -754,11 +930,11 @@ fn evaluate_batch(
                 }));
                 let _ = match args.format {
                     // Straight into the output buffer: no string per verdict.
-                    OutputFormat::Json => match serde_json::to_writer(&mut out, &v) {
+                    EvaluateFormat::Json => match serde_json::to_writer(&mut out, &v) {
                         Ok(()) => writeln!(out),
                         Err(e) => writeln!(out, "{{\"error\":\"{e}\"}}"),
                     },
-                    OutputFormat::Text => writeln!(out, "{}", v.to_text()),
+                    other => writeln!(out, "{}", verdict_text(&v, other, true)),
                 };
             }
             Err(e) => {
@@ -784,28 +960,97 @@ fn evaluate_batch(
 fn check(args: &CheckArgs) -> u8 {
     let limits = args.limits.limits();
     let mut failed = false;
-    for path in &args.policies {
-        match Policy::from_file_with_limits(path, &limits) {
+    // The report formats are one document for all files, on stdout.
+    let mut report: Vec<crate::diag::DiagnosticJson> = Vec::new();
+    let stream = match args.format {
+        CheckFormat::Human => Some(ErrorFormat::Human),
+        CheckFormat::Json => Some(ErrorFormat::Json),
+        CheckFormat::Sarif | CheckFormat::Github | CheckFormat::Gitlab => None,
+    };
+    // In a folder, modules (files without `policy`, rules or default) are checked
+    // through the policies that import them, not on their own.
+    if args.policies.iter().filter(|p| is_stdin(p)).count() > 1 {
+        eprintln!("error: standard input (`-`) can be given once");
+        return EXIT_BAD_INPUT;
+    }
+    let mut files = collect_files(&args.policies, ".gate");
+    files.retain(|f| args.policies.contains(f) || !is_module(f, &limits));
+    if files.is_empty() {
+        eprintln!("error: no policy files (`*.gate`) found");
+        return EXIT_BAD_INPUT;
+    }
+    for path in &files {
+        let loaded = if is_stdin(path) {
+            read_stdin_policy(&limits)
+                .map_err(|e| {
+                    let file = crate::diag::SourceFile::new("<stdin>", "");
+                    Diagnostics(vec![crate::diag::Diagnostic::error(
+                        "changegate::io",
+                        &file,
+                        e,
+                    )])
+                })
+                .and_then(|source| {
+                    Policy::parse_with_loader(&source, "<stdin>", &limits, &no_imports_from_stdin)
+                })
+        } else {
+            Policy::from_file_with_limits(path, &limits)
+        };
+        let diags = match loaded {
             Ok(policy) => {
-                let warnings = Diagnostics(policy.warnings().to_vec());
-                if !warnings.is_empty() {
-                    eprint_diags(&warnings, args.error_format);
-                    if args.deny_warnings {
-                        failed = true;
-                    }
+                if args.deny_warnings && !policy.warnings().is_empty() {
+                    failed = true;
                 }
+                Diagnostics(policy.warnings().to_vec())
             }
             Err(diags) => {
-                eprint_diags(&diags, args.error_format);
                 failed = true;
+                diags
             }
+        };
+        match stream {
+            Some(format) if !diags.is_empty() => eprint_diags(&diags, format),
+            Some(_) => {}
+            None => report.extend(diags.iter().map(crate::diag::Diagnostic::to_json)),
         }
     }
+    let mut out = stdout();
+    let _ = match args.format {
+        CheckFormat::Human | CheckFormat::Json => Ok(()),
+        CheckFormat::Github => write!(out, "{}", crate::report::github::diagnostics(&report)),
+        CheckFormat::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::report::sarif::diagnostics(&report))
+                .unwrap_or_default()
+        ),
+        CheckFormat::Gitlab => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::report::gitlab::diagnostics(&report))
+                .unwrap_or_default()
+        ),
+    };
     if failed {
         EXIT_BAD_INPUT
     } else {
         0
     }
+}
+
+/// Whether a policy file is a module: it parses and has no `policy`, rule or default.
+fn is_module(path: &Path, limits: &Limits) -> bool {
+    use crate::syntax::ast::Item;
+    let Ok(source) = crate::check::read_source(path, limits, crate::input::FileKinds::Any) else {
+        return false;
+    };
+    let file = crate::diag::SourceFile::new(&path.display().to_string(), &source);
+    let (ast, diags) = crate::syntax::parse_file(&file, limits);
+    diags.is_empty()
+        && !ast
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Policy(..) | Item::Rule(_) | Item::Default(..)))
 }
 
 fn windows(args: &WindowsArgs) -> u8 {
@@ -817,6 +1062,10 @@ fn windows(args: &WindowsArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if is_stdin(&args.policy) && args.inventory.as_deref().is_some_and(is_stdin) {
+        eprintln!("error: only one of `-p` and `-i` can be `-` (standard input)");
+        return EXIT_BAD_INPUT;
+    }
     let Some(policy) = load_policy(&args.policy, &limits, ErrorFormat::Human) else {
         return EXIT_BAD_INPUT;
     };
@@ -832,7 +1081,7 @@ fn windows(args: &WindowsArgs) -> u8 {
         },
         None => None,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let _ = match (args.format, &change) {
         (CalendarFormat::Json, None) => writeln!(
             out,
@@ -865,44 +1114,6 @@ fn windows(args: &WindowsArgs) -> u8 {
     0
 }
 
-/// Files named by `paths` (those ending in `suffix`, or any file named explicitly when
-/// `suffix` is `.gate`), folders searched recursively for files ending in `suffix`.
-fn collect_files(paths: &[PathBuf], suffix: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || name == "target" {
-                continue;
-            }
-            if p.is_dir() {
-                walk(&p, suffix, out);
-            } else if name.ends_with(suffix) {
-                out.push(p);
-            }
-        }
-    }
-    let defaults = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &defaults[..]
-    } else {
-        paths
-    };
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, suffix, &mut out);
-        } else if suffix == ".gate" || p.to_string_lossy().ends_with(suffix) {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
 fn test(args: &TestArgs) -> u8 {
     let limits = args.limits.limits();
     let mut files = Vec::new();
@@ -918,10 +1129,19 @@ fn test(args: &TestArgs) -> u8 {
     }
     let reports: Vec<crate::testing::FileReport> = files
         .iter()
-        .map(|f| crate::testing::run_file(f, &limits))
+        .map(|f| crate::testing::run_file_matching(f, &limits, args.run.as_deref()))
         .collect();
+    if let Some(pattern) = &args.run {
+        if reports
+            .iter()
+            .all(|r| r.error.is_none() && r.cases.is_empty())
+        {
+            eprintln!("error: no test case's name contains {pattern:?}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let show_coverage = args.coverage || args.min_coverage.is_some();
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let _ = match args.format {
         TestFormat::Text => write!(
             out,
@@ -935,6 +1155,12 @@ fn test(args: &TestArgs) -> u8 {
                 .unwrap_or_default()
         ),
         TestFormat::Junit => write!(out, "{}", crate::testing::render_junit(&reports)),
+        TestFormat::Github => write!(
+            out,
+            "{}{}",
+            crate::testing::render_text(&reports, show_coverage),
+            crate::report::github::tests(&reports)
+        ),
     };
     let all_passed = reports
         .iter()
@@ -968,9 +1194,23 @@ fn test(args: &TestArgs) -> u8 {
 fn fmt(args: &FmtArgs) -> u8 {
     let limits = args.limits.limits();
     let mut failed = false;
+    if args.paths.iter().filter(|p| is_stdin(p)).count() > 1 {
+        eprintln!("error: standard input (`-`) can be given once");
+        return EXIT_BAD_INPUT;
+    }
     for path in collect_files(&args.paths, ".gate") {
-        let name = path.display().to_string();
-        let source = match crate::check::read_source(&path, &limits, crate::input::FileKinds::Any) {
+        let stdin = is_stdin(&path);
+        let name = if stdin {
+            "<stdin>".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        let read = if stdin {
+            read_stdin_policy(&limits)
+        } else {
+            crate::check::read_source(&path, &limits, crate::input::FileKinds::Any)
+        };
+        let source = match read {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -986,13 +1226,18 @@ fn fmt(args: &FmtArgs) -> u8 {
                 continue;
             }
         };
+        if stdin && !args.check {
+            // For editors: the formatted text, changed or not, on stdout.
+            let _ = write!(stdout(), "{formatted}");
+            continue;
+        }
         if formatted == source {
             continue;
         }
         if args.check {
             failed = true;
             let diff = similar::TextDiff::from_lines(&source, &formatted);
-            let mut out = std::io::stdout().lock();
+            let mut out = stdout();
             let _ = write!(
                 out,
                 "{}",
@@ -1020,7 +1265,7 @@ fn blast(args: &BlastArgs) -> u8 {
     let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();
     match inventory.blast(&targets) {
         Ok(b) => {
-            let mut out = std::io::stdout().lock();
+            let mut out = stdout();
             let _ = match args.format {
                 OutputFormat::Json => writeln!(
                     out,

@@ -315,6 +315,7 @@ impl<'a> Ctx<'a> {
             decision_id: String::new(),
             changegate: crate::record::VERSION.to_owned(),
             inputs: crate::record::inputs(policy, self.change, self.inventory),
+            schema: crate::verdict::VERDICT_SCHEMA,
         };
         crate::record::seal(&mut verdict, self.inventory);
         verdict

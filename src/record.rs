@@ -68,6 +68,30 @@ impl Serialize for Inputs {
     }
 }
 
+/// The published schema of `verdict.inputs` (it serializes by hand, above).
+impl schemars::JsonSchema for Inputs {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Inputs".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The sha256 of each policy file (by path, relative to the root policy's folder), of the change (compact JSON, keys sorted) and of the inventory's text (null without one).",
+            "type": "object",
+            "properties": {
+                "policy": {
+                    "type": "object",
+                    "additionalProperties": { "type": "string", "pattern": "^[0-9a-f]{64}$" }
+                },
+                "change": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "inventory": { "type": ["string", "null"], "pattern": "^[0-9a-f]{64}$" }
+            },
+            "required": ["policy", "change", "inventory"],
+            "additionalProperties": false
+        })
+    }
+}
+
 /// Lowercase hex of a digest.
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;

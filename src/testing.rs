@@ -34,26 +34,38 @@ use crate::policy::Policy;
 use crate::topology::Inventory;
 use crate::verdict::{Decision, Verdict};
 
-#[derive(Debug, Deserialize)]
+/// A test file (YAML or TOML): the policy it tests, an optional inventory, and its
+/// cases.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "changegate test file")]
 struct FileSpec {
+    /// The policy, relative to the test file (default: the file's name without `.test`).
     policy: Option<String>,
+    /// An inventory for every case, relative to the test file.
     inventory: Option<String>,
+    /// The cases.
     cases: Vec<CaseSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One case: a change at an instant, and what the verdict must say.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CaseSpec {
+    /// The case's name.
     name: String,
+    /// The instant to evaluate at, RFC 3339.
     at: String,
+    /// The change: inline, or a file name relative to the test file.
     change: serde_json::Value,
+    /// This case's inventory, instead of the file's.
     inventory: Option<String>,
+    /// What the verdict must say.
     expect: Expect,
 }
 
 /// What a case expects; every field but `decision` is optional.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// The decision.
@@ -84,6 +96,73 @@ pub struct Expect {
     /// `break_glass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_glass: Option<bool>,
+    /// `window.closes` (`null` for none).
+    #[serde(
+        default,
+        deserialize_with = "some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub closes: Option<Option<String>>,
+    /// `window.open`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_open: Option<bool>,
+    /// The names of the freezes that block, in any order (`[]`: none blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze: Option<Vec<String>>,
+    /// The freezes lifted by break glass, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifted: Option<Vec<String>>,
+    /// The advisory rules reported, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<Vec<String>>,
+    /// Every approval that did not count, in any order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_approvals: Option<Vec<IgnoredExpect>>,
+    /// Each must be a substring of some evaluation error (`[]`: no errors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+    /// The exit code `changegate evaluate` gives: 0, 10, 11 or 12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
+/// An approval that did not count: who, and why (`author`, `stale`, …).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoredExpect {
+    /// Who approved.
+    pub by: String,
+    /// Why it did not count.
+    pub why: String,
+}
+
+/// Compares two lists as sets, pushing a failure when they differ; returns the
+/// actual list, sorted, for the diff.
+fn same_names(
+    field: &str,
+    want: &[String],
+    got: Vec<String>,
+    failures: &mut Vec<String>,
+) -> Vec<String> {
+    let mut want = want.to_vec();
+    want.sort();
+    let mut got = got;
+    got.sort();
+    if want != got {
+        failures.push(format!(
+            "{field}: expected [{}], got [{}]",
+            want.join(", "),
+            got.join(", ")
+        ));
+    }
+    got
+}
+
+/// The JSON Schema of a test file.
+pub(crate) fn file_schema() -> schemars::Schema {
+    schemars::schema_for!(FileSpec)
 }
 
 /// Distinguishes a field given as `null` (`Some(None)`) from an absent one (`None`).
@@ -105,6 +184,9 @@ pub struct CaseReport {
     pub expected_text: String,
     #[serde(skip)]
     actual_text: String,
+    /// How long the case took (reading its files and evaluating), for JUnit's `time`.
+    #[serde(skip)]
+    pub elapsed: std::time::Duration,
 }
 
 /// Coverage of one policy by its cases.
@@ -187,6 +269,12 @@ pub fn floor_percent(p: f64) -> String {
 
 /// Runs every case of the test file at `path`.
 pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
+    run_file_matching(path, limits, None)
+}
+
+/// [`run_file`], running only the cases whose name contains `pattern` (all when
+/// `None`).
+pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) -> FileReport {
     let dir = path.parent().unwrap_or(Path::new(""));
     let il = limits.documents();
     let default_policy = {
@@ -241,12 +329,17 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
     };
     let mut cases = Vec::new();
     let mut seen_fields: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for case in &spec.cases {
+    for case in spec
+        .cases
+        .iter()
+        .filter(|c| pattern.is_none_or(|p| c.name.contains(p)))
+    {
         let inv_key = case
             .inventory
             .as_ref()
             .or(spec.inventory.as_ref())
             .map(|p| dir.join(p));
+        let started = std::time::Instant::now();
         let result = (|| -> Result<(Verdict, crate::eval::Evaluated), String> {
             let at = chrono::DateTime::parse_from_rfc3339(&case.at)
                 .map_err(|e| format!("`at` {:?} is not an RFC 3339 instant: {e}", case.at))?
@@ -309,9 +402,13 @@ pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
                 failures: vec![e],
                 expected_text: String::new(),
                 actual_text: String::new(),
+                elapsed: std::time::Duration::ZERO,
             },
         };
-        cases.push(report);
+        cases.push(CaseReport {
+            elapsed: started.elapsed(),
+            ..report
+        });
     }
     // A field the policy reads that no case ever sets is likely a typo (or untested).
     let declared: Vec<&str> = policy
@@ -373,6 +470,14 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         next_open: None,
         earliest: None,
         break_glass: None,
+        closes: None,
+        window_open: None,
+        freeze: None,
+        lifted: None,
+        advisory: None,
+        ignored_approvals: None,
+        errors: None,
+        exit_code: None,
     };
     if v.decision != expect.decision {
         failures.push(format!(
@@ -454,6 +559,84 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         }
         actual.break_glass = Some(v.break_glass);
     }
+    if let Some(closes) = &expect.closes {
+        if !same_instant(closes.as_deref(), v.window.closes.as_deref()) {
+            failures.push(format!(
+                "closes: expected {}, got {}",
+                or_none(closes.as_deref()),
+                or_none(v.window.closes.as_deref())
+            ));
+        }
+        actual.closes = Some(v.window.closes.clone());
+    }
+    if let Some(open) = expect.window_open {
+        if open != v.window.open {
+            failures.push(format!(
+                "window_open: expected {open}, got {}",
+                v.window.open
+            ));
+        }
+        actual.window_open = Some(v.window.open);
+    }
+    if let Some(want) = &expect.freeze {
+        let got = v
+            .freeze
+            .as_ref()
+            .map(|f| f.names.clone())
+            .unwrap_or_default();
+        actual.freeze = Some(same_names("freeze", want, got, &mut failures));
+    }
+    if let Some(want) = &expect.lifted {
+        actual.lifted = Some(same_names("lifted", want, v.lifted.clone(), &mut failures));
+    }
+    if let Some(want) = &expect.advisory {
+        let got = v.advisory.iter().map(|a| a.rule.clone()).collect();
+        actual.advisory = Some(same_names("advisory", want, got, &mut failures));
+    }
+    if let Some(want) = &expect.ignored_approvals {
+        let show = |l: &[IgnoredExpect]| {
+            let parts: Vec<String> = l.iter().map(|i| format!("{} ({})", i.by, i.why)).collect();
+            parts.join(", ")
+        };
+        let mut want = want.clone();
+        want.sort();
+        let mut got: Vec<IgnoredExpect> = v
+            .ignored_approvals
+            .iter()
+            .map(|i| IgnoredExpect {
+                by: i.by.clone(),
+                why: i.why.clone(),
+            })
+            .collect();
+        got.sort();
+        if want != got {
+            failures.push(format!(
+                "ignored_approvals: expected [{}], got [{}]",
+                show(&want),
+                show(&got)
+            ));
+        }
+        actual.ignored_approvals = Some(got);
+    }
+    if let Some(want) = &expect.errors {
+        let got: Vec<String> = v.errors.iter().map(|e| e.message.clone()).collect();
+        if want.is_empty() && !got.is_empty() {
+            failures.push(format!("errors: expected none, got {}", got.len()));
+        }
+        for w in want {
+            if !got.iter().any(|g| g.contains(w.as_str())) {
+                failures.push(format!("errors: no error contains {w:?}"));
+            }
+        }
+        actual.errors = Some(got);
+    }
+    if let Some(code) = expect.exit_code {
+        let got = v.decision.exit_code();
+        if code != got {
+            failures.push(format!("exit_code: expected {code}, got {got}"));
+        }
+        actual.exit_code = Some(got);
+    }
     if !failures.is_empty() {
         // Errors explain most surprises: show them.
         for e in &v.errors {
@@ -466,6 +649,7 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         failures,
         expected_text: serde_json::to_string_pretty(expect).unwrap_or_default() + "\n",
         actual_text: serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n",
+        elapsed: std::time::Duration::ZERO,
     }
 }
 
@@ -577,73 +761,7 @@ fn render_coverage(r: &FileReport) -> String {
     out
 }
 
-/// The JUnit XML report, for CI dashboards.
+/// The JUnit XML report, for CI dashboards (see [`crate::report::junit`]).
 pub fn render_junit(reports: &[FileReport]) -> String {
-    fn esc(s: &str) -> String {
-        s.chars()
-            .map(|c| match c {
-                '&' => "&amp;".to_owned(),
-                '<' => "&lt;".to_owned(),
-                '>' => "&gt;".to_owned(),
-                '"' => "&quot;".to_owned(),
-                '\'' => "&apos;".to_owned(),
-                c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {
-                    format!("&#x{:x};", c as u32)
-                }
-                c => c.to_string(),
-            })
-            .collect()
-    }
-    let total: usize = reports
-        .iter()
-        .map(|r| r.cases.len() + usize::from(r.error.is_some()))
-        .sum();
-    let failures: usize = reports
-        .iter()
-        .map(|r| r.cases.iter().filter(|c| !c.passed).count() + usize::from(r.error.is_some()))
-        .sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"changegate\" tests=\"{total}\" failures=\"{failures}\">"
-    );
-    for r in reports {
-        let f = r.cases.iter().filter(|c| !c.passed).count() + usize::from(r.error.is_some());
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">",
-            esc(&r.file),
-            r.cases.len() + usize::from(r.error.is_some())
-        );
-        if let Some(e) = &r.error {
-            let _ = writeln!(
-                out,
-                "    <testcase name=\"(load)\" classname=\"{}\"><failure message=\"cannot run\">{}</failure></testcase>",
-                esc(&r.file),
-                esc(e)
-            );
-        }
-        for c in &r.cases {
-            let _ = write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\"",
-                esc(&c.name),
-                esc(&r.file)
-            );
-            if c.passed {
-                out.push_str("/>\n");
-            } else {
-                let first = c.failures.first().map_or("", String::as_str);
-                let _ = writeln!(
-                    out,
-                    "><failure message=\"{}\">{}</failure></testcase>",
-                    esc(first),
-                    esc(&c.failures.join("\n"))
-                );
-            }
-        }
-        out.push_str("  </testsuite>\n");
-    }
-    out.push_str("</testsuites>\n");
-    out
+    crate::report::junit::tests(reports)
 }

@@ -545,10 +545,18 @@ impl fmt::Display for Blast {
             self.depth
         )?;
         let join = crate::terminal::join;
-        writeln!(f, "  devices: {}", join(&self.devices, ", "))?;
-        writeln!(f, "  sites:   {}", join(&self.sites, ", "))?;
-        writeln!(f, "  roles:   {}", join(&self.roles, ", "))?;
-        write!(f, "  furthest: {}", join(&self.path, " -> "))
+        let list = |l: &[String]| {
+            if l.is_empty() {
+                "(none)".to_owned()
+            } else {
+                join(l, ", ")
+            }
+        };
+        writeln!(f, "  devices: {}", list(&self.devices))?;
+        writeln!(f, "  sites:   {}", list(&self.sites))?;
+        writeln!(f, "  roles:   {}", list(&self.roles))?;
+        // `a <- b`: b depends on a, as `evaluate` draws the same path.
+        write!(f, "  furthest: {}", join(&self.path, " <- "))
     }
 }
 
@@ -590,7 +598,7 @@ impl UnknownTargets {
             .filter_map(|u| {
                 u.suggestion
                     .as_ref()
-                    .map(|s| format!("did you mean `{}` for `{}`?", esc(s), esc(&u.name)))
+                    .map(|s| format!("`{}` for `{}`", esc(s), esc(&u.name)))
             })
             .collect();
         let help = match (unknown.as_slice(), hints.is_empty()) {
@@ -599,7 +607,8 @@ impl UnknownTargets {
                 .suggestion
                 .as_ref()
                 .map(|s| format!("did you mean `{}`?", esc(s))),
-            _ => Some(hints.join("; ")),
+            // One question for all: "did you mean `a` for `x`, `b` for `y`?"
+            _ => Some(format!("did you mean {}?", hints.join(", "))),
         };
         UnknownTargets {
             unknown,

@@ -6,7 +6,17 @@ use serde::Serialize;
 
 /// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
@@ -53,7 +63,7 @@ impl Decision {
 }
 
 /// The policy a verdict came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PolicyRef {
     /// `policy "…"`.
     pub name: String,
@@ -62,7 +72,7 @@ pub struct PolicyRef {
 }
 
 /// A rule whose condition held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Matched {
     /// The rule's name.
     pub rule: String,
@@ -71,7 +81,7 @@ pub struct Matched {
 }
 
 /// An approval that did not count, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Ignored {
     /// Who approved.
     pub by: String,
@@ -83,7 +93,7 @@ pub struct Ignored {
 }
 
 /// The state of one group's approvals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApprovalStatus {
     /// The group.
     pub group: String,
@@ -102,7 +112,7 @@ pub struct ApprovalStatus {
 }
 
 /// The state of the change's windows (freezes aside).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WindowStatus {
     /// Whether every window is open now (for the runway).
     pub open: bool,
@@ -118,7 +128,7 @@ pub struct WindowStatus {
 }
 
 /// The freezes blocking the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FreezeStatus {
     /// Their names.
     pub names: Vec<String>,
@@ -127,7 +137,7 @@ pub struct FreezeStatus {
 }
 
 /// What an advisory rule would have required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Advisory {
     /// The rule's name.
     pub rule: String,
@@ -138,7 +148,7 @@ pub struct Advisory {
 }
 
 /// An error that made the verdict `deny`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct EvalError {
     /// The rule (or freeze, or `change`) where it happened.
     pub rule: Option<String>,
@@ -149,7 +159,7 @@ pub struct EvalError {
 }
 
 /// The blast radius, summarised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BlastSummary {
     /// How many devices.
     pub devices: usize,
@@ -165,7 +175,7 @@ pub struct BlastSummary {
 }
 
 /// The gate verdict for one change at one instant. Serializes to the JSON contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// `deploy`, `approve`, `wait` or `deny`.
     pub decision: Decision,
@@ -213,7 +223,14 @@ pub struct Verdict {
     pub changegate: String,
     /// The sha256 of each policy file (by path), of the change and of the inventory.
     pub inputs: crate::record::Inputs,
+    /// The version of this format ([`VERDICT_SCHEMA`]), bumped when the contract
+    /// changes incompatibly; last, so the fields before it keep their places.
+    pub schema: u32,
 }
+
+/// The verdict format's version, `"schema"` in every verdict. Fields may be added
+/// without a bump; removing, renaming or retyping one bumps it.
+pub const VERDICT_SCHEMA: u32 = 1;
 
 impl Verdict {
     /// The verdict as one line of JSON.
@@ -319,13 +336,21 @@ impl Verdict {
             );
         }
         if let Some(b) = &self.blast {
+            // An empty list reads "no sites", not "sites ,".
+            let named = |what: &str, l: &[String]| {
+                if l.is_empty() {
+                    format!("no {what}")
+                } else {
+                    format!("{what} {}", join(l, ", "))
+                }
+            };
             let _ = writeln!(
                 out,
-                "\nblast radius: {} device{}, sites {}, roles {}, depth {}",
+                "\nblast radius: {} device{}, {}, {}, depth {}",
                 b.devices,
                 if b.devices == 1 { "" } else { "s" },
-                join(&b.sites, ", "),
-                join(&b.roles, ", "),
+                named("sites", &b.sites),
+                named("roles", &b.roles),
                 b.depth
             );
             if b.path.len() > 1 {

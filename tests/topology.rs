@@ -246,7 +246,7 @@ fn blast_json_and_text() {
     );
     assert_eq!(
         b.to_string(),
-        "blast radius: 3 devices, 2 sites, 2 roles, depth 1\n  devices: core-lon, edge-bom, edge-lon\n  sites:   BOM, LON\n  roles:   core, edge\n  furthest: core-lon -> edge-bom"
+        "blast radius: 3 devices, 2 sites, 2 roles, depth 1\n  devices: core-lon, edge-bom, edge-lon\n  sites:   BOM, LON\n  roles:   core, edge\n  furthest: core-lon <- edge-bom"
     );
 }
 

@@ -422,6 +422,29 @@ fn limits_hold_while_reading_devices() {
         .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
+    // A batch that never ends a line (`--batch` from `/dev/zero`) stops, exit 1.
+    for batch in [
+        vec!["--batch", "-c", "-"],
+        vec!["-c", "/dev/zero", "--batch"],
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_changegate"))
+            .args(["evaluate", "-p"])
+            .arg(dir.join("p.gate"))
+            .args(&batch)
+            .args(["--at", "2026-01-05T10:00:00Z", "--max-input-bytes", "4096"])
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{batch:?}: {stderr}");
+        assert!(
+            stderr.contains("does not end within"),
+            "{batch:?}: {stderr}"
+        );
+    }
 }
 
 /// An import of a FIFO is refused without opening it (nobody may ever write it);

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 
 use super::history::{Entry, History, PolicyHint};
 use super::{Collector, DiffFormat, Difference, Names};
-use crate::cli::{render, LimitArgs, EXIT_BAD_INPUT};
+use crate::cli::{render, AllLimits, EXIT_BAD_INPUT};
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::topology::Inventory;
@@ -50,7 +50,7 @@ pub(crate) struct DiffArgs {
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: AllLimits,
 }
 
 /// Runs `changegate diff`: exit 0 when nothing differs, 3 when something does, 1 on

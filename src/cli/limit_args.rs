@@ -1,0 +1,163 @@
+//! The `--max-*` flags, grouped under one help heading ("Limits"), each on the
+//! subcommands it affects: policy limits where a policy is read, import depth where
+//! imports are followed, the input size where a change or inventory is read, and the
+//! value limits (depth, string, list) wherever any of those is read. The defaults
+//! are documented in `docs/hardening.md`.
+
+use clap::Args;
+
+use crate::limits::Limits;
+
+/// Limits of a policy file.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub(super) struct PolicyLimits {
+    /// Largest policy file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_source_bytes)]
+    max_policy_bytes: usize,
+    /// Most items (rules, groups, windows, …) in one policy file.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_items)]
+    max_rules: usize,
+}
+
+/// The depth of imports.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub(super) struct ImportLimits {
+    /// Deepest chain of imports.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_import_depth)]
+    max_import_depth: usize,
+}
+
+/// Limits of values, in policies and in documents alike.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub(super) struct ValueLimits {
+    /// Deepest nesting of expressions, lists and objects.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
+    /// Longest string, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_string_len)]
+    max_string_len: usize,
+    /// Longest list.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_list_len)]
+    max_list_len: usize,
+}
+
+/// The size of a change or inventory document.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub(super) struct InputLimits {
+    /// Largest change or inventory file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input_bytes)]
+    max_input_bytes: usize,
+}
+
+impl PolicyLimits {
+    fn apply(&self, l: &mut Limits) {
+        l.max_source_bytes = self.max_policy_bytes;
+        l.max_items = self.max_rules;
+    }
+}
+
+impl ImportLimits {
+    fn apply(&self, l: &mut Limits) {
+        l.max_import_depth = self.max_import_depth;
+    }
+}
+
+impl ValueLimits {
+    fn apply(&self, l: &mut Limits) {
+        l.max_depth = self.max_depth;
+        l.max_string_len = self.max_string_len;
+        l.max_list_len = self.max_list_len;
+    }
+}
+
+impl InputLimits {
+    fn apply(&self, l: &mut Limits) {
+        l.max_input_bytes = self.max_input_bytes;
+    }
+}
+
+/// Every limit: for commands that read a policy, its imports and documents
+/// (`evaluate`, `windows`, `test`).
+#[derive(Debug, Args)]
+pub(crate) struct AllLimits {
+    #[command(flatten)]
+    policy: PolicyLimits,
+    #[command(flatten)]
+    values: ValueLimits,
+    #[command(flatten)]
+    imports: ImportLimits,
+    #[command(flatten)]
+    input: InputLimits,
+}
+
+/// `check`: a policy and its imports.
+#[derive(Debug, Args)]
+pub(super) struct CheckLimits {
+    #[command(flatten)]
+    policy: PolicyLimits,
+    #[command(flatten)]
+    values: ValueLimits,
+    #[command(flatten)]
+    imports: ImportLimits,
+}
+
+/// `fmt`: one policy file at a time, imports not followed.
+#[derive(Debug, Args)]
+pub(super) struct FmtLimits {
+    #[command(flatten)]
+    policy: PolicyLimits,
+    #[command(flatten)]
+    values: ValueLimits,
+}
+
+/// `blast`: an inventory.
+#[derive(Debug, Args)]
+pub(super) struct BlastLimits {
+    #[command(flatten)]
+    values: ValueLimits,
+    #[command(flatten)]
+    input: InputLimits,
+}
+
+impl AllLimits {
+    pub(crate) fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        self.policy.apply(&mut l);
+        self.values.apply(&mut l);
+        self.imports.apply(&mut l);
+        self.input.apply(&mut l);
+        l
+    }
+}
+
+impl CheckLimits {
+    pub(super) fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        self.policy.apply(&mut l);
+        self.values.apply(&mut l);
+        self.imports.apply(&mut l);
+        l
+    }
+}
+
+impl FmtLimits {
+    pub(super) fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        self.policy.apply(&mut l);
+        self.values.apply(&mut l);
+        l
+    }
+}
+
+impl BlastLimits {
+    pub(super) fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        self.values.apply(&mut l);
+        self.input.apply(&mut l);
+        l
+    }
+}
