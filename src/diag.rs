@@ -28,6 +28,9 @@ pub struct SourceFile {
     /// Whether every line ends in `\n` alone (no `\r` anywhere), so that
     /// `line_starts` numbers lines as miette does.
     lf_only: bool,
+    /// The text as diagnostics quote it, when it holds characters that could control
+    /// a terminal ([`crate::terminal::shown`]: same byte offsets).
+    shown: Option<Arc<str>>,
 }
 
 impl SourceFile {
@@ -46,6 +49,7 @@ impl SourceFile {
             original: changed.then(|| Arc::from(original)),
             line_starts,
             lf_only,
+            shown: crate::terminal::shown(text).map(Arc::from),
         }
     }
 
@@ -97,7 +101,10 @@ impl miette::SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let bytes = self.text.as_bytes();
+        // Quoted as shown: a control or bidi character in the file never reaches
+        // the terminal (same byte offsets, so the spans stay right).
+        let text: &str = self.shown.as_deref().unwrap_or(&self.text);
+        let bytes = text.as_bytes();
         let base_line = if self.lf_only {
             // Zero-based line of the span's start, less the context lines above it
             // and one more (miette looks at the line end just before an empty span).
@@ -113,7 +120,7 @@ impl miette::SourceCode for SourceFile {
         let base_line = if base == 0 { 0 } else { base_line };
         // Long lines are quoted only around the span (see `excerpt_bounds`).
         let (from, to, len) = excerpt_bounds(
-            &self.text,
+            text,
             span.offset(),
             span.len(),
             (context_lines_before, context_lines_after),
@@ -127,11 +134,10 @@ impl miette::SourceCode for SourceFile {
                 .is_some_and(|b| b.contains(&b'\n'))
         };
         let cut = (span.len() > EXCERPT_BYTES && long_line(span.offset()))
-            || (from > base
-                && !matches!(self.text.as_bytes().get(from.wrapping_sub(1)), Some(b'\n')))
-            || (to < bytes.len() && !matches!(self.text.as_bytes().get(to), Some(b'\n')));
+            || (from > base && !matches!(text.as_bytes().get(from.wrapping_sub(1)), Some(b'\n')))
+            || (to < bytes.len() && !matches!(text.as_bytes().get(to), Some(b'\n')));
         if cut {
-            let text = self.text.get(from..to).unwrap_or("");
+            let text = text.get(from..to).unwrap_or("");
             let (line, column) = self.line_col(from);
             let contents = read_window(
                 &self.name,
@@ -239,7 +245,11 @@ impl Excerpt {
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
         Excerpt {
             name: name.to_owned(),
-            text: whole.get(from..to).unwrap_or("").to_owned(),
+            // Quoted as shown: no control or bidi character reaches the terminal.
+            text: {
+                let text = whole.get(from..to).unwrap_or("");
+                crate::terminal::shown(text).unwrap_or_else(|| text.to_owned())
+            },
             offset: from,
             line,
             column,

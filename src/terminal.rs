@@ -65,6 +65,29 @@ pub(crate) fn escape_lines(s: &str) -> String {
     out
 }
 
+/// `s` as a diagnostic quotes it: every character [`escape`] would escape, other
+/// than a tab or a line break, replaced by a visible character of the same UTF-8
+/// length (`?`, `¿`, `U+FFFD`, `U+1F6AB`), so byte offsets, and so the spans
+/// miette draws under the quoted text, stay where they were. `None` when nothing
+/// needs replacing.
+pub(crate) fn shown(s: &str) -> Option<String> {
+    let needs = |c: char| c != '\n' && c != '\t' && escaped(c);
+    if !s.chars().any(needs) {
+        return None;
+    }
+    Some(
+        s.chars()
+            .map(|c| match c.len_utf8() {
+                _ if !needs(c) => c,
+                1 => '?',
+                2 => '\u{bf}',
+                3 => '\u{fffd}',
+                _ => '\u{1f6ab}',
+            })
+            .collect(),
+    )
+}
+
 /// Escapes each string of a list and joins them with `sep`.
 pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     let mut out = String::new();
@@ -79,7 +102,30 @@ pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, shown};
+
+    #[test]
+    fn shown_keeps_byte_offsets() {
+        for input in [
+            "a\u{1b}[2Kb",
+            "x\u{9b}y",
+            "abc\u{202e}fed",
+            "t\u{e0041}g",
+            "tab\there\n",
+        ] {
+            let out = shown(input).unwrap_or_else(|| input.to_owned());
+            assert_eq!(out.len(), input.len(), "{input:?}");
+            assert!(
+                out.chars()
+                    .all(|c| c == '\n' || c == '\t' || !super::escaped(c)),
+                "{out:?}"
+            );
+            for (a, b) in input.char_indices().zip(out.char_indices()) {
+                assert_eq!(a.0, b.0, "{input:?}");
+            }
+        }
+        assert_eq!(shown("plain\tline\n"), None);
+    }
 
     #[test]
     fn terminal_controls_are_escaped() {

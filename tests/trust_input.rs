@@ -486,3 +486,45 @@ fn an_imported_fifo_is_refused_and_a_piped_change_is_read() {
     // is an error (exit 1) rather than a guess; what matters is that it returns.
     assert!(out.status.code().is_some());
 }
+
+/// A diagnostic never lets the quoted text control the terminal: the excerpt shows a
+/// control or bidi character as a visible stand-in (the message names it as `U+…`).
+#[test]
+fn diagnostics_never_quote_terminal_controls() {
+    let dir = scratch("quoted");
+    let policy = dir.join("esc.gate");
+    std::fs::write(
+        &policy,
+        "policy \"p\"\n# \u{1b}[2K\u{1b}[1A DEPLOY \u{202e}\ndefault deploy\n",
+    )
+    .unwrap();
+    let change = dir.join("esc.json");
+    std::fs::write(&change, "{\"id\": \"x\u{1b}[2K\u{9b}1A\", \"kind\": }").unwrap();
+    let checked = Command::new(env!("CARGO_BIN_EXE_changegate"))
+        .arg("check")
+        .arg(&policy)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let p = dir.join("ok.gate");
+    std::fs::write(&p, "policy \"p\"\ndefault deploy\n").unwrap();
+    let evaluated = Command::new(env!("CARGO_BIN_EXE_changegate"))
+        .args(["evaluate", "--at", "2026-01-05T10:00:00Z", "-p"])
+        .arg(&p)
+        .arg("-c")
+        .arg(&change)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    for (what, out) in [("check", checked), ("evaluate", evaluated)] {
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.is_empty(), "{what}: a diagnostic");
+        for bad in ['\u{1b}', '\u{9b}', '\u{202e}'] {
+            assert!(
+                !stderr.contains(bad),
+                "{what} quotes {bad:?} raw:\n{stderr}"
+            );
+        }
+    }
+}
