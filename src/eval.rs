@@ -285,7 +285,7 @@ impl<'a> Ctx<'a> {
             .get()
             .and_then(|b| b.as_ref().ok())
             .and_then(|(_, s)| s.clone());
-        let mut verdict = Verdict {
+        Verdict {
             decision,
             change: self.change.id.clone(),
             at: time::format_rfc3339_utc(at_secs).unwrap_or_else(|| at.to_rfc3339()),
@@ -316,9 +316,8 @@ impl<'a> Ctx<'a> {
             changegate: crate::record::VERSION.to_owned(),
             inputs: crate::record::inputs(policy, self.change, self.inventory),
             schema: crate::verdict::VERDICT_SCHEMA,
-        };
-        crate::record::seal(&mut verdict, self.inventory);
-        verdict
+            inventory_name: self.inventory.name_arc(),
+        }
     }
 
     fn error(&self, rule: Option<&str>, f: Fault) -> EvalError {

@@ -256,10 +256,13 @@ fn decision_id<V: Serialize>(zone_data: &str, inventory: Option<&str>, verdict: 
     hex(&h.0.finalize())
 }
 
-/// Fills `verdict.decision_id` (called by evaluation, after everything else is set).
-pub(crate) fn seal(verdict: &mut Verdict, inventory: &Inventory) {
-    verdict.decision_id.clear();
-    verdict.decision_id = decision_id(ZONE_DATA, inventory.name(), verdict);
+/// The `decision_id` of `verdict` (whose own is not used: it is hashed as `""`).
+pub(crate) fn decision_id_of(verdict: &Verdict) -> String {
+    decision_id(
+        ZONE_DATA,
+        verdict.inventory_name.as_deref(),
+        &crate::verdict::WithId(verdict, ""),
+    )
 }
 
 /// The inputs of a verdict of `policy` on `change` with `inventory`.
@@ -304,7 +307,7 @@ impl Record {
         Record {
             record: 0,
             prev: None,
-            decision_id: verdict.decision_id.clone(),
+            decision_id: verdict.decision_id().into_owned(),
             changegate: verdict.changegate.clone(),
             zone_data: ZONE_DATA.to_owned(),
             at: verdict.at.clone(),

@@ -73,7 +73,7 @@ pub struct Inventory {
     /// An edge from each device to each device that depends on it.
     graph: DiGraph<(), (), u32>,
     /// The name it was read under (usually its path), for decision records.
-    name: Option<String>,
+    name: Option<std::sync::Arc<str>>,
     /// The sha256 of the text it was read from.
     sha256: Option<String>,
 }
@@ -111,6 +111,11 @@ impl Inventory {
     /// [`Inventory::empty`].
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// [`Inventory::name`], shared (a verdict keeps it for its `decision_id`).
+    pub(crate) fn name_arc(&self) -> Option<std::sync::Arc<str>> {
+        self.name.clone()
     }
 
     /// The lowercase hex sha256 of the text the inventory was read from; `None` for
@@ -151,7 +156,7 @@ impl Inventory {
             builder.duplicate(dup.path);
         }
         let mut inventory = builder.build(raw, names);
-        inventory.name = Some(name.to_owned());
+        inventory.name = Some(std::sync::Arc::from(name));
         inventory.sha256 = Some(crate::record::sha256_hex(text.as_bytes()));
         if builder.problems.is_empty() {
             Ok(inventory)

@@ -175,7 +175,10 @@ pub struct BlastSummary {
 }
 
 /// The gate verdict for one change at one instant. Serializes to the JSON contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+// `decision_id` is worked out when the verdict is serialized (or asked for with
+// `Verdict::decision_id`), not by evaluation: hashing the whole verdict costs more
+// than evaluating it, and a caller that wants only the decision should not pay for it.
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Verdict {
     /// `deploy`, `approve`, `wait` or `deny`.
     pub decision: Decision,
@@ -218,6 +221,7 @@ pub struct Verdict {
     pub blast: Option<BlastSummary>,
     /// The decision's id: derived from the verdict, the zone data and the inventory's
     /// path (see `docs/audit.md`); the same inputs always give the same id.
+    // Empty until worked out: read it with `Verdict::decision_id()`.
     pub decision_id: String,
     /// The changegate version that decided.
     pub changegate: String,
@@ -226,6 +230,54 @@ pub struct Verdict {
     /// The version of this format ([`VERDICT_SCHEMA`]), bumped when the contract
     /// changes incompatibly; last, so the fields before it keep their places.
     pub schema: u32,
+    /// The inventory's path, which the `decision_id` covers (not serialized).
+    #[schemars(skip)]
+    pub(crate) inventory_name: Option<std::sync::Arc<str>>,
+}
+
+/// A verdict's fields in the contract's order, with `decision_id` given.
+pub(crate) struct WithId<'a>(pub(crate) &'a Verdict, pub(crate) &'a str);
+
+impl Serialize for WithId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let v = self.0;
+        let mut st = s.serialize_struct("Verdict", 21)?;
+        st.serialize_field("decision", &v.decision)?;
+        st.serialize_field("change", &v.change)?;
+        st.serialize_field("at", &v.at)?;
+        st.serialize_field("policy", &v.policy)?;
+        st.serialize_field("matched", &v.matched)?;
+        st.serialize_field("default_applied", &v.default_applied)?;
+        st.serialize_field("approvals", &v.approvals)?;
+        if !v.ignored_approvals.is_empty() {
+            st.serialize_field("ignored_approvals", &v.ignored_approvals)?;
+        }
+        st.serialize_field("window", &v.window)?;
+        st.serialize_field("freeze", &v.freeze)?;
+        st.serialize_field("break_glass", &v.break_glass)?;
+        if !v.lifted.is_empty() {
+            st.serialize_field("lifted", &v.lifted)?;
+        }
+        st.serialize_field("advisory", &v.advisory)?;
+        st.serialize_field("earliest", &v.earliest)?;
+        st.serialize_field("reasons", &v.reasons)?;
+        st.serialize_field("errors", &v.errors)?;
+        if v.blast.is_some() {
+            st.serialize_field("blast", &v.blast)?;
+        }
+        st.serialize_field("decision_id", self.1)?;
+        st.serialize_field("changegate", &v.changegate)?;
+        st.serialize_field("inputs", &v.inputs)?;
+        st.serialize_field("schema", &v.schema)?;
+        st.end()
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        WithId(self, &self.decision_id()).serialize(s)
+    }
 }
 
 /// The verdict format's version, `"schema"` in every verdict. Fields may be added
@@ -233,6 +285,16 @@ pub struct Verdict {
 pub const VERDICT_SCHEMA: u32 = 1;
 
 impl Verdict {
+    /// The decision's id (see `docs/audit.md`): the one the verdict carries, or,
+    /// when evaluation left it to be worked out, the sha256 of the verdict.
+    pub fn decision_id(&self) -> std::borrow::Cow<'_, str> {
+        if self.decision_id.is_empty() {
+            std::borrow::Cow::Owned(crate::record::decision_id_of(self))
+        } else {
+            std::borrow::Cow::Borrowed(&self.decision_id)
+        }
+    }
+
     /// The verdict as one line of JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
