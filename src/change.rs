@@ -19,7 +19,7 @@ pub struct Approval {
 /// A change, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Change {
-    pub(crate) value: Value,
+    pub(crate) value: std::sync::Arc<Value>,
     pub(crate) id: Option<String>,
     pub(crate) author: Option<String>,
     pub(crate) revision: Option<String>,
@@ -161,7 +161,7 @@ impl Change {
             )),
         }
         problems.extend(input_errors.iter().cloned());
-        let value = with_canonical_names(value);
+        let value = std::sync::Arc::new(with_canonical_names(value));
         Ok(Change {
             value,
             id,
@@ -182,6 +182,11 @@ impl Change {
     /// The change's `id`, if it has one.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
+    }
+
+    /// The change's value, shared (a verdict keeps it for its `inputs.change` digest).
+    pub(crate) fn shared_value(&self) -> std::sync::Arc<Value> {
+        std::sync::Arc::clone(&self.value)
     }
 
     /// The whole change as a value.

@@ -494,7 +494,7 @@ impl<'a> Ctx<'a> {
     fn resolve(&self, p: &'a PathRef, e: &CExpr) -> Result<Option<&Value>, Fault> {
         let start: &Value = match p.root {
             Root::Change => {
-                let value = &self.change.value;
+                let value: &Value = &self.change.value;
                 let find = || p.fields.iter().try_fold(value, |v, f| v.get(f));
                 return Ok(match self.paths.get(p.slot) {
                     Some(cell) => *cell.get_or_init(find),

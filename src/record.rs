@@ -42,11 +42,44 @@ pub struct Inputs {
     /// Each policy file, root first, then imports in load order.
     pub policy: Arc<[FileDigest]>,
     /// The sha256 of the change as compact JSON with object keys sorted (exactly the
-    /// `change` field of its record).
-    pub change: String,
+    /// `change` field of its record): see [`Inputs::change`].
+    change: ChangeDigest,
     /// The sha256 of the inventory's text; `None` when there was no inventory.
     pub inventory: Option<String>,
 }
+
+impl Inputs {
+    /// The sha256 of the change as compact JSON with object keys sorted.
+    pub fn change(&self) -> &str {
+        self.change.get()
+    }
+}
+
+/// A change's digest, worked out on first use (serializing and hashing the change
+/// costs more than evaluating it; a caller that wants only the decision never pays).
+#[derive(Debug, Clone)]
+struct ChangeDigest {
+    value: Arc<crate::value::Value>,
+    digest: std::sync::OnceLock<String>,
+}
+
+impl ChangeDigest {
+    fn get(&self) -> &str {
+        self.digest.get_or_init(|| {
+            let mut h = HashWriter(Sha256::new());
+            let _ = serde_json::to_writer(&mut h, &Json(&self.value));
+            hex(&h.0.finalize())
+        })
+    }
+}
+
+impl PartialEq for ChangeDigest {
+    fn eq(&self, other: &ChangeDigest) -> bool {
+        Arc::ptr_eq(&self.value, &other.value) || self.get() == other.get()
+    }
+}
+
+impl Eq for ChangeDigest {}
 
 impl Serialize for Inputs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -62,7 +95,7 @@ impl Serialize for Inputs {
         }
         let mut m = s.serialize_map(Some(3))?;
         m.serialize_entry("policy", &Files(&self.policy))?;
-        m.serialize_entry("change", &self.change)?;
+        m.serialize_entry("change", self.change())?;
         m.serialize_entry("inventory", &self.inventory)?;
         m.end()
     }
@@ -154,9 +187,14 @@ impl Serialize for Json<'_> {
 
 /// The digest of a change: sha256 of its compact JSON, object keys sorted.
 pub fn change_digest(change: &Change) -> String {
-    let mut h = HashWriter(Sha256::new());
-    let _ = serde_json::to_writer(&mut h, &Json(change.value()));
-    hex(&h.0.finalize())
+    change_digest_of(change).get().to_owned()
+}
+
+fn change_digest_of(change: &Change) -> ChangeDigest {
+    ChangeDigest {
+        value: change.shared_value(),
+        digest: std::sync::OnceLock::new(),
+    }
 }
 
 /// The digest of a policy set: sha256 of a `sha256sum`-style manifest, one line per
@@ -269,7 +307,7 @@ pub(crate) fn decision_id_of(verdict: &Verdict) -> String {
 pub(crate) fn inputs(policy: &Policy, change: &Change, inventory: &Inventory) -> Inputs {
     Inputs {
         policy: policy.file_digests.clone(),
-        change: change_digest(change),
+        change: change_digest_of(change),
         inventory: inventory.sha256().map(str::to_owned),
     }
 }
@@ -861,7 +899,7 @@ fn replay_one(rec: &Record, line: u64, policies: &[Policy], inventories: &[Inven
         }
     };
     let verdict = policy.evaluate(&change, inventory, at);
-    if verdict.inputs.change
+    if verdict.inputs.change()
         != rec
             .inputs
             .get("change")
