@@ -512,6 +512,41 @@ impl std::error::Error for Broken {}
 /// limit, more than any record of a change within it.
 const MAX_LINE: u64 = 256 * 1024 * 1024;
 
+/// Reads the log's next line into `line` (without its `\n`), at most [`MAX_LINE`]
+/// bytes of it, and counts it in `n`: `Ok(false)` at the end of the log; an error
+/// for a line that cannot be read, is too long or has no newline (a truncated log).
+fn next_line(log: &mut impl BufRead, line: &mut Vec<u8>, n: &mut u64) -> Result<bool, Broken> {
+    line.clear();
+    let read = log
+        .take(MAX_LINE + 1)
+        .read_until(b'\n', line)
+        .map_err(|e| Broken {
+            line: *n + 1,
+            record: *n + 1,
+            problem: format!("cannot read the log: {e}"),
+        })?;
+    if read == 0 {
+        return Ok(false);
+    }
+    *n += 1;
+    let broken = |problem: String| Broken {
+        line: *n,
+        record: *n,
+        problem,
+    };
+    if line.len() as u64 > MAX_LINE {
+        return Err(broken(format!(
+            "the line is longer than {MAX_LINE} bytes: not a record changegate wrote"
+        )));
+    }
+    if line.pop() != Some(b'\n') {
+        return Err(broken(
+            "the line is incomplete (no newline at its end): the log was truncated or a write was cut short".into(),
+        ));
+    }
+    Ok(true)
+}
+
 /// The keys of a record line, in order.
 const KEYS: [&str; 10] = [
     "record",
@@ -594,36 +629,12 @@ pub fn verify(log: impl BufRead, anchor: Option<&str>) -> Result<Verified, Broke
     let mut n: u64 = 0;
     let mut found_anchor = None;
     let mut line = Vec::new();
-    loop {
-        line.clear();
-        let read = (&mut log)
-            .take(MAX_LINE + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Broken {
-                line: n + 1,
-                record: n + 1,
-                problem: format!("cannot read the log: {e}"),
-            })?;
-        if read == 0 {
-            break;
-        }
-        n += 1;
+    while next_line(&mut log, &mut line, &mut n)? {
         let broken = |problem: String| Broken {
             line: n,
             record: n,
             problem,
         };
-        if line.len() as u64 > MAX_LINE {
-            return Err(broken(format!(
-                "the line is longer than {MAX_LINE} bytes: not a record changegate wrote"
-            )));
-        }
-        if line.last() != Some(&b'\n') {
-            return Err(broken(
-                "the line is incomplete (no newline at its end): the log was truncated or a write was cut short".into(),
-            ));
-        }
-        line.pop();
         let rec = check_line(&line).map_err(broken)?;
         if rec.record != n {
             let why = if rec.record > n {
@@ -944,35 +955,12 @@ pub fn replay(
     let mut log = log;
     let mut line = Vec::new();
     let mut n: u64 = 0;
-    loop {
-        line.clear();
-        let read = (&mut log)
-            .take(MAX_LINE + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Broken {
-                line: n + 1,
-                record: n + 1,
-                problem: format!("cannot read the log: {e}"),
-            })?;
-        if read == 0 {
-            break;
-        }
-        n += 1;
+    while next_line(&mut log, &mut line, &mut n)? {
         let broken = |problem: String| Broken {
             line: n,
             record: n,
             problem,
         };
-        if line.len() as u64 > MAX_LINE {
-            return Err(broken(format!(
-                "the line is longer than {MAX_LINE} bytes: not a record changegate wrote"
-            )));
-        }
-        if line.pop() != Some(b'\n') {
-            return Err(broken(
-                "the line is incomplete (no newline at its end): the log was truncated".into(),
-            ));
-        }
         let rec = check_line(&line).map_err(broken)?;
         out.records += 1;
         let r = replay_one(&rec, n, policies, inventories);
