@@ -512,15 +512,19 @@ fn side_text(s: &Side) -> String {
     esc(&t)
 }
 
-/// Escapes control characters so input never controls the terminal.
+/// Escapes control characters (as `\n`, `\u{1b}`) and bidi and invisible
+/// characters (as `\u{202e}`), so input never controls the terminal.
 fn esc(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    let hidden = |c: char| c.is_control() || crate::people::is_hidden(c);
+    if !s.chars().any(hidden) {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if c.is_control() {
             out.extend(c.escape_default());
+        } else if hidden(c) {
+            out.push_str(&crate::terminal::escape(c.encode_utf8(&mut [0; 4])).to_string());
         } else {
             out.push(c);
         }
@@ -560,5 +564,14 @@ mod tests {
     #[test]
     fn markdown_cells_cannot_break_the_table() {
         assert_eq!(md_cell("a|b\n<x>"), "a\\|b\\\\n&lt;x&gt;");
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_escaped() {
+        assert_eq!(
+            esc("a\u{202e}b\u{200b}c\u{1b}"),
+            "a\\u{202e}b\\u{200b}c\\u{1b}"
+        );
+        assert_eq!(crate::calendar::change::esc("x\u{2066}y"), "x\\u{2066}y");
     }
 }
