@@ -1,33 +1,20 @@
 //! Decision records and the audit log: `evaluate --record`, `audit verify`,
 //! `audit replay`, with the real binary (and the library functions behind them).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const BIN: &str = env!("CARGO_BIN_EXE_changegate");
+use crate::common::{temp_path, text, BIN};
 
 /// A temporary folder holding a copy of `policies/`, removed when dropped.
 struct Temp(PathBuf);
 
 impl Temp {
     fn new() -> Temp {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "changegate-audit-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
+        let dir = temp_path("audit");
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(Path::new("policies"), &dir.join("policies"));
         Temp(dir)
@@ -64,10 +51,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), target).unwrap();
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn sha256(b: &[u8]) -> String {

@@ -6,14 +6,7 @@
 //! `inventory` for the same with `-c tests/bad/ok.json -i FILE`. For every file:
 //! never a panic (exit 101 or "panicked"), never exit 0 (`deploy`) for a bad
 //! change, the expected exit code, and its stderr diagnostic as an insta snapshot
-//! (`tests/snapshots/bad__*.snap`). Big inputs are generated here, not committed.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! (`tests/snapshots/integration__bad__*.snap`). Big inputs are generated here, not committed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

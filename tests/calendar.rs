@@ -7,20 +7,13 @@
 //! * `--format html` is rendered in headless Chromium and the blocks' drawn positions
 //!   are checked against their instants.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use changegate::{Change, Inventory, Policy};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_changegate");
+use crate::common::{temp_path, BIN};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -466,14 +459,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "changegate-{tag}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
+    let dir = temp_path(tag);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -3,18 +3,9 @@
 //! `inventory.json`, and `expected.json`: a subset of the verdict JSON that must
 //! match exactly (objects compare key by key, lists and scalars exactly).
 //!
-//! A new case is files, not code. `CASE=name cargo test --test cases` runs one.
+//! A new case is files, not code. `CASE=name cargo test --test integration cases::` runs one.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
-use common::subset;
+use crate::common::subset;
 use std::path::Path;
 
 use changegate::{Change, Inventory, Policy};

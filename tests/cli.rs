@@ -1,17 +1,10 @@
 //! CLI tests: they run the real `changegate` binary on files written to a temporary
 //! folder and check exit codes, stdout and stderr.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+use std::path::Path;
+use std::process::Output;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::common::{changegate, output_with_stdin, Temp};
 
 const AT: &str = "2026-11-26T10:00:00Z";
 
@@ -32,59 +25,12 @@ const INVENTORY: &str = r#"{
   }
 }"#;
 
-/// A temporary folder, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new() -> Temp {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "changegate-cli-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        Temp(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).expect("write temp file");
-        p
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn changegate() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_changegate"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
 fn run(args: &[&str]) -> Output {
     changegate().args(args).output().expect("run changegate")
 }
 
 fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = changegate()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn changegate");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    output_with_stdin(changegate().args(args), input)
 }
 
 fn code(o: &Output) -> i32 {
@@ -118,7 +64,7 @@ fn check_netops_is_clean() {
 
 #[test]
 fn check_broken_policy_exits_1_with_the_diagnostic() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let bad = t.file(
         "bad.gate",
         "policy \"p\"\ngroup ops = [\"a\"]\ndefault approve 1 from opz\n",
@@ -134,7 +80,7 @@ fn check_broken_policy_exits_1_with_the_diagnostic() {
 
 #[test]
 fn check_error_format_json_is_one_object_per_line() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let bad = t.file(
         "bad.gate",
         "policy \"p\"\nrule \"a\" { when change.a = 1 then deploy }\nrule \"b\" { when change.b && change.c then deploy }\ndefault deploy\n",
@@ -163,7 +109,7 @@ fn check_error_format_json_is_one_object_per_line() {
 
 #[test]
 fn check_unreadable_policy_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let o = run(&["check", p(&t.0.join("missing.gate"))]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
@@ -173,7 +119,7 @@ fn check_unreadable_policy_exits_1() {
 
 #[test]
 fn evaluate_exit_codes() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     for (kind, expected, decision) in [
         ("docs", 0, "deploy"),
@@ -202,7 +148,7 @@ fn evaluate_exit_codes() {
 
 #[test]
 fn evaluate_text_output_names_the_decision() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file("c.json", &change("db"));
     let o = run(&["evaluate", "-p", p(&policy), "-c", p(&c), "--at", AT]);
@@ -212,7 +158,7 @@ fn evaluate_text_output_names_the_decision() {
 
 #[test]
 fn evaluate_reads_the_change_from_stdin() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let o = run_stdin(
         &[
@@ -239,7 +185,7 @@ fn evaluate_reads_the_change_from_stdin() {
 
 #[test]
 fn evaluate_malformed_change_exits_1_with_line_and_column() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file("c.json", "{\n  \"id\": \"x\",\n  \"kind\": ,\n}\n");
     let o = run(&["evaluate", "-p", p(&policy), "-c", p(&c), "--at", AT]);
@@ -252,7 +198,7 @@ fn evaluate_malformed_change_exits_1_with_line_and_column() {
 
 #[test]
 fn evaluate_malformed_change_on_stdin_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let o = run_stdin(
         &["evaluate", "-p", p(&policy), "-c", "-", "--at", AT],
@@ -264,7 +210,7 @@ fn evaluate_malformed_change_on_stdin_exits_1() {
 
 #[test]
 fn evaluate_change_that_is_not_an_object_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file("c.json", "[1, 2]");
     let o = run(&["evaluate", "-p", p(&policy), "-c", p(&c), "--at", AT]);
@@ -273,7 +219,7 @@ fn evaluate_change_that_is_not_an_object_exits_1() {
 
 #[test]
 fn evaluate_unreadable_or_broken_policy_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let c = t.file("c.json", &change("docs"));
     let o = run(&[
         "evaluate",
@@ -298,7 +244,7 @@ fn evaluate_unreadable_or_broken_policy_exits_1() {
 
 #[test]
 fn evaluate_missing_change_file_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let o = run(&[
         "evaluate",
@@ -314,7 +260,7 @@ fn evaluate_missing_change_file_exits_1() {
 
 #[test]
 fn evaluate_batch_prints_one_verdict_per_line() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let batch = t.file(
         "batch.jsonl",
@@ -373,7 +319,7 @@ fn evaluate_batch_prints_one_verdict_per_line() {
 
 #[test]
 fn evaluate_batch_with_a_malformed_line_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let batch = t.file(
         "batch.jsonl",
@@ -404,7 +350,7 @@ fn evaluate_batch_with_a_malformed_line_exits_1() {
 
 #[test]
 fn evaluate_at_accepts_offsets() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file("c.json", &change("db"));
     let mut seen = Vec::new();
@@ -445,7 +391,7 @@ fn evaluate_at_accepts_offsets() {
 
 #[test]
 fn evaluate_bad_at_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file("c.json", &change("docs"));
     for at in [
@@ -465,7 +411,7 @@ fn evaluate_bad_at_exits_1() {
 
 #[test]
 fn blast_text_and_json() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let inv = t.file("inventory.json", INVENTORY);
     let o = run(&["blast", "-i", p(&inv), "edge-1"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -490,7 +436,7 @@ fn blast_text_and_json() {
 
 #[test]
 fn blast_unknown_target_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let inv = t.file("inventory.json", INVENTORY);
     let o = run(&["blast", "-i", p(&inv), "edge-2"]);
     assert_eq!(code(&o), 1);
@@ -502,7 +448,7 @@ fn blast_unknown_target_exits_1() {
 
 #[test]
 fn no_color_output_has_no_ansi_escapes() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let bad = t.file("bad.gate", "policy \"p\"\ndefault approve 1 from nobody\n");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file("c.json", &change("db"));
@@ -523,7 +469,7 @@ fn no_color_output_has_no_ansi_escapes() {
 /// An empty or blank batch yields no verdict: exit 1, even under `default deploy`.
 #[test]
 fn evaluate_empty_batch_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", "policy \"p\"\ndefault deploy\n");
     for (name, text) in [
         ("empty.jsonl", ""),
@@ -553,7 +499,7 @@ fn evaluate_empty_batch_exits_1() {
 /// a batch line; the message is escaped.
 #[test]
 fn evaluate_hidden_character_in_a_name_exits_1() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     for (name, bad) in [
         (
@@ -603,7 +549,7 @@ fn evaluate_hidden_character_in_a_name_exits_1() {
 /// `--min-coverage NaN` passed a half-covered policy; only 0..=100 is accepted.
 #[test]
 fn test_min_coverage_must_be_a_percentage() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     t.file(
         "p.gate",
         "policy \"p\"\nrule \"a\" { when change.kind == \"a\" then deploy }\nrule \"b\" { when change.kind == \"b\" then deploy }\ndefault deploy\n",
@@ -633,7 +579,7 @@ fn test_min_coverage_must_be_a_percentage() {
 /// A change id with ANSI escapes rewrote the text verdict (`DEPLOY` over `APPROVE`).
 #[test]
 fn evaluate_text_output_escapes_the_change_id() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file("policy.gate", POLICY);
     let c = t.file(
         "c.json",
@@ -667,7 +613,7 @@ fn evaluate_text_output_escapes_the_change_id() {
 /// `blast` text output escapes device names from the inventory and the command line.
 #[test]
 fn blast_text_escapes_names() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let inv = t.file(
         "inv.json",
         r#"{"sites": {"S\u001b[31m": {"timezone": "UTC"}}, "devices": {"d\u001b[2K": {"site": "S\u001b[31m", "role": "r\u202e"}}}"#,
@@ -688,7 +634,7 @@ fn blast_text_escapes_names() {
 /// `changegate test` text output escapes case names and messages from the test file.
 #[test]
 fn test_text_output_escapes_names() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     t.file("p.gate", "policy \"p\"\ndefault deploy\n");
     let tests = t.file(
         "p.test.yaml",
@@ -705,7 +651,7 @@ fn test_text_output_escapes_names() {
 /// exactly (`3h`, `16d`, not `3h00m`, `384h00m`).
 #[test]
 fn windows_text_escapes_sites_and_prints_exact_lengths() {
-    let t = Temp::new();
+    let t = Temp::new("cli");
     let policy = t.file(
         "p.gate",
         "policy \"p\"\nwindow night = daily 02:00-05:00 local\nfreeze long = 2026-12-01 00:00 .. 2026-12-17 00:00 in \"UTC\"\nrule \"r\" { when change.kind == \"x\" then deploy during night }\ndefault deploy\n",

@@ -3,56 +3,21 @@
 //! where they act, and a directory walker that survives symlink loops and honours
 //! `.gitignore`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::common::{changegate, text, Temp};
 
 const AT: &str = "2026-11-26T10:00:00Z";
 const POLICY: &str = "policy \"c\"\n\ngroup ops = [\"alice\", \"bob\"]\n\nrule \"docs\" {\n  when change.kind == \"docs\"\n  then deploy\n}\n\ndefault approve 1 from ops\n";
 
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new() -> Temp {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "changegate-conventions-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Temp(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs changegate in `dir` with `stdin`; kills it after 30 s (a hang is a failure).
 fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_changegate"))
+    let mut child = changegate()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -70,10 +35,6 @@ fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
@@ -100,7 +61,7 @@ fn completions_and_man_page() {
     }
     if Command::new("bash").arg("-c").arg("true").status().is_ok() {
         let out = run(Path::new("."), &["completions", "bash"], "");
-        let t = Temp::new();
+        let t = Temp::new("conventions");
         let script = t.file("c.bash", &text(&out.stdout));
         let ok = Command::new("bash")
             .arg("-n")
@@ -122,7 +83,7 @@ fn completions_and_man_page() {
 
 #[test]
 fn quiet_prints_nothing_and_keeps_the_exit_code() {
-    let t = Temp::new();
+    let t = Temp::new("conventions");
     t.file("p.gate", POLICY);
     t.file("c.json", r#"{"id":"C","kind":"code"}"#);
     let out = run(
@@ -153,7 +114,7 @@ fn quiet_prints_nothing_and_keeps_the_exit_code() {
 
 #[test]
 fn dash_reads_standard_input() {
-    let t = Temp::new();
+    let t = Temp::new("conventions");
     t.file("p.gate", POLICY);
     t.file("c.json", r#"{"id":"C","kind":"docs"}"#);
     t.file(
@@ -242,7 +203,7 @@ fn dash_reads_standard_input() {
 
 #[test]
 fn a_batch_from_standard_input() {
-    let t = Temp::new();
+    let t = Temp::new("conventions");
     t.file("p.gate", POLICY);
     let lines = "{\"id\":\"A\",\"kind\":\"docs\"}\n{\"id\":\"B\",\"kind\":\"code\"}\n";
     let out = run(
@@ -341,7 +302,7 @@ fn limit_flags_only_where_they_act() {
 #[cfg(unix)]
 #[test]
 fn the_walker_survives_symlink_loops_and_honours_gitignore() {
-    let t = Temp::new();
+    let t = Temp::new("conventions");
     t.file("p/a/ok.gate", POLICY);
     t.file("p/a/ok.test.yaml", "policy: ok.gate\ncases:\n  - name: docs\n    at: 2026-11-26T10:00:00Z\n    change: { kind: docs }\n    expect: { decision: deploy }\n");
     // Two links back up: walking them naively never ends.

@@ -1,17 +1,10 @@
 //! Snapshot tests of rendered diagnostics: each `tests/diagnostics/NAME.gate` is a
-//! small broken policy, and `tests/snapshots/diagnostics__NAME.snap` is what
+//! small broken policy, and `tests/snapshots/integration__diagnostics__NAME.snap` is what
 //! `changegate check` shows for it (miette's report, without colour).
 //!
 //! A new case is one `.gate` file. Accept new or changed snapshots with
-//! `INSTA_UPDATE=always cargo test --test diagnostics` (or `cargo insta review`),
+//! `INSTA_UPDATE=always cargo test --test integration diagnostics::` (or `cargo insta review`),
 //! then read each one: the label must sit on the right span.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::path::{Path, PathBuf};
 

@@ -35,16 +35,7 @@
 //! Policies are built with `Policy::parse_with_loader(src, "docs", …)`, which is
 //! `Policy::parse(src, "docs")` plus an in-memory loader for the modules.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
-use common::subset;
+use crate::common::subset;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

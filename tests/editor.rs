@@ -12,13 +12,6 @@
 //! rule and then to the order of the patterns. `captures` scope their groups.
 //! The expectations come from a separate, hand-written lexer of the language.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::collections::BTreeMap;
 
 use regex::Regex;

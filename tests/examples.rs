@@ -2,13 +2,6 @@
 //! promises (docs/guide.md, "The examples in this repository"), through the library
 //! and through the CLI.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::process::Command;
 
 use changegate::{Change, Decision, Inventory, Policy};

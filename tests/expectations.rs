@@ -1,33 +1,13 @@
 //! Test files can assert every verdict field and the exit code, and `--run`
 //! selects cases. The cases run the example network policy and changes.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+use std::process::Output;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Temp(PathBuf);
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::common::{changegate, root, Temp};
 
 /// A test file over policies/netops.gate with `cases`, run with `args`.
 fn run_cases(tag: &str, cases: &str, args: &[&str]) -> Output {
-    let dir = std::env::temp_dir().join(format!("changegate-expect-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let t = Temp(dir);
+    let t = Temp::new(&format!("expect-{tag}"));
     let p = |f: &str| root().join(f).display().to_string();
     let text = format!(
         "policy: {}\ninventory: {}\ncases:\n{}",
@@ -38,12 +18,7 @@ fn run_cases(tag: &str, cases: &str, args: &[&str]) -> Output {
     std::fs::write(t.0.join("n.test.yaml"), text).unwrap();
     let mut all = vec!["test", "n.test.yaml"];
     all.extend(args);
-    Command::new(env!("CARGO_BIN_EXE_changegate"))
-        .args(&all)
-        .current_dir(&t.0)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    changegate().args(&all).current_dir(&t.0).output().unwrap()
 }
 
 const PASSING: &str = r#"  - name: firewall, every field

@@ -2,13 +2,6 @@
 //! `Policy::evaluate` from year 1 to 9999. A clear answer or a clear error, never a
 //! panic.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::process::Command;
 
 use changegate::time::parse_at;

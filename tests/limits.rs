@@ -2,13 +2,6 @@
 //! with a clear diagnostic, through the library and through the CLI flag that sets it
 //! (docs/hardening.md lists them with their defaults).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,13 +2,6 @@
 //! shares groups, windows and freezes, and reports cycles, clashes and missing files
 //! with diagnostics (snapshots) that point at every import involved.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::{Change, Decision, Inventory, Policy};
 use sha2::{Digest, Sha256};
 

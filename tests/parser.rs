@@ -2,13 +2,6 @@
 //! `parse(print(ast)) == ast`), `input -> error code at line:col`, recovery over
 //! several broken items, and inputs that are too deep or too large.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::syntax::{parse_file, File};
 use changegate::{Diagnostic, Limits, SourceFile};
 

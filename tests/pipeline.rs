@@ -10,19 +10,13 @@
 //! the `dotenv` variables of those jobs, its `before_script` and `script` run by one
 //! shell under `set -e`, as the runner does.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Map, Value};
+
+use crate::common::{root, temp_path};
 
 /// Every exit code of changegate: the four decisions, bad input, and clap's usage error.
 const CODES: [i32; 6] = [0, 10, 11, 12, 1, 2];
@@ -40,10 +34,6 @@ case "$1" in
 esac
 exit 0
 "#;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn yaml(text: &str) -> Value {
     serde_saphyr::from_str(text).expect("valid YAML")
@@ -79,12 +69,7 @@ struct Sandbox(PathBuf);
 
 impl Sandbox {
     fn new() -> Sandbox {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "changegate-pipeline-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
+        let dir = temp_path("pipeline");
         std::fs::create_dir_all(dir.join(".cargo/bin")).unwrap();
         let stub = dir.join(".cargo/bin/changegate");
         std::fs::write(&stub, STUB).unwrap();

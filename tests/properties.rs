@@ -4,13 +4,6 @@
 //! another spelling of a person (case, width, compatibility forms, white space) never
 //! changes a decision, and no spelling of the author ever fills a seat.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::{Change, Decision, Inventory, Policy, Verdict};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
@@ -259,7 +252,7 @@ fn compile(src: &str) -> Policy {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(200))]
 
     #[test]
     fn reordering_rules_never_changes_the_verdict(rules in rules(), change in change(), at in instant(), seed in any::<u64>()) {

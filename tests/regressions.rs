@@ -1,13 +1,6 @@
 //! Crashes found by fuzzing and by hand, each fed through the same API that found
 //! it: no panic, no abort, and for the evaluator no `deploy` on an error.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::process::Command;
 
 use changegate::{Limits, Policy};

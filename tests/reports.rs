@@ -4,49 +4,15 @@
 //! SARIF repository), GitLab code quality and GitHub annotations against their
 //! documented shapes. `.ci/run` installs `jsonschema` when it is missing.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new() -> Temp {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "changegate-reports-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Temp(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::common::{self, Temp};
 
 fn changegate(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_changegate"))
+    common::changegate()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
         .output()
         .unwrap()
 }
@@ -79,7 +45,7 @@ const BROKEN: &str = "policy \"b\"\ngroup unused = [\"x\"]\nrule \"a\" { when ch
 
 #[test]
 fn junit_is_xml_1_0_for_any_test_name() {
-    let t = Temp::new();
+    let t = Temp::new("reports");
     t.file("t.gate", POLICY);
     // A bell, an escape (a terminal colour sequence), XML's own characters, and a
     // failing case.
@@ -161,7 +127,7 @@ fn sarif_of(t: &Temp, args: &[&str]) -> Vec<serde_json::Value> {
 
 #[test]
 fn sarif_validates_against_the_2_1_0_schema() {
-    let t = Temp::new();
+    let t = Temp::new("reports");
     t.file("a b#1.gate", BROKEN);
     t.file("ok.gate", POLICY);
     let results = sarif_of(&t, &["check", "--format", "sarif", "a b#1.gate", "ok.gate"]);
@@ -184,7 +150,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
 
 #[test]
 fn gitlab_code_quality_has_the_documented_fields() {
-    let t = Temp::new();
+    let t = Temp::new("reports");
     t.file("b.gate", BROKEN);
     let out = changegate(&["check", "--format", "gitlab", "b.gate"], &t.0);
     assert_eq!(out.status.code(), Some(1));
@@ -225,7 +191,7 @@ fn gitlab_code_quality_has_the_documented_fields() {
 
 #[test]
 fn github_annotations_are_workflow_commands() {
-    let t = Temp::new();
+    let t = Temp::new("reports");
     t.file("b.gate", BROKEN);
     let out = changegate(&["check", "--format", "github", "b.gate"], &t.0);
     assert_eq!(out.status.code(), Some(1));
@@ -275,7 +241,7 @@ fn github_annotations_are_workflow_commands() {
 
 #[test]
 fn markdown_verdict_escapes_what_it_quotes() {
-    let t = Temp::new();
+    let t = Temp::new("reports");
     t.file("p.gate", POLICY);
     t.file("c.json", r#"{"id":"C-1 | <b>*x*</b>","files":["src/x"]}"#);
     let out = changegate(
@@ -304,7 +270,7 @@ fn markdown_verdict_escapes_what_it_quotes() {
 
 #[test]
 fn check_takes_folders_and_skips_modules() {
-    let t = Temp::new();
+    let t = Temp::new("reports");
     std::fs::create_dir_all(t.0.join("policies/shared")).unwrap();
     t.file(
         "policies/shared/common.gate",

@@ -4,13 +4,6 @@
 //! `tests/fixtures/reviews/policy.gate` (one from security and one from netops; erin
 //! is in both groups; the change's author is mallory; the deployed commit is `HEAD`).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};

@@ -4,23 +4,14 @@
 //! After changing a documented type, regenerate the files:
 //! `for n in change inventory test verdict; do changegate schema $n > docs/schemas/$n.schema.json; done`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
 
-const AT: &str = "2026-11-26T10:00:00Z";
+use crate::common::root;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+const AT: &str = "2026-11-26T10:00:00Z";
 
 fn changegate(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_changegate"))

@@ -2,13 +2,6 @@
 //! here, which converts each instant to local time with chrono-tz and applies the
 //! literal rules of the design (no intervals, no segments, no caching).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::time::*;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
@@ -248,7 +241,7 @@ fn window() -> impl Strategy<Value = ZonedWindow> {
 const SCAN_DAYS: i64 = 9;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(300))]
 
     #[test]
     fn is_open_matches_the_literal_rule(w in window(), when in when()) {
@@ -295,7 +288,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(crate::common::proptest_config(64))]
 
     #[test]
     fn earliest_matches_a_minute_scan(

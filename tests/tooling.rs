@@ -1,15 +1,10 @@
 //! `changegate fmt` and `changegate test`: formatting snapshots and laws, and the
 //! test runner's output, exit codes, coverage figures and JUnit report.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::common::{self, Temp};
 
 use changegate::syntax::parse_file;
 use changegate::{Limits, SourceFile};
@@ -79,34 +74,11 @@ fn example_policies_are_formatted() {
 }
 
 fn changegate(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_changegate"))
+    common::changegate()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
         .output()
         .expect("changegate runs")
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("changegate-tooling-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.0.join(name), text).expect("write");
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 const POLICY: &str = r#"policy "t"
@@ -128,8 +100,8 @@ default approve 1 from ops
 
 #[test]
 fn fmt_check_reports_a_diff_and_fails() {
-    let dir = TempDir::new("fmt");
-    dir.write(
+    let dir = Temp::new("tooling-fmt");
+    dir.file(
         "messy.gate",
         "policy \"m\"\ngroup ops=[\"a\"]\ndefault approve 1 from ops\n",
     );
@@ -151,9 +123,9 @@ fn fmt_check_reports_a_diff_and_fails() {
 
 #[test]
 fn test_runner_passes_fails_and_reports() {
-    let dir = TempDir::new("test");
-    dir.write("t.gate", POLICY);
-    dir.write(
+    let dir = Temp::new("tooling-test");
+    dir.file("t.gate", POLICY);
+    dir.file(
         "t.test.yaml",
         r#"cases:
   - name: docs deploy
@@ -211,16 +183,16 @@ fn test_runner_passes_fails_and_reports() {
 
 #[test]
 fn coverage_is_exact_and_enforced() {
-    let dir = TempDir::new("coverage");
+    let dir = Temp::new("tooling-coverage");
     // Three rules, two exercised: 66.66…% must print as 66.6, never 66.7 or 100.
-    dir.write(
+    dir.file(
         "c.gate",
         &POLICY.replace(
             "default approve",
             "rule \"never\" {\n  when change.kind == \"nothing\"\n  then deny \"no\"\n}\n\ndefault approve",
         ),
     );
-    dir.write(
+    dir.file(
         "c.test.yaml",
         r#"cases:
   - name: docs
@@ -259,9 +231,9 @@ fn coverage_is_exact_and_enforced() {
 
 #[test]
 fn a_broken_test_file_fails_with_its_reason() {
-    let dir = TempDir::new("broken");
-    dir.write("b.gate", POLICY);
-    dir.write("b.test.yaml", "cases:\n  - name: x\n    at: 2026-11-26T10:00:00Z\n    change: {}\n    expct: { decision: deploy }\n");
+    let dir = Temp::new("tooling-broken");
+    dir.file("b.gate", POLICY);
+    dir.file("b.test.yaml", "cases:\n  - name: x\n    at: 2026-11-26T10:00:00Z\n    change: {}\n    expct: { decision: deploy }\n");
     let out = changegate(&["test"], &dir.0);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -270,12 +242,12 @@ fn a_broken_test_file_fails_with_its_reason() {
 
 #[test]
 fn a_field_no_case_mentions_is_flagged() {
-    let dir = TempDir::new("fields");
-    dir.write(
+    let dir = Temp::new("tooling-fields");
+    dir.file(
         "f.gate",
         "policy \"f\"\n\ngroup ops = [\"a\", \"b\"]\n\nrule \"r\" {\n  when not change.rollback_plna\n  then deny \"x\"\n}\n\ndefault deploy\n",
     );
-    dir.write(
+    dir.file(
         "f.test.yaml",
         "cases:\n  - name: x\n    at: 2026-11-26T10:00:00Z\n    change: { rollback_plan: true, rollback_plna: true }\n    expect: { decision: deploy }\n  - name: y\n    at: 2026-11-26T10:00:00Z\n    change: { rollback_plan: true }\n    expect: { decision: deny }\n",
     );
@@ -283,7 +255,7 @@ fn a_field_no_case_mentions_is_flagged() {
     let out = changegate(&["test"], &dir.0);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("warning:"));
     // ...until no case does.
-    dir.write(
+    dir.file(
         "f.test.yaml",
         "cases:\n  - name: y\n    at: 2026-11-26T10:00:00Z\n    change: { rollback_plan: true }\n    expect: { decision: deny }\n",
     );

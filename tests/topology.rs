@@ -1,12 +1,5 @@
 //! Inventories, blast radii and document limits.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::input::{parse_bytes, parse_value, Format, InputErrorKind, Limits};
 use changegate::topology::{Blast, Inventory, InventoryError, ProblemKind};
 use changegate::Value;

@@ -6,13 +6,6 @@
 //!
 //! Each test names the behaviour it pins; each failed on the code before the fix.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::{Change, Decision, Inventory, Policy, Verdict};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

@@ -2,13 +2,6 @@
 //! controls, invisible characters, byte-order mark) and documents (YAML schema and
 //! merge keys, limits enforced while reading, depth, bounded diagnostics).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use changegate::{Limits, Policy};
 
 fn parse(src: &str) -> Result<Policy, changegate::Diagnostics> {

@@ -1,14 +1,7 @@
 //! Snapshots of the text verdict (`evaluate`'s default output) for every example
 //! change in `policies/changes/`, against the example network policy at the guide's
 //! instant, so any change to what people read is seen in review. Update with
-//! `INSTA_UPDATE=always cargo test --test verdict_text` and read the diff.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! `INSTA_UPDATE=always cargo test --test integration verdict_text::` and read the diff.
 
 use changegate::{Change, Inventory, Policy};
 

@@ -2,13 +2,6 @@
 //! reproduces every published checksum, and changegate's indexed evaluation gives
 //! exactly the expected matched rules and final verdict for all 1000 requests.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 #[path = "../benches/compare/src/workload.rs"]
 #[allow(dead_code, unreachable_pub, clippy::all)]
 mod workload;
