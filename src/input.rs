@@ -1623,44 +1623,8 @@ fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> LNode {
 // ---------------------------------------------------------------------------
 // Positions.
 
-/// The 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset);
-    let before = text.get(..offset).unwrap_or_default();
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
-    (line, column)
-}
-
-/// The byte offset of a 1-based line and a 0-based column, counted in characters
-/// when `chars` is true and in bytes otherwise; clamped to the text.
-fn offset_of_line_col(text: &str, line: usize, column: usize, chars: bool) -> usize {
-    let mut start = 0;
-    for _ in 1..line {
-        match text.get(start..).and_then(|rest| rest.find('\n')) {
-            Some(i) => start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let rest = text.get(start..).unwrap_or_default();
-    let within = if chars {
-        rest.char_indices()
-            .nth(column)
-            .map_or(rest.len(), |(i, _)| i)
-    } else {
-        column.min(rest.len())
-    };
-    floor_char_boundary(text, start + within)
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    offset = offset.min(text.len());
-    while offset > 0 && !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
+pub(crate) use crate::line_index::line_col;
+use crate::line_index::{floor_char_boundary, offset_of as offset_of_line_col};
 
 /// A span covering the character at `offset` (empty at the end of the text).
 fn point(text: &str, offset: usize) -> Range<usize> {

@@ -78,6 +78,7 @@ pub mod fmt;
 mod index;
 pub mod input;
 pub mod limits;
+mod line_index;
 mod lint;
 pub mod people;
 mod policy;
