@@ -324,6 +324,29 @@ pub(crate) fn read_source(
     Ok((bytes, format, name))
 }
 
+/// Reads a policy file as UTF-8 within `limit` bytes (enforced while reading); the
+/// error is a message naming the file. Policies, unlike documents, have no format
+/// to tell and no place to point at in an error, hence the plain message.
+pub(crate) fn read_text(path: &Path, limit: usize, kinds: FileKinds) -> Result<String, String> {
+    let bytes = read_bounded(path, limit, kinds).map_err(|e| match e {
+        ReadError::Io(e) => format!("cannot read `{}`: {e}", path.display()),
+        ReadError::TooLarge => format!(
+            "`{}` holds more than the limit of {limit} bytes",
+            path.display()
+        ),
+        ReadError::NotAllowed(kind) => {
+            format!("cannot read `{}`: it is {kind}", path.display())
+        }
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{}` is not UTF-8 text: invalid byte at offset {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Which kinds of file [`read_bounded`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FileKinds {
