@@ -1071,12 +1071,7 @@ impl<'l> State<'l> {
         self.limits.max_list_len
     }
 
-    fn fail<E: de::Error>(
-        &self,
-        problem: InputProblem,
-        help: String,
-        at: Option<&Link<'_>>,
-    ) -> E {
+    fn fail<E: de::Error>(&self, problem: InputProblem, help: String, at: Option<&Link<'_>>) -> E {
         let error = E::custom(&problem);
         self.failure.set(Some(Failure {
             problem,
@@ -1934,6 +1929,8 @@ mod tests {
             assert_eq!(code.as_deref(), Some("changegate::input"));
         }
         let e = err(r#"{"a": 1,}"#, Format::Json, &Limits::default());
-        assert!(matches!(e.problem(), InputProblem::Syntax { message } if message.starts_with("invalid JSON")));
+        assert!(
+            matches!(e.problem(), InputProblem::Syntax { message } if message.starts_with("invalid JSON"))
+        );
     }
 }
