@@ -1,7 +1,7 @@
 //! The change being gated: a JSON/YAML object whose fields conditions read as
 //! `change.<field>`, with the fields changegate itself understands picked out once.
 
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 /// One approval recorded on a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,40 @@ impl Change {
                 found: value.type_of().with_article(),
             });
         }
+        Ok(Change::from_object(value))
+    }
+
+    /// Starts a change with this `id`; the builder's other fields are those of the
+    /// JSON object it stands for, and [`ChangeBuilder::build`] gives the same
+    /// [`Change`] as [`Change::from_value`] of that object.
+    ///
+    /// ```
+    /// use changegate::Change;
+    ///
+    /// let built = Change::builder("CHG-1")
+    ///     .kind("firewall")
+    ///     .author("mallory")
+    ///     .approval("dave")
+    ///     .target("core-1")
+    ///     .field("risk", 3)
+    ///     .build();
+    /// let read = Change::from_json(serde_json::json!({
+    ///     "id": "CHG-1",
+    ///     "kind": "firewall",
+    ///     "author": "mallory",
+    ///     "approvals": [{ "by": "dave" }],
+    ///     "targets": ["core-1"],
+    ///     "risk": 3,
+    /// }))?;
+    /// assert_eq!(built.value(), read.value());
+    /// # Ok::<(), changegate::change::NotAnObject>(())
+    /// ```
+    pub fn builder(id: impl Into<String>) -> ChangeBuilder {
+        ChangeBuilder::default().field("id", id.into())
+    }
+
+    /// The body of [`Change::from_value`], for a value known to be an object.
+    fn from_object(value: Value) -> Change {
         let mut problems = Vec::new();
         let id = match value.get("id") {
             None | Some(Value::Null) => None,
@@ -162,7 +196,7 @@ impl Change {
         }
         problems.extend(input_errors.iter().cloned());
         let value = std::sync::Arc::new(with_canonical_names(value));
-        Ok(Change {
+        Change {
             value,
             id,
             author,
@@ -171,7 +205,7 @@ impl Change {
             duration,
             problems,
             input_errors,
-        })
+        }
     }
 
     /// Converts a `serde_json` value.
@@ -266,4 +300,150 @@ fn with_canonical_names(mut value: Value) -> Value {
         }
     }
     value
+}
+
+/// A [`Change`] assembled field by field ([`Change::builder`]) instead of from JSON.
+///
+/// Each method sets or extends one field of the object the change is read from, so
+/// the change built is exactly the one [`Change::from_value`] makes of that object:
+/// the same canonical names, the same problems (a bad `duration` still makes the
+/// verdict `deny`).
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ChangeBuilder {
+    fields: Map,
+}
+
+impl ChangeBuilder {
+    /// Sets `kind` (`"firewall"`, `"dns"`, …).
+    pub fn kind(self, kind: impl Into<String>) -> Self {
+        self.field("kind", kind.into())
+    }
+
+    /// Sets `author`, who is never counted as an approver of their own change.
+    pub fn author(self, author: impl Into<String>) -> Self {
+        self.field("author", author.into())
+    }
+
+    /// Sets `revision`, the revision under review (approvals of another are stale).
+    pub fn revision(self, revision: impl Into<String>) -> Self {
+        self.field("revision", revision.into())
+    }
+
+    /// Sets `duration`, how long the change takes (`"45m"`, `"2h"`).
+    pub fn duration(self, duration: impl Into<String>) -> Self {
+        self.field("duration", duration.into())
+    }
+
+    /// Adds an approval by `by` to `approvals` (as `{"by": by}`).
+    pub fn approval(self, by: impl Into<String>) -> Self {
+        let mut item = Map::new();
+        item.insert("by".to_owned(), Value::Str(by.into()));
+        self.push("approvals", Value::Map(item))
+    }
+
+    /// Adds an approval by `by` of `revision` to `approvals` (as `{"by": by,
+    /// "revision": revision}`).
+    pub fn approval_of_revision(self, by: impl Into<String>, revision: impl Into<String>) -> Self {
+        let mut item = Map::new();
+        item.insert("by".to_owned(), Value::Str(by.into()));
+        item.insert("revision".to_owned(), Value::Str(revision.into()));
+        self.push("approvals", Value::Map(item))
+    }
+
+    /// Adds a device to `targets`.
+    pub fn target(self, device: impl Into<String>) -> Self {
+        self.push("targets", Value::Str(device.into()))
+    }
+
+    /// Adds a path to `files`.
+    pub fn file(self, path: impl Into<String>) -> Self {
+        self.push("files", Value::Str(path.into()))
+    }
+
+    /// Sets any field, replacing what it held (`.field("risk", 3)`).
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    /// The change. Never fails: problems with the fields are reported in the verdict,
+    /// as they are for a change read from JSON.
+    pub fn build(self) -> Change {
+        Change::from_object(Value::Map(self.fields))
+    }
+
+    /// Appends `item` to the list `name`, starting the list if the field holds
+    /// anything else.
+    fn push(mut self, name: &str, item: Value) -> Self {
+        match self.fields.get_mut(name) {
+            Some(Value::List(items)) => items.push(item),
+            _ => {
+                self.fields.insert(name.to_owned(), Value::List(vec![item]));
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &Change, b: &Change) {
+        assert_eq!(a.value, b.value);
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.author, b.author);
+        assert_eq!(a.revision, b.revision);
+        assert_eq!(a.approvals, b.approvals);
+        assert_eq!(a.duration, b.duration);
+        assert_eq!(a.problems, b.problems);
+        assert_eq!(a.input_errors, b.input_errors);
+    }
+
+    /// The builder makes exactly the change its JSON object reads as, problems and
+    /// canonical names included.
+    #[test]
+    fn builder_matches_json() {
+        let built = Change::builder("CHG-1")
+            .kind("firewall")
+            .author("Mallory")
+            .revision("abc123")
+            .duration("45m")
+            .approval("dave")
+            .approval_of_revision("erin", "abc123")
+            .target("core-1")
+            .target("core-2")
+            .file("acl/edge.acl")
+            .field("risk", 3)
+            .field("labels", vec!["urgent", "night"])
+            .build();
+        let read = Change::from_json(serde_json::json!({
+            "id": "CHG-1",
+            "kind": "firewall",
+            "author": "Mallory",
+            "revision": "abc123",
+            "duration": "45m",
+            "approvals": [{ "by": "dave" }, { "by": "erin", "revision": "abc123" }],
+            "targets": ["core-1", "core-2"],
+            "files": ["acl/edge.acl"],
+            "risk": 3,
+            "labels": ["urgent", "night"],
+        }))
+        .unwrap();
+        same(&built, &read);
+
+        let built = Change::builder("CHG-2")
+            .duration("soon")
+            .field("approvals", 7)
+            .build();
+        let read = Change::from_json(serde_json::json!({
+            "id": "CHG-2",
+            "duration": "soon",
+            "approvals": 7,
+        }))
+        .unwrap();
+        same(&built, &read);
+        assert!(!built.problems.is_empty());
+    }
 }

@@ -27,26 +27,7 @@ pub(crate) fn read_source(
     limits: &Limits,
     kinds: crate::input::FileKinds,
 ) -> Result<String, String> {
-    use crate::input::ReadError;
-    let bytes =
-        crate::input::read_bounded(path, limits.max_source_bytes, kinds).map_err(|e| match e {
-            ReadError::Io(e) => format!("cannot read `{}`: {e}", path.display()),
-            ReadError::TooLarge => format!(
-                "`{}` holds more than the limit of {} bytes",
-                path.display(),
-                limits.max_source_bytes
-            ),
-            ReadError::NotAllowed(kind) => {
-                format!("cannot read `{}`: it is {kind}", path.display())
-            }
-        })?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "`{}` is not UTF-8 text: invalid byte at offset {}",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
+    crate::input::read_text(path, limits.max_source_bytes, kinds)
 }
 
 struct Module {

@@ -690,8 +690,9 @@ fn load_reviews(
         Ok(b) => b,
         Err(input::ReadError::TooLarge) => {
             return Err(format!(
-                "`{file}` holds more than the limit of {} bytes (`--max-input-bytes`)",
-                limits.max_input_bytes
+                "`{file}` holds more than the limit of {} bytes (`{}`)",
+                limits.max_input_bytes,
+                limit_args::flag(crate::limits::Limit::InputBytes).unwrap_or_default()
             ))
         }
         Err(input::ReadError::Io(e)) => return Err(format!("cannot read `{file}`: {e}")),

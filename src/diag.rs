@@ -39,9 +39,7 @@ impl SourceFile {
         let normalized = crate::syntax::text::normalize(original);
         let changed = matches!(normalized, std::borrow::Cow::Owned(_));
         let text: &str = &normalized;
-        let line_starts: Arc<[usize]> = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = crate::line_index::line_starts(text);
         let lf_only = !text.contains('\r');
         SourceFile {
             name: Arc::from(name),
@@ -70,16 +68,7 @@ impl SourceFile {
 
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        // The last line start at or before `offset`.
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
-        (line, column)
+        crate::line_index::line_col_at(&self.text, &self.line_starts, offset)
     }
 
     /// `file:line:col` of a byte offset.

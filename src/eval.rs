@@ -77,7 +77,16 @@ pub(crate) struct Evaluated {
 impl Policy {
     /// Evaluates `change` at `at` against this policy and `inventory`: pure, no
     /// I/O, no clock. Never panics; any error makes the decision `deny`.
-    pub fn evaluate(&self, change: &Change, inventory: &Inventory, at: DateTime<Utc>) -> Verdict {
+    ///
+    /// `inventory` is `&inventory` or, for a policy that reads no topology, `None`,
+    /// which evaluates exactly as [`Inventory::empty`] does.
+    pub fn evaluate<'i>(
+        &self,
+        change: &Change,
+        inventory: impl Into<Option<&'i Inventory>>,
+        at: DateTime<Utc>,
+    ) -> Verdict {
+        let inventory = inventory.into().unwrap_or_else(|| empty_inventory());
         Ctx::new(self, change, inventory).run(at)
     }
 
@@ -106,6 +115,12 @@ impl Policy {
         let verdict = cx.run(at);
         (verdict, cx.coverage.take())
     }
+}
+
+/// The inventory `None` stands for, built once.
+fn empty_inventory() -> &'static Inventory {
+    static EMPTY: std::sync::LazyLock<Inventory> = std::sync::LazyLock::new(Inventory::empty);
+    &EMPTY
 }
 
 impl<'a> Ctx<'a> {
@@ -178,7 +193,7 @@ impl<'a> Ctx<'a> {
                     location: rule.location.clone(),
                     would: describe_outcome(policy, &rule.outcome),
                 }),
-                Ok(true) => matched_rules.push(rule),
+                Ok(true) => matched_rules.push((i, rule)),
                 Ok(false) => {}
                 Err(f) if rule.advisory => advisory.push(Advisory {
                     rule: rule.name.clone(),
@@ -197,7 +212,7 @@ impl<'a> Ctx<'a> {
         let outcomes: Vec<&OutcomeDef> = if default_applied {
             vec![&policy.default]
         } else {
-            matched_rules.iter().map(|r| &r.outcome).collect()
+            matched_rules.iter().map(|(_, r)| &r.outcome).collect()
         };
         let mut reasons = Vec::new();
         let mut denied = false;
@@ -205,7 +220,7 @@ impl<'a> Ctx<'a> {
             if let Some(reason) = &o.deny {
                 denied = true;
                 match matched_rules.get(k) {
-                    Some(r) if !default_applied => {
+                    Some((_, r)) if !default_applied => {
                         reasons.push(format!("denied by rule \"{}\": {reason}", r.name))
                     }
                     _ => reasons.push(format!("denied by the default: {reason}")),
@@ -295,9 +310,10 @@ impl<'a> Ctx<'a> {
             },
             matched: matched_rules
                 .iter()
-                .map(|r| Matched {
+                .map(|&(i, r)| Matched {
                     rule: r.name.clone(),
                     location: r.location.clone(),
+                    id: crate::RuleId::at(i as usize),
                 })
                 .collect(),
             default_applied,

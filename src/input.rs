@@ -147,6 +147,156 @@ pub enum InputErrorKind {
     Unsupported,
 }
 
+/// What went wrong while reading a document: one variant per problem, each shown
+/// with an input that triggers it. Every variant renders with the code
+/// `changegate::input` (the code the command line has always printed for them);
+/// [`InputProblem::limit`] tells which limit a limit error broke.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum InputProblem {
+    /// The file could not be read: `changegate evaluate -c missing.json` when there
+    /// is no such file, or `-c some-folder.json` naming a directory.
+    #[error("cannot read `{name}`: {reason}")]
+    #[diagnostic(code(changegate::input))]
+    Io {
+        /// The file, as given.
+        name: String,
+        /// The system's reason, first letter lowercased.
+        reason: String,
+    },
+    /// The file's extension names no known format: `change.txt`.
+    #[error("cannot tell the format of `{name}`")]
+    #[diagnostic(code(changegate::input))]
+    UnknownFormat {
+        /// The file, as given.
+        name: String,
+    },
+    /// The document is larger than [`Limits::max_bytes`]: `{"a": 1}` with
+    /// `max_bytes: 4`.
+    #[error("`{name}` {} more than the limit of {limit} bytes", size_words(.size))]
+    #[diagnostic(code(changegate::input))]
+    TooLarge {
+        /// The document, as named.
+        name: String,
+        /// Its size, when known before reading (a file that says its size).
+        size: Option<u64>,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The bytes are not UTF-8: `{"a": "\xe9"}` saved as Latin-1.
+    #[error("invalid UTF-8 at byte {offset} (byte 0x{byte:02x})")]
+    #[diagnostic(code(changegate::input))]
+    NotUtf8 {
+        /// The offset of the first bad byte.
+        offset: usize,
+        /// That byte.
+        byte: u8,
+    },
+    /// The text is not valid JSON, YAML or TOML (`{"a": 1,}`), or uses YAML the
+    /// reader refuses (a tag: `!!str true`). The message is the parser's, prefixed
+    /// with the format: `invalid JSON: trailing comma`.
+    #[error("{message}")]
+    #[diagnostic(code(changegate::input))]
+    Syntax {
+        /// What the parser said.
+        message: String,
+    },
+    /// Lists and objects nest deeper than [`Limits::max_depth`]: `[[[1]]]` with
+    /// `max_depth: 2`.
+    #[error("lists and objects nest deeper than the limit of {limit} levels")]
+    #[diagnostic(code(changegate::input))]
+    TooDeep {
+        /// The nesting limit in force ([`Limits::depth_limit`]).
+        limit: usize,
+    },
+    /// A string is longer than [`Limits::max_string_len`]: `"abcdef"` with
+    /// `max_string_len: 5`.
+    #[error("string of {len} bytes is longer than the limit of {limit} bytes")]
+    #[diagnostic(code(changegate::input))]
+    StringTooLong {
+        /// The string's length in bytes.
+        len: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A list is longer than [`Limits::max_list_len`]: `[1, 2, 3]` with
+    /// `max_list_len: 2`.
+    #[error("list has more than the limit of {limit} items")]
+    #[diagnostic(code(changegate::input))]
+    ListTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// YAML aliases replayed more than [`Limits::max_alias_events`] events ("billion
+    /// laughs": nine anchors each listing the previous one nine times), or the YAML
+    /// parser's own budget was exceeded.
+    #[error("{message}")]
+    #[diagnostic(code(changegate::input))]
+    AliasLimit {
+        /// What was exceeded.
+        message: String,
+    },
+    /// An object has the same key twice: `{"a": 1, "a": 2}`.
+    #[error("duplicate key `{key}`")]
+    #[diagnostic(code(changegate::input))]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// A YAML stream holds more than one document: `a: 1\n---\nb: 2`.
+    #[error("the YAML stream holds more than one document")]
+    #[diagnostic(code(changegate::input))]
+    MultipleDocuments,
+    /// A value of a kind no [`Value`] holds: YAML `? [a, b]\n: 1` (a list as a key),
+    /// or binary data.
+    #[error("{message}")]
+    #[diagnostic(code(changegate::input))]
+    Unsupported {
+        /// What is not supported.
+        message: String,
+    },
+}
+
+/// `is N bytes,` when the size is known, `holds` when it is not.
+fn size_words(size: &Option<u64>) -> String {
+    size.map_or_else(|| "holds".to_owned(), |len| format!("is {len} bytes,"))
+}
+
+impl InputProblem {
+    /// The problem's kind, without its details.
+    pub fn kind(&self) -> InputErrorKind {
+        match self {
+            InputProblem::Io { .. } => InputErrorKind::Io,
+            InputProblem::UnknownFormat { .. } => InputErrorKind::UnknownFormat,
+            InputProblem::TooLarge { .. } => InputErrorKind::TooLarge,
+            InputProblem::NotUtf8 { .. } => InputErrorKind::NotUtf8,
+            InputProblem::Syntax { .. } => InputErrorKind::Syntax,
+            InputProblem::TooDeep { .. } => InputErrorKind::TooDeep,
+            InputProblem::StringTooLong { .. } => InputErrorKind::StringTooLong,
+            InputProblem::ListTooLong { .. } => InputErrorKind::ListTooLong,
+            InputProblem::AliasLimit { .. } => InputErrorKind::AliasLimit,
+            InputProblem::DuplicateKey { .. } => InputErrorKind::DuplicateKey,
+            InputProblem::MultipleDocuments => InputErrorKind::MultipleDocuments,
+            InputProblem::Unsupported { .. } => InputErrorKind::Unsupported,
+        }
+    }
+
+    /// Which limit the document broke, for a limit error. The limits a caller sets
+    /// are named by [`crate::limits::Limit`]; a front end maps them to its own
+    /// settings (the command line to its `--max-*` flags).
+    pub fn limit(&self) -> Option<crate::limits::Limit> {
+        use crate::limits::Limit;
+        match self {
+            InputProblem::TooLarge { .. } => Some(Limit::InputBytes),
+            InputProblem::TooDeep { .. } => Some(Limit::Depth),
+            InputProblem::StringTooLong { .. } => Some(Limit::StringLen),
+            InputProblem::ListTooLong { .. } => Some(Limit::ListLen),
+            InputProblem::AliasLimit { .. } => Some(Limit::AliasEvents),
+            _ => None,
+        }
+    }
+}
+
 /// A document that could not be read, with the place in it that is at fault.
 ///
 /// The source text travels with the error, so it renders on its own with miette.
@@ -155,12 +305,14 @@ pub enum InputErrorKind {
 #[diagnostic(transparent)]
 pub struct InputError(Box<Details>);
 
-/// The fields of an [`InputError`], boxed so that results stay small.
+/// The fields of an [`InputError`], boxed so that results stay small: the problem
+/// (message and code) and where it is.
 #[derive(Debug, Error, Diagnostic)]
 #[error("{message}")]
-#[diagnostic(code(changegate::input))]
+#[diagnostic(forward(problem))]
 struct Details {
-    kind: InputErrorKind,
+    problem: InputProblem,
+    /// `problem` in words, kept so that [`InputError::message`] can lend it.
     message: String,
     #[source_code]
     src: crate::diag::Excerpt,
@@ -176,7 +328,17 @@ struct Details {
 impl InputError {
     /// What kind of problem this is.
     pub fn kind(&self) -> InputErrorKind {
-        self.0.kind
+        self.0.problem.kind()
+    }
+
+    /// The problem, with its details.
+    pub fn problem(&self) -> &InputProblem {
+        &self.0.problem
+    }
+
+    /// Which limit the document broke, for a limit error ([`InputProblem::limit`]).
+    pub fn limit(&self) -> Option<crate::limits::Limit> {
+        self.0.problem.limit()
     }
 
     /// The message, without position.
@@ -209,15 +371,10 @@ impl InputError {
         self.0.src.name()
     }
 
-    fn without_place(
-        kind: InputErrorKind,
-        name: &str,
-        message: String,
-        help: Option<String>,
-    ) -> Self {
+    fn without_place(problem: InputProblem, name: &str, help: Option<String>) -> Self {
         InputError(Box::new(Details {
-            kind,
-            message,
+            message: problem.to_string(),
+            problem,
             src: crate::diag::Excerpt::new(name, "", 0, 0),
             span: None,
             label: String::new(),
@@ -228,11 +385,10 @@ impl InputError {
     }
 
     fn at(
-        kind: InputErrorKind,
+        problem: InputProblem,
         name: &str,
         text: &str,
         span: Range<usize>,
-        message: String,
         label: &str,
         help: Option<String>,
     ) -> Self {
@@ -240,8 +396,8 @@ impl InputError {
         // Only a bounded excerpt around the place is kept and quoted.
         let (src, span) = crate::diag::Excerpt::around(name, text, span.start, span.len());
         InputError(Box::new(Details {
-            kind,
-            message,
+            message: problem.to_string(),
+            problem,
             src,
             span: Some(span),
             label: label.to_owned(),
@@ -299,17 +455,18 @@ pub(crate) fn read_source(
     let name = path.display().to_string();
     let format = Format::from_path(path).ok_or_else(|| {
         InputError::without_place(
-            InputErrorKind::UnknownFormat,
+            InputProblem::UnknownFormat { name: name.clone() },
             &name,
-            format!("cannot tell the format of `{name}`"),
             Some("name the file `.json`, `.yaml`, `.yml` or `.toml`".to_owned()),
         )
     })?;
     let io_error = |e: std::io::Error| {
         InputError::without_place(
-            InputErrorKind::Io,
+            InputProblem::Io {
+                name: name.clone(),
+                reason: lowercase_first(&e.to_string()),
+            },
             &name,
-            format!("cannot read `{name}`: {}", lowercase_first(&e.to_string())),
             None,
         )
     };
@@ -322,6 +479,29 @@ pub(crate) fn read_source(
         }
     };
     Ok((bytes, format, name))
+}
+
+/// Reads a policy file as UTF-8 within `limit` bytes (enforced while reading); the
+/// error is a message naming the file. Policies, unlike documents, have no format
+/// to tell and no place to point at in an error, hence the plain message.
+pub(crate) fn read_text(path: &Path, limit: usize, kinds: FileKinds) -> Result<String, String> {
+    let bytes = read_bounded(path, limit, kinds).map_err(|e| match e {
+        ReadError::Io(e) => format!("cannot read `{}`: {e}", path.display()),
+        ReadError::TooLarge => format!(
+            "`{}` holds more than the limit of {limit} bytes",
+            path.display()
+        ),
+        ReadError::NotAllowed(kind) => {
+            format!("cannot read `{}`: it is {kind}", path.display())
+        }
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{}` is not UTF-8 text: invalid byte at offset {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Which kinds of file [`read_bounded`] reads.
@@ -411,11 +591,10 @@ pub(crate) fn check_bytes<'b>(
         // before the first bad byte is unchanged, so `offset` is right in it.
         let bad = bytes.get(offset).copied().unwrap_or(0);
         InputError::at(
-            InputErrorKind::NotUtf8,
+            InputProblem::NotUtf8 { offset, byte: bad },
             name,
             &lossy,
             offset..offset + '\u{FFFD}'.len_utf8(),
-            format!("invalid UTF-8 at byte {offset} (byte 0x{bad:02x})"),
             "not UTF-8",
             Some("save the file as UTF-8".to_owned()),
         )
@@ -423,14 +602,13 @@ pub(crate) fn check_bytes<'b>(
 }
 
 fn too_large(name: &str, len: Option<u64>, limits: &Limits) -> InputError {
-    let size = len.map_or_else(|| "holds".to_owned(), |len| format!("is {len} bytes,"));
     InputError::without_place(
-        InputErrorKind::TooLarge,
+        InputProblem::TooLarge {
+            name: name.to_owned(),
+            size: len,
+            limit: limits.max_bytes,
+        },
         name,
-        format!(
-            "`{name}` {size} more than the limit of {} bytes",
-            limits.max_bytes
-        ),
         Some("split the document, or raise the size limit".to_owned()),
     )
 }
@@ -470,11 +648,12 @@ pub(crate) fn duplicate_key_error(
     let key = dup.key();
     let span = locate(text, format, &dup.path).map_or(0..0, |l| l.key);
     InputError::at(
-        InputErrorKind::DuplicateKey,
+        InputProblem::DuplicateKey {
+            key: key.to_owned(),
+        },
         name,
         text,
         span,
-        format!("duplicate key `{key}`"),
         "defined again here",
         Some("each key may appear once in an object; remove or rename one".to_owned()),
     )
@@ -550,11 +729,10 @@ fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
     };
     let fail = |span: &saphyr_parser::Span, message: String, help: &str| {
         InputError::at(
-            InputErrorKind::Syntax,
+            InputProblem::Syntax { message },
             name,
             text,
             place(span),
-            message,
             "here",
             Some(help.to_owned()),
         )
@@ -653,9 +831,8 @@ fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
 
 /// A parser's error before it becomes an [`InputError`]: a message and a place.
 struct RawError {
-    message: String,
+    problem: InputProblem,
     offset: Option<Range<usize>>,
-    kind: InputErrorKind,
     help: Option<String>,
 }
 
@@ -670,18 +847,18 @@ impl RawError {
         let mut span = self.offset.map(|r| clamp_span(text, r));
         // A limit the visitor enforced explains itself better than the parser's
         // wrapping of it; saphyr does not place such errors, so find the value.
-        let (kind, message, help, label) = match failure {
+        let (problem, help, label) = match failure {
             Some(f) => {
                 if span.is_none() || !f.path.is_empty() {
                     span = locate(text, format, &f.path).map(|l| l.value).or(span);
                 }
-                (f.kind, f.message, Some(f.help), "here")
+                (f.problem, Some(f.help), "here")
             }
-            None => (self.kind, self.message, self.help, "here"),
+            None => (self.problem, self.help, "here"),
         };
         let span = span.unwrap_or_else(|| point(text, text.len()));
         let help = help.or_else(|| Some(format!("the document is read as {format}")));
-        InputError::at(kind, name, text, span, message, label, help)
+        InputError::at(problem, name, text, span, label, help)
     }
 }
 
@@ -695,9 +872,10 @@ where
         let offset = offset_of_line_col(text, e.line(), e.column().saturating_sub(1), false);
         let message = strip_json_position(&e.to_string());
         RawError {
-            message: format!("invalid JSON: {message}"),
+            problem: InputProblem::Syntax {
+                message: format!("invalid JSON: {message}"),
+            },
             offset: Some(point(text, offset)),
-            kind: InputErrorKind::Syntax,
             help: None,
         }
     })
@@ -752,47 +930,50 @@ fn yaml_error(body: &str, bom: usize, e: &serde_saphyr::Error, max_depth: usize)
         E::WithSnippet { error, .. } => error.as_ref(),
         other => other,
     };
-    let (kind, message, help) = match inner {
+    let (problem, help) = match inner {
         E::Message { msg, .. } if msg.starts_with("multiple YAML documents") => (
-            InputErrorKind::MultipleDocuments,
-            "the YAML stream holds more than one document".to_owned(),
+            InputProblem::MultipleDocuments,
             Some("keep one document: remove the `---` separator and what follows it".to_owned()),
         ),
         E::Message { msg, .. } if msg.contains("alias") => (
-            InputErrorKind::AliasLimit,
-            format!("YAML aliases expand too far: {msg}"),
+            InputProblem::AliasLimit {
+                message: format!("YAML aliases expand too far: {msg}"),
+            },
             Some("aliases and merges may not replay more than the alias limit; write the values out or simplify the anchors".to_owned()),
         ),
-        E::Message { msg, .. } | E::HookError { msg, .. } => {
-            (InputErrorKind::Syntax, format!("invalid YAML: {}", lowercase_first(msg)), None)
-        }
+        E::Message { msg, .. } | E::HookError { msg, .. } => (
+            InputProblem::Syntax {
+                message: format!("invalid YAML: {}", lowercase_first(msg)),
+            },
+            None,
+        ),
         E::Budget {
             breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
             ..
         } => (
-            InputErrorKind::TooDeep,
-            format!("lists and objects nest deeper than the limit of {max_depth} levels"),
+            InputProblem::TooDeep { limit: max_depth },
             Some("flatten the document".to_owned()),
         ),
         E::Budget { breach, .. } => (
-            InputErrorKind::AliasLimit,
-            format!("the YAML document exceeds the parser's budget ({breach:?})"),
+            InputProblem::AliasLimit {
+                message: format!("the YAML document exceeds the parser's budget ({breach:?})"),
+            },
             Some("aliases and anchors may not expand the document beyond the limits".to_owned()),
         ),
         other => {
             let text = strip_yaml_position(&other.to_string());
-            let kind = if text.contains("alias") || text.contains("replay") {
-                InputErrorKind::AliasLimit
+            let message = format!("invalid YAML: {}", lowercase_first(&text));
+            let problem = if text.contains("alias") || text.contains("replay") {
+                InputProblem::AliasLimit { message }
             } else {
-                InputErrorKind::Syntax
+                InputProblem::Syntax { message }
             };
-            (kind, format!("invalid YAML: {}", lowercase_first(&text)), None)
+            (problem, None)
         }
     };
     RawError {
-        message,
+        problem,
         offset,
-        kind,
         help,
     }
 }
@@ -802,12 +983,13 @@ where
     S: for<'de> DeserializeSeed<'de, Value = T>,
 {
     let to_raw = |e: toml::de::Error| RawError {
-        message: format!(
-            "invalid TOML: {}",
-            lowercase_first(e.message().trim_end().trim_end_matches('.'))
-        ),
+        problem: InputProblem::Syntax {
+            message: format!(
+                "invalid TOML: {}",
+                lowercase_first(e.message().trim_end().trim_end_matches('.'))
+            ),
+        },
         offset: e.span(),
-        kind: InputErrorKind::Syntax,
         help: None,
     };
     let de = toml::Deserializer::parse(text).map_err(to_raw)?;
@@ -816,8 +998,7 @@ where
 
 /// A limit the visitor enforced; it outranks the parser's own account of the error.
 struct Failure {
-    kind: InputErrorKind,
-    message: String,
+    problem: InputProblem,
     help: String,
     /// Where the offending value is, for parsers that do not say.
     path: Vec<Seg>,
@@ -864,11 +1045,9 @@ impl<'l> State<'l> {
         let depth = depth + 1;
         if depth > self.limits.depth_limit() {
             return Err(self.fail(
-                InputErrorKind::TooDeep,
-                format!(
-                    "lists and objects nest deeper than the limit of {} levels",
-                    self.limits.depth_limit()
-                ),
+                InputProblem::TooDeep {
+                    limit: self.limits.depth_limit(),
+                },
                 "flatten the document".to_owned(),
                 at,
             ));
@@ -879,11 +1058,9 @@ impl<'l> State<'l> {
     /// An error for a list longer than the limit.
     pub(crate) fn list_too_long<E: de::Error>(&self, at: Option<&Link<'_>>) -> E {
         self.fail(
-            InputErrorKind::ListTooLong,
-            format!(
-                "list has more than the limit of {} items",
-                self.limits.max_list_len
-            ),
+            InputProblem::ListTooLong {
+                limit: self.limits.max_list_len,
+            },
             "split the list".to_owned(),
             at,
         )
@@ -894,17 +1071,10 @@ impl<'l> State<'l> {
         self.limits.max_list_len
     }
 
-    fn fail<E: de::Error>(
-        &self,
-        kind: InputErrorKind,
-        message: String,
-        help: String,
-        at: Option<&Link<'_>>,
-    ) -> E {
-        let error = E::custom(&message);
+    fn fail<E: de::Error>(&self, problem: InputProblem, help: String, at: Option<&Link<'_>>) -> E {
+        let error = E::custom(&problem);
         self.failure.set(Some(Failure {
-            kind,
-            message,
+            problem,
             help,
             path: path_of(at),
         }));
@@ -915,12 +1085,10 @@ impl<'l> State<'l> {
     pub(crate) fn check_str<E: de::Error>(&self, s: &str, at: Option<&Link<'_>>) -> Result<(), E> {
         if s.len() > self.limits.max_string_len {
             return Err(self.fail(
-                InputErrorKind::StringTooLong,
-                format!(
-                    "string of {} bytes is longer than the limit of {} bytes",
-                    s.len(),
-                    self.limits.max_string_len
-                ),
+                InputProblem::StringTooLong {
+                    len: s.len(),
+                    limit: self.limits.max_string_len,
+                },
                 "shorten the string".to_owned(),
                 at,
             ));
@@ -1030,8 +1198,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
 
     fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Value, E> {
         Err(self.state.fail(
-            InputErrorKind::Unsupported,
-            "binary data is not supported".to_owned(),
+            InputProblem::Unsupported {
+                message: "binary data is not supported".to_owned(),
+            },
             "write the value as a string".to_owned(),
             self.path,
         ))
@@ -1182,8 +1351,9 @@ impl<'de> Visitor<'de> for KeySeed<'_, '_> {
 impl KeySeed<'_, '_> {
     fn non_scalar<E: de::Error>(&self) -> E {
         self.state.fail(
-            InputErrorKind::Unsupported,
-            "an object key must be a string, not a list or an object".to_owned(),
+            InputProblem::Unsupported {
+                message: "an object key must be a string, not a list or an object".to_owned(),
+            },
             "use a string key".to_owned(),
             None,
         )
@@ -1623,44 +1793,8 @@ fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> LNode {
 // ---------------------------------------------------------------------------
 // Positions.
 
-/// The 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset);
-    let before = text.get(..offset).unwrap_or_default();
-    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).unwrap_or_default().chars().count() + 1;
-    (line, column)
-}
-
-/// The byte offset of a 1-based line and a 0-based column, counted in characters
-/// when `chars` is true and in bytes otherwise; clamped to the text.
-fn offset_of_line_col(text: &str, line: usize, column: usize, chars: bool) -> usize {
-    let mut start = 0;
-    for _ in 1..line {
-        match text.get(start..).and_then(|rest| rest.find('\n')) {
-            Some(i) => start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let rest = text.get(start..).unwrap_or_default();
-    let within = if chars {
-        rest.char_indices()
-            .nth(column)
-            .map_or(rest.len(), |(i, _)| i)
-    } else {
-        column.min(rest.len())
-    };
-    floor_char_boundary(text, start + within)
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    offset = offset.min(text.len());
-    while offset > 0 && !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
+pub(crate) use crate::line_index::line_col;
+use crate::line_index::{floor_char_boundary, offset_of as offset_of_line_col};
 
 /// A span covering the character at `offset` (empty at the end of the text).
 fn point(text: &str, offset: usize) -> Range<usize> {
@@ -1705,5 +1839,98 @@ fn lowercase_first(s: &str) -> String {
         Some(_) if chars.next().is_some_and(char::is_uppercase) => s.to_owned(),
         Some(c) => c.to_lowercase().chain(s.chars().skip(1)).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limit;
+
+    fn err(text: &str, format: Format, limits: &Limits) -> InputError {
+        parse_value(text, format, limits).unwrap_err()
+    }
+
+    /// Each problem is its variant, with its details, its code and, for a limit,
+    /// which limit; the message is the variant's text.
+    #[test]
+    fn problems_are_typed() {
+        let tight = Limits {
+            max_bytes: 64,
+            max_depth: 2,
+            max_string_len: 5,
+            max_list_len: 2,
+            ..Limits::default()
+        };
+        let cases: [(&str, Format, &Limits, InputProblem, Option<Limit>); 7] = [
+            (
+                "[[[1]]]",
+                Format::Json,
+                &tight,
+                InputProblem::TooDeep { limit: 2 },
+                Some(Limit::Depth),
+            ),
+            (
+                r#"["abcdef"]"#,
+                Format::Json,
+                &tight,
+                InputProblem::StringTooLong { len: 6, limit: 5 },
+                Some(Limit::StringLen),
+            ),
+            (
+                "[1, 2, 3]",
+                Format::Json,
+                &tight,
+                InputProblem::ListTooLong { limit: 2 },
+                Some(Limit::ListLen),
+            ),
+            (
+                &"1".repeat(65),
+                Format::Json,
+                &tight,
+                InputProblem::TooLarge {
+                    name: "<input>".into(),
+                    size: Some(65),
+                    limit: 64,
+                },
+                Some(Limit::InputBytes),
+            ),
+            (
+                r#"{"a": 1, "a": 2}"#,
+                Format::Json,
+                &tight,
+                InputProblem::DuplicateKey { key: "a".into() },
+                None,
+            ),
+            (
+                "a: 1\n---\nb: 2\n",
+                Format::Yaml,
+                &tight,
+                InputProblem::MultipleDocuments,
+                None,
+            ),
+            (
+                "? [a, b]\n: 1\n",
+                Format::Yaml,
+                &tight,
+                InputProblem::Unsupported {
+                    message: "an object key must be a string, not a list or an object".into(),
+                },
+                None,
+            ),
+        ];
+        for (text, format, limits, problem, limit) in cases {
+            let e = err(text, format, limits);
+            assert_eq!(e.problem(), &problem, "{text}");
+            assert_eq!(e.kind(), problem.kind());
+            assert_eq!(e.limit(), limit, "{text}");
+            assert_eq!(e.message(), problem.to_string());
+            let code = Diagnostic::code(&e).map(|c| c.to_string());
+            assert_eq!(code.as_deref(), Some("changegate::input"));
+        }
+        let e = err(r#"{"a": 1,}"#, Format::Json, &Limits::default());
+        assert!(
+            matches!(e.problem(), InputProblem::Syntax { message } if message.starts_with("invalid JSON"))
+        );
     }
 }

@@ -8,7 +8,9 @@
 //! always give the same [`Verdict`].
 //!
 //! ```
-//! use changegate::{Change, Decision, Inventory, Policy};
+//! // chrono comes re-exported: an embedder needs no dependency of its own for it.
+//! use changegate::chrono::{DateTime, Utc};
+//! use changegate::{Change, Decision, Policy};
 //!
 //! let policy = Policy::parse(r#"
 //!     policy "netops"
@@ -24,21 +26,35 @@
 //!     default deploy
 //! "#, "netops.gate")?;
 //!
-//! let change = Change::from_json(serde_json::json!({
-//!     "id": "CHG-1042",
-//!     "kind": "firewall",
-//!     "author": "mallory",
-//!     "approvals": [{ "by": "dave" }, { "by": "mallory" }],
-//! }))?;
+//! // Field by field; `Change::from_json` of the same object gives the same change.
+//! let change = Change::builder("CHG-1042")
+//!     .kind("firewall")
+//!     .author("mallory")
+//!     .approval("dave")
+//!     .approval("mallory")
+//!     .build();
 //!
 //! // Thursday 2026-11-26, 05:00 in New York.
-//! let at = "2026-11-26T10:00:00Z".parse()?;
-//! let verdict = policy.evaluate(&change, &Inventory::empty(), at);
+//! let at: DateTime<Utc> = "2026-11-26T10:00:00Z".parse()?;
+//! // No rule reads the topology, so no inventory is given (`&inventory` otherwise).
+//! let verdict = policy.evaluate(&change, None, at);
 //!
 //! assert_eq!(verdict.decision, Decision::Approve);
+//! assert!(!verdict.is_error()); // the policy decided, nothing failed
 //! assert_eq!(verdict.approvals[0].have, 1); // the author's own approval never counts
 //! assert_eq!(verdict.window.next_open.as_deref(), Some("2026-11-26T22:00:00-05:00"));
 //! assert_eq!(verdict.earliest.as_deref(), Some("2026-11-27T03:00:00Z"));
+//!
+//! // Matched rules carry a stable id (their place in the policy), not only a name.
+//! let rule = policy.rule(verdict.matched[0].id).ok_or("no such rule")?;
+//! assert_eq!(rule.name, "firewall changes: two from security, at night");
+//! assert_eq!(rule.location, "netops.gate:7:5");
+//!
+//! // A change that cannot be evaluated is denied, and says it was an error.
+//! let broken = Change::builder("CHG-1043").duration("soon").build();
+//! let verdict = policy.evaluate(&broken, None, at);
+//! assert_eq!(verdict.decision, Decision::Deny);
+//! assert!(verdict.is_error());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -62,12 +78,14 @@ pub mod fmt;
 mod index;
 pub mod input;
 pub mod limits;
+mod line_index;
 mod lint;
 pub mod people;
 mod policy;
 pub mod record;
 pub mod report;
 pub mod review;
+mod rule_id;
 pub mod schema;
 pub mod syntax;
 pub mod terminal;
@@ -77,10 +95,14 @@ pub mod topology;
 pub mod value;
 pub mod verdict;
 
-pub use change::{Approval, Change};
+pub use change::{Approval, Change, ChangeBuilder};
+/// The `chrono` crate changegate is built with: [`Policy::evaluate`] takes a
+/// `chrono::DateTime<Utc>`, so an embedder needs no `chrono` dependency of its own.
+pub use chrono;
 pub use diag::{Diagnostic, Diagnostics, SourceFile};
 pub use limits::Limits;
 pub use policy::Policy;
+pub use rule_id::{RuleId, RuleInfo};
 pub use topology::{Blast, Inventory};
 pub use value::{Type, Value};
 pub use verdict::{Decision, Verdict};

@@ -49,3 +49,48 @@ impl Limits {
         }
     }
 }
+
+/// One of the [`Limits`], named: what a limit error says it broke, so that each front
+/// end can name the limit its own way (the command line names its `--max-*` flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`Limits::max_source_bytes`]: the size of a policy file.
+    SourceBytes,
+    /// [`Limits::max_items`]: the items of a policy file.
+    Items,
+    /// [`Limits::max_depth`]: nesting, in a policy or a document.
+    Depth,
+    /// [`Limits::max_string_len`]: one string, in a policy or a document.
+    StringLen,
+    /// [`Limits::max_list_len`]: one list, in a policy or a document.
+    ListLen,
+    /// [`Limits::max_import_depth`]: the chain of imports.
+    ImportDepth,
+    /// [`Limits::max_input_bytes`]: the size of a change or an inventory.
+    InputBytes,
+    /// [`crate::input::Limits::max_alias_events`]: what YAML aliases may replay.
+    AliasEvents,
+}
+
+impl Limit {
+    /// The field of [`Limits`] (or [`crate::input::Limits`]) that sets this limit.
+    pub fn field(self) -> &'static str {
+        match self {
+            Limit::SourceBytes => "max_source_bytes",
+            Limit::Items => "max_items",
+            Limit::Depth => "max_depth",
+            Limit::StringLen => "max_string_len",
+            Limit::ListLen => "max_list_len",
+            Limit::ImportDepth => "max_import_depth",
+            Limit::InputBytes => "max_input_bytes",
+            Limit::AliasEvents => "max_alias_events",
+        }
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.field())
+    }
+}

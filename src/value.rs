@@ -196,3 +196,60 @@ impl From<bool> for Value {
         Value::Bool(b)
     }
 }
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(s)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(s: &String) -> Value {
+        Value::Str(s.clone())
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(i64::from(i))
+    }
+}
+
+impl From<u32> for Value {
+    fn from(i: u32) -> Value {
+        Value::Int(i64::from(i))
+    }
+}
+
+impl From<u64> for Value {
+    /// Beyond the `i64` range, a [`Value::Float`] (as a document's number is read).
+    fn from(i: u64) -> Value {
+        i64::try_from(i).map_or(Value::Float(i as f64), Value::Int)
+    }
+}
+
+impl From<usize> for Value {
+    /// Beyond the `i64` range, a [`Value::Float`] (as a document's number is read).
+    fn from(i: usize) -> Value {
+        i64::try_from(i).map_or(Value::Float(i as f64), Value::Int)
+    }
+}
+
+impl From<f64> for Value {
+    /// A number with a fraction: kept, but any comparison of it is an error.
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(items: Vec<T>) -> Value {
+        Value::List(items.into_iter().map(Into::into).collect())
+    }
+}
+
+impl From<Map> for Value {
+    fn from(fields: Map) -> Value {
+        Value::Map(fields)
+    }
+}

@@ -78,6 +78,10 @@ pub struct Matched {
     pub rule: String,
     /// `file:line:col` of the rule.
     pub location: String,
+    /// The rule's id in the policy ([`crate::Policy::rule`]); not part of the JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub id: crate::RuleId,
 }
 
 /// An approval that did not count, and why.
@@ -285,6 +289,13 @@ impl Serialize for Verdict {
 pub const VERDICT_SCHEMA: u32 = 1;
 
 impl Verdict {
+    /// Whether evaluation failed (an error in the change, the inventory or a rule):
+    /// the decision is then `deny` for the error, not because the policy said so.
+    /// [`Verdict::errors`] says what failed.
+    pub fn is_error(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
     /// The decision's id (see `docs/audit.md`): the one the verdict carries, or,
     /// when evaluation left it to be worked out, the sha256 of the verdict.
     pub fn decision_id(&self) -> std::borrow::Cow<'_, str> {

@@ -6,7 +6,22 @@
 
 use clap::Args;
 
-use crate::limits::Limits;
+use crate::limits::{Limit, Limits};
+
+/// The flag that sets `limit` on the command line (`--max-depth`), if one does: the
+/// library's errors name the limit, the command line's the flag.
+pub(crate) fn flag(limit: Limit) -> Option<&'static str> {
+    match limit {
+        Limit::SourceBytes => Some("--max-policy-bytes"),
+        Limit::Items => Some("--max-rules"),
+        Limit::Depth => Some("--max-depth"),
+        Limit::StringLen => Some("--max-string-len"),
+        Limit::ListLen => Some("--max-list-len"),
+        Limit::ImportDepth => Some("--max-import-depth"),
+        Limit::InputBytes => Some("--max-input-bytes"),
+        Limit::AliasEvents => None,
+    }
+}
 
 /// Limits of a policy file.
 #[derive(Debug, Args)]
@@ -159,5 +174,33 @@ impl BlastLimits {
         self.values.apply(&mut l);
         self.input.apply(&mut l);
         l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every limit's flag is one the command line takes.
+    #[test]
+    fn each_limit_maps_to_a_real_flag() {
+        let cmd = AllLimits::augment_args(clap::Command::new("t"));
+        let longs: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for limit in [
+            Limit::SourceBytes,
+            Limit::Items,
+            Limit::Depth,
+            Limit::StringLen,
+            Limit::ListLen,
+            Limit::ImportDepth,
+            Limit::InputBytes,
+        ] {
+            let flag = flag(limit).unwrap();
+            assert!(longs.iter().any(|l| l == flag), "{limit:?}: {flag}");
+        }
+        assert_eq!(flag(Limit::AliasEvents), None);
     }
 }
