@@ -4,13 +4,31 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use crate::compile::{CExpr, CKind};
 use crate::diag::Diagnostic;
-use crate::policy::{OutcomeDef, Policy, ZoneDef};
+use crate::diag::SourceFile;
+use crate::ir::{FreezeDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 use crate::syntax::CmpOp;
 use crate::time::{
     self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow, Zones,
 };
 use crate::value::Value;
 use rustc_hash::FxHashMap;
+
+/// What the lints read: the checked policy's data (never a stage that builds it).
+pub(crate) struct Subject<'a> {
+    pub files: &'a [SourceFile],
+    pub windows: &'a [WindowDef],
+    pub freezes: &'a [FreezeDef],
+    pub rules: &'a [RuleDef],
+    pub default: &'a OutcomeDef,
+    pub default_span: crate::syntax::Span,
+}
+
+/// Every lint's warnings (`docs/lints.md`).
+pub(crate) fn all(policy: &Subject<'_>) -> Vec<Diagnostic> {
+    let mut d = never_open(policy);
+    d.extend(rules(policy));
+    d
+}
 
 /// Where the check-time search for openings starts when no date anchors it: Monday
 /// 2026-01-05, 00:00 UTC. Weekly windows repeat, so any year serves.
@@ -25,7 +43,7 @@ fn reference_start() -> i64 {
 /// Searched over [`time::HORIZON_DAYS`] from the window's own start (one-time
 /// windows) or from 2026-01-05. `local` windows depend on the inventory and are
 /// not checked here.
-pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
+fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut tables = Zones::new();
     let streams: Vec<Option<WindowStream>> = policy
@@ -254,7 +272,7 @@ fn flip(op: CmpOp) -> CmpOp {
 /// The conjuncts of a condition as written (white space normalized), each as a
 /// number from `intern`, sorted and without repeats: for comparing conditions.
 fn conjunct_ids(
-    policy: &Policy,
+    policy: &Subject<'_>,
     cond: &CExpr,
     intern: &mut FxHashMap<String, u32>,
     scratch: &mut String,
@@ -325,12 +343,12 @@ fn contained(a: &OutcomeDef, b: &OutcomeDef) -> bool {
 
 /// Rules that can never match, rules that can never change a verdict, and `deploy`
 /// rules the default already gives.
-pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
+fn rules(policy: &Subject<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(root) = policy.files.first() else {
         return out;
     };
-    for r in &policy.rules {
+    for r in policy.rules {
         if let Some(why) = contradiction(&r.cond) {
             out.push(
                 Diagnostic::warning(

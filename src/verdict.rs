@@ -226,7 +226,7 @@ pub struct Verdict {
     /// The changegate version that decided.
     pub changegate: String,
     /// The sha256 of each policy file (by path), of the change and of the inventory.
-    pub inputs: crate::record::Inputs,
+    pub inputs: crate::digest::Inputs,
     /// The version of this format ([`VERDICT_SCHEMA`]), bumped when the contract
     /// changes incompatibly; last, so the fields before it keep their places.
     pub schema: u32,
@@ -289,7 +289,11 @@ impl Verdict {
     /// when evaluation left it to be worked out, the sha256 of the verdict.
     pub fn decision_id(&self) -> std::borrow::Cow<'_, str> {
         if self.decision_id.is_empty() {
-            std::borrow::Cow::Owned(crate::record::decision_id_of(self))
+            std::borrow::Cow::Owned(crate::digest::decision_id(
+                crate::digest::ZONE_DATA,
+                self.inventory_name.as_deref(),
+                &WithId(self, ""),
+            ))
         } else {
             std::borrow::Cow::Borrowed(&self.decision_id)
         }
