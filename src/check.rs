@@ -10,9 +10,10 @@ use chrono_tz::Tz;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::compile::Lowerer;
-use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, ToDiagnostic};
 use crate::ir::{Checked, FreezeDef, GroupDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 use crate::limits::Limits;
+use crate::lint::Lint;
 use crate::syntax::{self, *};
 use crate::time::{Days, End, OnceEnd, Shape};
 
@@ -625,30 +626,22 @@ impl Builder<'_> {
     fn unused(&mut self, names: &Names, used_groups: &[bool], used_windows: &[bool]) {
         for (name, decl) in &names.group_decls {
             if !used_groups.get(decl.index).copied().unwrap_or(true) {
-                let file = self.file(decl.file).clone();
-                self.diags.push(
-                    Diagnostic::warning(
-                        "changegate::unused_group",
-                        &file,
-                        format!("group `{name}` is never used"),
-                    )
-                    .label(decl.span, "declared here")
-                    .help("use it in an `approve … from` outcome, or remove it"),
-                );
+                let lint = Lint::UnusedGroup {
+                    name: name.clone(),
+                    span: decl.span,
+                };
+                let d = lint.to_diagnostic(self.file(decl.file));
+                self.diags.push(d);
             }
         }
         for (name, decl) in &names.window_decls {
             if !used_windows.get(decl.index).copied().unwrap_or(true) {
-                let file = self.file(decl.file).clone();
-                self.diags.push(
-                    Diagnostic::warning(
-                        "changegate::unused_window",
-                        &file,
-                        format!("window `{name}` is never used"),
-                    )
-                    .label(decl.span, "declared here")
-                    .help("name it in a `during` clause, or remove it"),
-                );
+                let lint = Lint::UnusedWindow {
+                    name: name.clone(),
+                    span: decl.span,
+                };
+                let d = lint.to_diagnostic(self.file(decl.file));
+                self.diags.push(d);
             }
         }
     }
@@ -735,7 +728,7 @@ impl Builder<'_> {
         }
         let mut members: Vec<String> = Vec::with_capacity(g.members.len());
         // Canonical name -> how it was first written (a set keeps this linear).
-        let mut seen: HashMap<String, &str> = HashMap::default();
+        let mut seen: HashMap<String, &String> = HashMap::default();
         for m in &g.members {
             let name = match crate::people::canonical(&m.value) {
                 Ok(name) => name,
@@ -768,19 +761,14 @@ impl Builder<'_> {
                 }
             };
             if let Some(first) = seen.get(&name) {
-                let message = if *first == m.value {
-                    format!("`{}` is listed twice in group `{}`", m.value, g.name.name)
-                } else {
-                    format!(
-                        "`{}` and `{first}` are the same person (`{name}`) in group `{}`",
-                        m.value, g.name.name
-                    )
+                let lint = Lint::DuplicateMember {
+                    member: m.value.clone(),
+                    first: (*first).clone(),
+                    person: name.clone(),
+                    group: g.name.name.clone(),
+                    span: m.span,
                 };
-                self.diags.push(
-                    Diagnostic::warning("changegate::duplicate_member", &file, message)
-                        .label(m.span, "listed again")
-                        .help("remove the second mention: a person fills at most one seat"),
-                );
+                self.diags.push(lint.to_diagnostic(&file));
                 continue;
             }
             seen.insert(name.clone(), &m.value);
