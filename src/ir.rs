@@ -94,3 +94,59 @@ pub(crate) struct OutcomeDef {
     /// Window indices.
     pub windows: Vec<usize>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// The middle end's modules import one another only downwards: no cycle among
+    /// them (a reference `crate::x` outside comments counts as an import of `x`).
+    #[test]
+    fn the_pipeline_has_no_import_cycle() {
+        const MODULES: [&str; 11] = [
+            "digest", "ir", "compile", "index", "lint", "check", "policy", "eval", "verdict",
+            "record", "topology",
+        ];
+        let deps: Vec<Vec<usize>> = MODULES
+            .iter()
+            .map(|m| {
+                let path = format!("{}/src/{m}.rs", env!("CARGO_MANIFEST_DIR"));
+                let text = std::fs::read_to_string(path).unwrap();
+                let code: String = text
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (0..MODULES.len())
+                    .filter(|&j| {
+                        MODULES[j] != *m
+                            && (code.contains(&format!("crate::{}::", MODULES[j]))
+                                || code.contains(&format!("crate::{};", MODULES[j])))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Depth-first search; state 1 = on the stack, 2 = done.
+        fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], path: &mut Vec<usize>) {
+            path.push(i);
+            state[i] = 1;
+            for &j in &deps[i] {
+                assert!(
+                    state[j] != 1,
+                    "import cycle: {:?} -> {}",
+                    path.iter().map(|&k| MODULES[k]).collect::<Vec<_>>(),
+                    MODULES[j]
+                );
+                if state[j] == 0 {
+                    visit(j, deps, state, path);
+                }
+            }
+            state[i] = 2;
+            path.pop();
+        }
+        let mut state = vec![0u8; MODULES.len()];
+        for i in 0..MODULES.len() {
+            if state[i] == 0 {
+                visit(i, &deps, &mut state, &mut Vec::new());
+            }
+        }
+    }
+}

@@ -536,7 +536,7 @@ fn rules(policy: &Subject<'_>) -> Vec<Diagnostic> {
                 && !o.break_glass
                 && o.deny.is_none()
         };
-        if pure_deploy(&a.outcome) && pure_deploy(&policy.default) {
+        if pure_deploy(&a.outcome) && pure_deploy(policy.default) {
             let lint = Lint::RedundantDeploy {
                 rule: a.name.clone(),
                 span: a.span,
