@@ -1,5 +1,5 @@
 //! Analysis: loads imports, resolves names, validates windows and outcomes, types
-//! conditions, and builds the compiled [`Policy`]. Every problem is collected, so
+//! conditions, and hands on the policy as data ([`Checked`]). Every problem is collected, so
 //! one run of `changegate check` reports them all.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -10,10 +10,10 @@ use chrono_tz::Tz;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::compile::Lowerer;
-use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile};
-use crate::index::RuleIndex;
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, ToDiagnostic};
+use crate::ir::{Checked, FreezeDef, GroupDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 use crate::limits::Limits;
-use crate::policy::{FreezeDef, GroupDef, OutcomeDef, Policy, RuleDef, WindowDef, ZoneDef};
+use crate::lint::Lint;
 use crate::syntax::{self, *};
 use crate::time::{Days, End, OnceEnd, Shape};
 
@@ -35,13 +35,14 @@ struct Module {
     ast: syntax::File,
 }
 
-/// Loads the root and its imports, checks everything, and compiles.
-pub(crate) fn build(
+/// Loads the root and its imports and checks everything: `check`'s output is the
+/// policy as data ([`Checked`]), with the warnings found on the way.
+pub(crate) fn check(
     source: &str,
     name: &str,
     limits: &Limits,
     loader: &dyn Fn(&Path) -> std::io::Result<String>,
-) -> Result<Policy, Diagnostics> {
+) -> Result<Checked, Diagnostics> {
     let mut diags = Vec::new();
     let modules = load_modules(source, name, limits, loader, &mut diags);
     if diags.iter().any(Diagnostic::is_error) {
@@ -57,26 +58,17 @@ pub(crate) fn build(
             .map_or_else(|| SourceFile::new(name, source), |m| m.file.clone()),
         schema: None,
     };
-    let policy = b.build();
+    let checked = b.build();
     let diags = b.diags;
-    match policy {
-        Some(mut p) if !diags.iter().any(Diagnostic::is_error) => {
-            // The lints are not run here: they are `check`'s work, done on the first
-            // call to `Policy::warnings`, never on the way to an evaluation.
-            p.index = RuleIndex::build(&p.rules);
-            p.check_warnings = diags;
-            Ok(p)
+    match checked {
+        // The lints are not run here: they are `check`'s work, done on the first
+        // call to `Policy::warnings`, never on the way to an evaluation.
+        Some(mut c) if !diags.iter().any(Diagnostic::is_error) => {
+            c.warnings = diags;
+            Ok(c)
         }
         _ => Err(Diagnostics(diags)),
     }
-}
-
-/// The lints' warnings (`docs/lints.md`): quadratic in the number of windows and
-/// freezes, so `changegate check` runs them and evaluation never does.
-pub(crate) fn lints(p: &Policy) -> Vec<Diagnostic> {
-    let mut d = crate::lint::never_open(p);
-    d.extend(crate::lint::rules(p));
-    d
 }
 
 fn load_modules(
@@ -290,12 +282,44 @@ impl Builder<'_> {
         self.file(file).location(span.start)
     }
 
-    fn build(&mut self) -> Option<Policy> {
+    /// Checks every module and returns the policy's data, or `None` when an error
+    /// left nothing to build (the errors are in `self.diags`).
+    fn build(&mut self) -> Option<Checked> {
         let modules = self.modules;
         let root = &modules.first()?.file;
+        self.misplaced_items();
+        let name = self.policy_name(root);
+        // The schema, before any condition is typed against it.
+        self.schema(root);
+        let names = self.declarations();
+        let r = self.root_items(root, &names);
+        self.unused(&names, &r.used_groups, &r.used_windows);
+        self.diags
+            .sort_by_key(|d| (d.file.name().to_owned(), d.offset().unwrap_or(0)));
 
-        // Policy header, rules and default live in the root file only.
-        let mut policy_name: Option<(String, Span)> = None;
+        let (default, default_location, default_span) = r.default?;
+        let name = name?;
+        Some(Checked {
+            name,
+            files: modules.iter().map(|m| m.file.clone()).collect(),
+            groups: names.groups,
+            windows: names.windows,
+            freezes: names.freezes,
+            rules: r.rules,
+            default,
+            default_location,
+            default_span,
+            blast_fields: std::mem::take(&mut self.reads.blast_fields),
+            schema: self.schema.take(),
+            change_fields: std::mem::take(&mut self.reads.change_fields),
+            change_path_count: self.reads.change_paths.len(),
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Policy header, rules, schema and default live in the root file only.
+    fn misplaced_items(&mut self) {
+        let modules = self.modules;
         for (fi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 let misplaced = match item {
@@ -319,7 +343,12 @@ impl Builder<'_> {
                 }
             }
         }
-        for item in &modules.first()?.ast.items {
+    }
+
+    /// The policy's name, from its one `policy "…"` header.
+    fn policy_name(&mut self, root: &SourceFile) -> Option<String> {
+        let mut policy_name: Option<(String, Span)> = None;
+        for item in &self.modules.first()?.ast.items {
             if let Item::Policy(name, span) = item {
                 if let Some((_, first)) = &policy_name {
                     self.diags.push(
@@ -345,8 +374,15 @@ impl Builder<'_> {
             );
         }
 
-        // The schema, if any, before any condition is typed against it.
-        for item in &modules.first()?.ast.items {
+        policy_name.map(|(name, _)| name)
+    }
+
+    /// The root's one `schema { … }`, if any, into `self.schema`.
+    fn schema(&mut self, root: &SourceFile) {
+        let Some(first) = self.modules.first() else {
+            return;
+        };
+        for item in &first.ast.items {
             if let Item::Schema(s) = item {
                 if self.schema.is_some() {
                     self.diags.push(
@@ -378,122 +414,121 @@ impl Builder<'_> {
                 self.schema = Some(s.fields.clone());
             }
         }
+    }
 
-        // Declarations, across all modules.
-        let mut groups: Vec<GroupDef> = Vec::new();
-        let mut group_decls: HashMap<String, Decl> = HashMap::default();
-        let mut windows: Vec<WindowDef> = Vec::new();
-        let mut window_decls: HashMap<String, Decl> = HashMap::default();
-        let mut freezes: Vec<FreezeDef> = Vec::new();
-        let mut freeze_decls: HashMap<String, Decl> = HashMap::default();
-        // Declared but invalid (already reported): naming them later is not an
-        // "unknown" name, so it gets no second, misleading diagnostic.
-        let mut broken_groups: HashSet<String> = HashSet::default();
-        let mut broken_windows: HashSet<String> = HashSet::default();
-        for (fi, m) in modules.iter().enumerate() {
+    /// The groups, windows and freezes declared across all modules.
+    fn declarations(&mut self) -> Names {
+        let mut d = Names::default();
+        for (fi, m) in self.modules.iter().enumerate() {
             for item in &m.ast.items {
                 match item {
-                    Item::Group(g) => {
-                        if self.duplicate("group", &g.name, fi, &group_decls) {
-                            continue;
-                        }
-                        if let Some(members) = self.group(fi, g) {
-                            group_decls.insert(
-                                g.name.name.clone(),
-                                Decl {
-                                    file: fi,
-                                    span: g.name.span,
-                                    index: groups.len(),
-                                },
-                            );
-                            groups.push(GroupDef {
-                                name: g.name.name.clone(),
-                                members,
-                            });
-                        } else {
-                            broken_groups.insert(g.name.name.clone());
-                        }
-                    }
-                    Item::Window(w) => {
-                        if self.duplicate("window", &w.name, fi, &window_decls)
-                            || self.duplicate_other(&w.name, fi, &freeze_decls, "freeze")
-                        {
-                            continue;
-                        }
-                        if let Some((shape, zone)) = self.window_spec(fi, &w.spec, true) {
-                            window_decls.insert(
-                                w.name.name.clone(),
-                                Decl {
-                                    file: fi,
-                                    span: w.name.span,
-                                    index: windows.len(),
-                                },
-                            );
-                            windows.push(WindowDef {
-                                name: w.name.name.clone(),
-                                shape,
-                                zone,
-                                location: self.location(fi, w.span),
-                                file: fi,
-                                span: w.span,
-                            });
-                        } else {
-                            broken_windows.insert(w.name.name.clone());
-                        }
-                    }
-                    Item::Freeze(z) => {
-                        if self.duplicate("freeze", &z.name, fi, &freeze_decls)
-                            || self.duplicate_other(&z.name, fi, &window_decls, "window")
-                        {
-                            continue;
-                        }
-                        let spec = self.window_spec(fi, &z.spec, false);
-                        let when = z.when.as_ref().and_then(|e| self.condition(fi, e));
-                        if z.when.is_some() && when.is_none() {
-                            continue;
-                        }
-                        if let Some((shape, ZoneDef::Fixed(tz))) = spec {
-                            freeze_decls.insert(
-                                z.name.name.clone(),
-                                Decl {
-                                    file: fi,
-                                    span: z.name.span,
-                                    index: freezes.len(),
-                                },
-                            );
-                            freezes.push(FreezeDef {
-                                name: z.name.name.clone(),
-                                shape,
-                                tz,
-                                when,
-                                location: self.location(fi, z.span),
-                                file: fi,
-                                span: z.span,
-                            });
-                        }
-                    }
+                    Item::Group(g) => self.declare_group(fi, g, &mut d),
+                    Item::Window(w) => self.declare_window(fi, w, &mut d),
+                    Item::Freeze(z) => self.declare_freeze(fi, z, &mut d),
                     _ => {}
                 }
             }
         }
+        d
+    }
 
-        // Rules and the default, in the root.
-        let mut used_groups = vec![false; groups.len()];
-        let mut used_windows = vec![false; windows.len()];
-        let mut rules = Vec::new();
-        let mut rule_names: HashMap<&str, Span> = HashMap::default();
-        let mut default: Option<(OutcomeDef, String, Span)> = None;
-        let mut default_span: Option<Span> = None;
-        let names = Names {
-            groups: &groups,
-            group_decls: &group_decls,
-            window_decls: &window_decls,
-            freeze_decls: &freeze_decls,
-            broken_groups: &broken_groups,
-            broken_windows: &broken_windows,
+    fn declare_group(&mut self, fi: usize, g: &Group, d: &mut Names) {
+        if self.duplicate("group", &g.name, fi, &d.group_decls) {
+            return;
+        }
+        if let Some(members) = self.group(fi, g) {
+            d.group_decls.insert(
+                g.name.name.clone(),
+                Decl {
+                    file: fi,
+                    span: g.name.span,
+                    index: d.groups.len(),
+                },
+            );
+            d.groups.push(GroupDef {
+                name: g.name.name.clone(),
+                members,
+            });
+        } else {
+            d.broken_groups.insert(g.name.name.clone());
+        }
+    }
+
+    fn declare_window(&mut self, fi: usize, w: &WindowDecl, d: &mut Names) {
+        if self.duplicate("window", &w.name, fi, &d.window_decls)
+            || self.duplicate_other(&w.name, fi, &d.freeze_decls, "freeze")
+        {
+            return;
+        }
+        if let Some((shape, zone)) = self.window_spec(fi, &w.spec, true) {
+            d.window_decls.insert(
+                w.name.name.clone(),
+                Decl {
+                    file: fi,
+                    span: w.name.span,
+                    index: d.windows.len(),
+                },
+            );
+            d.windows.push(WindowDef {
+                name: w.name.name.clone(),
+                shape,
+                zone,
+                location: self.location(fi, w.span),
+                file: fi,
+                span: w.span,
+            });
+        } else {
+            d.broken_windows.insert(w.name.name.clone());
+        }
+    }
+
+    fn declare_freeze(&mut self, fi: usize, z: &FreezeDecl, d: &mut Names) {
+        if self.duplicate("freeze", &z.name, fi, &d.freeze_decls)
+            || self.duplicate_other(&z.name, fi, &d.window_decls, "window")
+        {
+            return;
+        }
+        let spec = self.window_spec(fi, &z.spec, false);
+        let when = z.when.as_ref().and_then(|e| self.condition(fi, e));
+        if z.when.is_some() && when.is_none() {
+            return;
+        }
+        if let Some((shape, ZoneDef::Fixed(tz))) = spec {
+            d.freeze_decls.insert(
+                z.name.name.clone(),
+                Decl {
+                    file: fi,
+                    span: z.name.span,
+                    index: d.freezes.len(),
+                },
+            );
+            d.freezes.push(FreezeDef {
+                name: z.name.name.clone(),
+                shape,
+                tz,
+                when,
+                location: self.location(fi, z.span),
+                file: fi,
+                span: z.span,
+            });
+        }
+    }
+
+    /// The rules and the default, in the root, noting which groups and windows
+    /// they use.
+    fn root_items(&mut self, root: &SourceFile, names: &Names) -> RootItems {
+        let mut out = RootItems {
+            rules: Vec::new(),
+            default: None,
+            used_groups: vec![false; names.groups.len()],
+            used_windows: vec![false; names.windows.len()],
         };
-        let root_items = &modules.first()?.ast.items;
-        for item in root_items {
+        let Some(root_items) = self.modules.first() else {
+            return out;
+        };
+        let mut rule_names: HashMap<&str, Span> = HashMap::default();
+        let mut default_span: Option<Span> = None;
+        for item in &root_items.ast.items {
             match item {
                 Item::Rule(r) => {
                     if let Some(first) = rule_names.get(r.name.value.as_str()) {
@@ -512,9 +547,9 @@ impl Builder<'_> {
                     rule_names.insert(&r.name.value, r.name.span);
                     let cond = self.condition(0, &r.when);
                     let outcome =
-                        self.outcome(&r.then, &names, &mut used_groups, &mut used_windows);
+                        self.outcome(&r.then, names, &mut out.used_groups, &mut out.used_windows);
                     if let (Some(cond), Some(outcome)) = (cond, outcome) {
-                        rules.push(RuleDef {
+                        out.rules.push(RuleDef {
                             name: r.name.value.clone(),
                             location: self.location(0, r.span),
                             advisory: r.advisory,
@@ -539,9 +574,10 @@ impl Builder<'_> {
                         continue;
                     }
                     default_span = Some(*span);
-                    if let Some(out) = self.outcome(o, &names, &mut used_groups, &mut used_windows)
+                    if let Some(o) =
+                        self.outcome(o, names, &mut out.used_groups, &mut out.used_windows)
                     {
-                        default = Some((out, self.location(0, *span), *span));
+                        out.default = Some((o, self.location(0, *span), *span));
                     }
                 }
                 _ => {}
@@ -564,79 +600,31 @@ impl Builder<'_> {
             );
         }
 
-        // Unused declarations are warnings.
-        for (name, decl) in &group_decls {
-            if !used_groups.get(decl.index).copied().unwrap_or(true) {
-                let file = self.file(decl.file).clone();
-                self.diags.push(
-                    Diagnostic::warning(
-                        "changegate::unused_group",
-                        &file,
-                        format!("group `{name}` is never used"),
-                    )
-                    .label(decl.span, "declared here")
-                    .help("use it in an `approve … from` outcome, or remove it"),
-                );
-            }
-        }
-        for (name, decl) in &window_decls {
-            if !used_windows.get(decl.index).copied().unwrap_or(true) {
-                let file = self.file(decl.file).clone();
-                self.diags.push(
-                    Diagnostic::warning(
-                        "changegate::unused_window",
-                        &file,
-                        format!("window `{name}` is never used"),
-                    )
-                    .label(decl.span, "declared here")
-                    .help("name it in a `during` clause, or remove it"),
-                );
-            }
-        }
-        self.diags
-            .sort_by_key(|d| (d.file.name().to_owned(), d.offset().unwrap_or(0)));
+        out
+    }
 
-        let (default, default_location, default_span) = default?;
-        let (name, _) = policy_name?;
-        let file_digests: std::sync::Arc<[crate::record::FileDigest]> =
-            crate::record::file_digests(modules.iter().map(|m| (m.file.name(), m.file.original())))
-                .into();
-        let sha256 = crate::record::policy_digest(&file_digests);
-        // The index is built by `build`, beside the lints.
-        let index = RuleIndex::default();
-        let mut member_of: rustc_hash::FxHashMap<String, Vec<usize>> =
-            rustc_hash::FxHashMap::default();
-        for (gi, g) in groups.iter().enumerate() {
-            for m in &g.members {
-                member_of.entry(m.clone()).or_default().push(gi);
+    /// Unused declarations are warnings.
+    fn unused(&mut self, names: &Names, used_groups: &[bool], used_windows: &[bool]) {
+        for (name, decl) in &names.group_decls {
+            if !used_groups.get(decl.index).copied().unwrap_or(true) {
+                let lint = Lint::UnusedGroup {
+                    name: name.clone(),
+                    span: decl.span,
+                };
+                let d = lint.to_diagnostic(self.file(decl.file));
+                self.diags.push(d);
             }
         }
-        let disjoint = member_of.values().all(|gs| gs.len() == 1);
-        let reads_topology =
-            !self.reads.blast_fields.is_empty() || windows.iter().any(|w| w.zone == ZoneDef::Local);
-        Some(Policy {
-            reads_topology,
-            member_of,
-            disjoint,
-            name,
-            sha256,
-            file_digests,
-            files: modules.iter().map(|m| m.file.clone()).collect(),
-            groups,
-            windows,
-            freezes,
-            rules,
-            default,
-            default_location,
-            default_span,
-            blast_fields: std::mem::take(&mut self.reads.blast_fields),
-            schema: self.schema.take(),
-            change_fields: std::mem::take(&mut self.reads.change_fields),
-            change_path_count: self.reads.change_paths.len(),
-            index,
-            check_warnings: Vec::new(),
-            warnings: std::sync::OnceLock::new(),
-        })
+        for (name, decl) in &names.window_decls {
+            if !used_windows.get(decl.index).copied().unwrap_or(true) {
+                let lint = Lint::UnusedWindow {
+                    name: name.clone(),
+                    span: decl.span,
+                };
+                let d = lint.to_diagnostic(self.file(decl.file));
+                self.diags.push(d);
+            }
+        }
     }
 
     fn duplicate(
@@ -721,7 +709,7 @@ impl Builder<'_> {
         }
         let mut members: Vec<String> = Vec::with_capacity(g.members.len());
         // Canonical name -> how it was first written (a set keeps this linear).
-        let mut seen: HashMap<String, &str> = HashMap::default();
+        let mut seen: HashMap<String, &String> = HashMap::default();
         for m in &g.members {
             let name = match crate::people::canonical(&m.value) {
                 Ok(name) => name,
@@ -754,19 +742,14 @@ impl Builder<'_> {
                 }
             };
             if let Some(first) = seen.get(&name) {
-                let message = if *first == m.value {
-                    format!("`{}` is listed twice in group `{}`", m.value, g.name.name)
-                } else {
-                    format!(
-                        "`{}` and `{first}` are the same person (`{name}`) in group `{}`",
-                        m.value, g.name.name
-                    )
+                let lint = Lint::DuplicateMember {
+                    member: m.value.clone(),
+                    first: (*first).clone(),
+                    person: name.clone(),
+                    group: g.name.name.clone(),
+                    span: m.span,
                 };
-                self.diags.push(
-                    Diagnostic::warning("changegate::duplicate_member", &file, message)
-                        .label(m.span, "listed again")
-                        .help("remove the second mention: a person fills at most one seat"),
-                );
+                self.diags.push(lint.to_diagnostic(&file));
                 continue;
             }
             seen.insert(name.clone(), &m.value);
@@ -1015,7 +998,7 @@ impl Builder<'_> {
     fn outcome(
         &mut self,
         o: &Outcome,
-        names: &Names<'_>,
+        names: &Names,
         used_groups: &mut [bool],
         used_windows: &mut [bool],
     ) -> Option<OutcomeDef> {
@@ -1207,13 +1190,27 @@ impl Builder<'_> {
     }
 }
 
-struct Names<'a> {
-    groups: &'a [GroupDef],
-    group_decls: &'a HashMap<String, Decl>,
-    window_decls: &'a HashMap<String, Decl>,
-    freeze_decls: &'a HashMap<String, Decl>,
-    broken_groups: &'a HashSet<String>,
-    broken_windows: &'a HashSet<String>,
+/// The declarations across all modules, and where each name was declared.
+#[derive(Default)]
+struct Names {
+    groups: Vec<GroupDef>,
+    windows: Vec<WindowDef>,
+    freezes: Vec<FreezeDef>,
+    group_decls: HashMap<String, Decl>,
+    window_decls: HashMap<String, Decl>,
+    freeze_decls: HashMap<String, Decl>,
+    /// Declared but invalid (already reported): naming them later is not an
+    /// "unknown" name, so it gets no second, misleading diagnostic.
+    broken_groups: HashSet<String>,
+    broken_windows: HashSet<String>,
+}
+
+/// The root's rules and default, and which declarations they use.
+struct RootItems {
+    rules: Vec<RuleDef>,
+    default: Option<(OutcomeDef, String, Span)>,
+    used_groups: Vec<bool>,
+    used_windows: Vec<bool>,
 }
 
 fn chrono_day(d: Weekday) -> chrono::Weekday {

@@ -446,6 +446,51 @@ impl Diagnostic {
     }
 }
 
+/// A stage's typed diagnostics as the crate's [`Diagnostic`]: implemented by each
+/// stage's enum (`thiserror::Error` + `miette::Diagnostic`, one variant per code, the
+/// code on the variant), which names every code it has in [`ToDiagnostic::CODES`].
+/// The code, severity, message (`#[error]`), help and labels (in field order, the
+/// first one primary) all come from the enum's derives, so rendering and JSON are
+/// exactly those of a hand-built [`Diagnostic`].
+pub trait ToDiagnostic: miette::Diagnostic + Sized {
+    /// Every code this type's variants carry, each once.
+    const CODES: &'static [&'static str];
+
+    /// This diagnostic, about `file`.
+    fn to_diagnostic(&self, file: &SourceFile) -> Diagnostic {
+        let code = miette::Diagnostic::code(self).map(|c| c.to_string());
+        // A code is `&'static str` in [`Diagnostic`]: take it from `CODES` (a
+        // variant's code missing there fails the stage's own test).
+        let code = Self::CODES
+            .iter()
+            .copied()
+            .find(|c| code.as_deref() == Some(*c))
+            .unwrap_or("changegate::internal");
+        let severity = match miette::Diagnostic::severity(self) {
+            Some(miette::Severity::Warning | miette::Severity::Advice) => Severity::Warning,
+            _ => Severity::Error,
+        };
+        let labels = miette::Diagnostic::labels(self)
+            .map(|ls| {
+                ls.map(|l| Label {
+                    span: Span::new(l.offset(), l.offset() + l.len()),
+                    text: l.label().map(str::to_owned),
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+        Diagnostic {
+            code,
+            severity,
+            message: self.to_string(),
+            help: miette::Diagnostic::help(self).map(|h| h.to_string()),
+            file: file.clone(),
+            labels,
+            related: Vec::new(),
+        }
+    }
+}
+
 /// A diagnostic as one JSON object.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiagnosticJson {

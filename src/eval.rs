@@ -652,7 +652,7 @@ impl<'a> Ctx<'a> {
         // Names are canonical (`crate::people`): one spelling per person.
         let mut counted: Vec<&str> = Vec::new();
         let mut counted_set: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-        let mut ignored_for: Vec<(&str, &'static str)> = Vec::new();
+        let mut ignored_for: Vec<(&str, IgnoreReason)> = Vec::new();
         // Where each counted and each ignored approval came from, when they say.
         let mut counted_source: Vec<Option<&str>> = Vec::new();
         let mut ignored_source: Vec<Option<&str>> = Vec::new();
@@ -661,19 +661,19 @@ impl<'a> Ctx<'a> {
             let by = a.by.as_str();
             let groups = policy.member_of.get(by);
             let why = if Some(by) == author {
-                Some("author")
+                Some(IgnoreReason::Author)
             } else if a.revision != change.revision {
                 // For another revision, or a revision on one side only: either way
                 // not an approval of what would deploy.
-                Some("stale")
+                Some(IgnoreReason::Stale)
             } else if counted_set.contains(by) {
-                Some("duplicate")
+                Some(IgnoreReason::Duplicate)
             } else if groups.is_none() {
-                Some("unknown")
+                Some(IgnoreReason::Unknown)
             } else if !groups
                 .is_some_and(|gs| gs.iter().any(|g| required.iter().any(|(rg, _)| rg == g)))
             {
-                Some("not needed")
+                Some(IgnoreReason::NotNeeded)
             } else {
                 None
             };
@@ -696,7 +696,7 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(k, &(by, why))| Ignored {
                 by: by.to_owned(),
-                why: why.to_owned(),
+                why,
                 source: source_of(k),
             })
             .collect();
@@ -728,13 +728,13 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, (who, why))| {
-                    *why == "author"
-                        || (!matches!(*why, "unknown" | "not needed")
+                    *why == IgnoreReason::Author
+                        || (!matches!(why, IgnoreReason::Unknown | IgnoreReason::NotNeeded)
                             && policy.member_of.get(*who).is_some_and(|gs| gs.contains(&g)))
                 })
                 .map(|(k, (who, why))| Ignored {
                     by: (*who).to_owned(),
-                    why: (*why).to_owned(),
+                    why: *why,
                     source: source_of(k),
                 })
                 .collect();

@@ -15,7 +15,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::compile::{CExpr, CKind};
-use crate::policy::RuleDef;
+use crate::ir::RuleDef;
 use crate::syntax::{CmpOp, Root};
 use crate::value::{Type, Value};
 

@@ -3,14 +3,169 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use crate::compile::{CExpr, CKind};
-use crate::diag::Diagnostic;
-use crate::policy::{OutcomeDef, Policy, ZoneDef};
-use crate::syntax::CmpOp;
+use crate::diag::SourceFile;
+use crate::diag::{Diagnostic, ToDiagnostic};
+use crate::ir::{FreezeDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
+use crate::syntax::{CmpOp, Span};
 use crate::time::{
     self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow, Zones,
 };
 use crate::value::Value;
 use rustc_hash::FxHashMap;
+
+/// The warnings of `docs/lints.md`: one variant per message, the code on the variant.
+/// `unused_group`, `unused_window` and `duplicate_member` are found while checking
+/// names; the rest by the lints below, on the first call to `Policy::warnings`.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum Lint {
+    /// A group no outcome asks for.
+    #[error("group `{name}` is never used")]
+    #[diagnostic(
+        code(changegate::unused_group),
+        severity(Warning),
+        help("use it in an `approve … from` outcome, or remove it")
+    )]
+    UnusedGroup {
+        name: String,
+        #[label("declared here")]
+        span: Span,
+    },
+    /// A window no `during` names.
+    #[error("window `{name}` is never used")]
+    #[diagnostic(
+        code(changegate::unused_window),
+        severity(Warning),
+        help("name it in a `during` clause, or remove it")
+    )]
+    UnusedWindow {
+        name: String,
+        #[label("declared here")]
+        span: Span,
+    },
+    /// A person listed twice in one group (`first` is the first spelling).
+    #[error("{}", duplicate_member(member, first, person, group))]
+    #[diagnostic(
+        code(changegate::duplicate_member),
+        severity(Warning),
+        help("remove the second mention: a person fills at most one seat")
+    )]
+    DuplicateMember {
+        member: String,
+        first: String,
+        person: String,
+        group: String,
+        #[label("listed again")]
+        span: Span,
+    },
+    /// A window every opening of which falls inside a freeze.
+    #[error("window `{window}` is never open outside the freezes")]
+    #[diagnostic(
+        code(changegate::never_open),
+        severity(Warning),
+        help("every opening of this window falls inside a freeze, so a change waiting for it never goes")
+    )]
+    AlwaysFrozen {
+        window: String,
+        #[label("always frozen")]
+        span: Span,
+    },
+    /// Windows named together that are never all open at once (`who`: `rule "…"` or
+    /// `the default`).
+    #[error("{who} can never go: {why}")]
+    #[diagnostic(
+        code(changegate::never_open),
+        severity(Warning),
+        help(
+            "a change may go only while every window it names is open; pick windows that overlap"
+        )
+    )]
+    WindowsNeverLineUp {
+        who: String,
+        why: String,
+        #[label("its windows never line up")]
+        span: Span,
+    },
+    /// A rule whose condition contradicts itself.
+    #[error("rule {rule:?} can never match: {why}")]
+    #[diagnostic(
+        code(changegate::never_matches),
+        severity(Warning),
+        help("fix the comparison, or remove the rule")
+    )]
+    NeverMatches {
+        rule: String,
+        why: String,
+        #[label("contradictory condition")]
+        span: Span,
+    },
+    /// A rule another asks for as much as whenever it matches.
+    #[error("rule {rule:?} can never change a verdict")]
+    #[diagnostic(
+        code(changegate::dominated_rule),
+        severity(Warning),
+        help("remove the rule, or make it ask for something the other does not")
+    )]
+    DominatedRule {
+        rule: String,
+        #[label("whenever this matches…")]
+        span: Span,
+        #[label("…this matches too, and asks for as much or more")]
+        by: Span,
+    },
+    /// A rule that only says `deploy` when the default deploys too.
+    #[error("rule {rule:?} only says `deploy`, which the default already gives")]
+    #[diagnostic(
+        code(changegate::redundant_deploy),
+        severity(Warning),
+        help("remove the rule, or give it windows or conditions that matter")
+    )]
+    RedundantDeploy {
+        rule: String,
+        #[label("redundant")]
+        span: Span,
+        #[label("the default deploys")]
+        default: Span,
+    },
+}
+
+impl ToDiagnostic for Lint {
+    const CODES: &'static [&'static str] = &[
+        "changegate::unused_group",
+        "changegate::unused_window",
+        "changegate::duplicate_member",
+        "changegate::never_open",
+        "changegate::never_matches",
+        "changegate::dominated_rule",
+        "changegate::redundant_deploy",
+    ];
+}
+
+/// `duplicate_member`'s message: the same spelling twice, or two spellings of one
+/// person.
+fn duplicate_member(member: &str, first: &str, person: &str, group: &str) -> String {
+    if first == member {
+        format!("`{member}` is listed twice in group `{group}`")
+    } else {
+        format!("`{member}` and `{first}` are the same person (`{person}`) in group `{group}`")
+    }
+}
+
+/// What the lints read: the checked policy's data (never a stage that builds it).
+pub(crate) struct Subject<'a> {
+    pub files: &'a [SourceFile],
+    pub windows: &'a [WindowDef],
+    pub freezes: &'a [FreezeDef],
+    pub rules: &'a [RuleDef],
+    pub default: &'a OutcomeDef,
+    pub default_span: Span,
+}
+
+/// Every lint's warnings (`docs/lints.md`).
+pub(crate) fn all(policy: &Subject<'_>) -> Vec<Diagnostic> {
+    let mut d = never_open(policy);
+    d.extend(rules(policy));
+    d
+}
 
 /// Where the check-time search for openings starts when no date anchors it: Monday
 /// 2026-01-05, 00:00 UTC. Weekly windows repeat, so any year serves.
@@ -25,7 +180,7 @@ fn reference_start() -> i64 {
 /// Searched over [`time::HORIZON_DAYS`] from the window's own start (one-time
 /// windows) or from 2026-01-05. `local` windows depend on the inventory and are
 /// not checked here.
-pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
+fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut tables = Zones::new();
     let streams: Vec<Option<WindowStream>> = policy
@@ -74,15 +229,11 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
         let limit = from.saturating_add(time::HORIZON_DAYS * time::DAY_SECS);
         if time::earliest(&[stream, &free], from, 0, limit).is_none() {
             if let Some(file) = policy.files.get(w.file) {
-                out.push(
-                    Diagnostic::warning(
-                        "changegate::never_open",
-                        file,
-                        format!("window `{}` is never open outside the freezes", w.name),
-                    )
-                    .label(w.span, "always frozen")
-                    .help("every opening of this window falls inside a freeze, so a change waiting for it never goes"),
-                );
+                let lint = Lint::AlwaysFrozen {
+                    window: w.name.clone(),
+                    span: w.span,
+                };
+                out.push(lint.to_diagnostic(file));
             }
         }
     }
@@ -132,15 +283,12 @@ pub(crate) fn never_open(policy: &Policy) -> Vec<Diagnostic> {
             None => "the default".to_owned(),
         };
         if let Some(file) = policy.files.first() {
-            out.push(
-                Diagnostic::warning(
-                    "changegate::never_open",
-                    file,
-                    format!("{name} can never go: {why}"),
-                )
-                .label(span, "its windows never line up")
-                .help("a change may go only while every window it names is open; pick windows that overlap"),
-            );
+            let lint = Lint::WindowsNeverLineUp {
+                who: name,
+                why,
+                span,
+            };
+            out.push(lint.to_diagnostic(file));
         }
     }
     out
@@ -254,7 +402,7 @@ fn flip(op: CmpOp) -> CmpOp {
 /// The conjuncts of a condition as written (white space normalized), each as a
 /// number from `intern`, sorted and without repeats: for comparing conditions.
 fn conjunct_ids(
-    policy: &Policy,
+    policy: &Subject<'_>,
     cond: &CExpr,
     intern: &mut FxHashMap<String, u32>,
     scratch: &mut String,
@@ -325,22 +473,19 @@ fn contained(a: &OutcomeDef, b: &OutcomeDef) -> bool {
 
 /// Rules that can never match, rules that can never change a verdict, and `deploy`
 /// rules the default already gives.
-pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
+fn rules(policy: &Subject<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(root) = policy.files.first() else {
         return out;
     };
-    for r in &policy.rules {
+    for r in policy.rules {
         if let Some(why) = contradiction(&r.cond) {
-            out.push(
-                Diagnostic::warning(
-                    "changegate::never_matches",
-                    root,
-                    format!("rule {:?} can never match: {why}", r.name),
-                )
-                .label(r.cond.span, "contradictory condition")
-                .help("fix the comparison, or remove the rule"),
-            );
+            let lint = Lint::NeverMatches {
+                rule: r.name.clone(),
+                why,
+                span: r.cond.span,
+            };
+            out.push(lint.to_diagnostic(root));
         }
     }
     let mut intern = FxHashMap::default();
@@ -377,16 +522,12 @@ pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
             })
         });
         if let Some(b) = dominator.and_then(|j| policy.rules.get(j)) {
-            out.push(
-                Diagnostic::warning(
-                    "changegate::dominated_rule",
-                    root,
-                    format!("rule {:?} can never change a verdict", a.name),
-                )
-                .label(a.span, "whenever this matches…")
-                .label(b.span, "…this matches too, and asks for as much or more")
-                .help("remove the rule, or make it ask for something the other does not"),
-            );
+            let lint = Lint::DominatedRule {
+                rule: a.name.clone(),
+                span: a.span,
+                by: b.span,
+            };
+            out.push(lint.to_diagnostic(root));
         }
         let pure_deploy = |o: &OutcomeDef| {
             o.deploy
@@ -395,21 +536,103 @@ pub(crate) fn rules(policy: &Policy) -> Vec<Diagnostic> {
                 && !o.break_glass
                 && o.deny.is_none()
         };
-        if pure_deploy(&a.outcome) && pure_deploy(&policy.default) {
-            out.push(
-                Diagnostic::warning(
-                    "changegate::redundant_deploy",
-                    root,
-                    format!(
-                        "rule {:?} only says `deploy`, which the default already gives",
-                        a.name
-                    ),
-                )
-                .label(a.span, "redundant")
-                .label(policy.default_span, "the default deploys")
-                .help("remove the rule, or give it windows or conditions that matter"),
-            );
+        if pure_deploy(&a.outcome) && pure_deploy(policy.default) {
+            let lint = Lint::RedundantDeploy {
+                rule: a.name.clone(),
+                span: a.span,
+                default: policy.default_span,
+            };
+            out.push(lint.to_diagnostic(root));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One value of every variant (a new variant must be added here: the match
+    /// below does not compile without it).
+    fn every_lint() -> Vec<Lint> {
+        let s = Span::new(0, 0);
+        let t = String::new;
+        let all = vec![
+            Lint::UnusedGroup { name: t(), span: s },
+            Lint::UnusedWindow { name: t(), span: s },
+            Lint::DuplicateMember {
+                member: t(),
+                first: t(),
+                person: t(),
+                group: t(),
+                span: s,
+            },
+            Lint::AlwaysFrozen {
+                window: t(),
+                span: s,
+            },
+            Lint::WindowsNeverLineUp {
+                who: t(),
+                why: t(),
+                span: s,
+            },
+            Lint::NeverMatches {
+                rule: t(),
+                why: t(),
+                span: s,
+            },
+            Lint::DominatedRule {
+                rule: t(),
+                span: s,
+                by: s,
+            },
+            Lint::RedundantDeploy {
+                rule: t(),
+                span: s,
+                default: s,
+            },
+        ];
+        for l in &all {
+            match l {
+                Lint::UnusedGroup { .. }
+                | Lint::UnusedWindow { .. }
+                | Lint::DuplicateMember { .. }
+                | Lint::AlwaysFrozen { .. }
+                | Lint::WindowsNeverLineUp { .. }
+                | Lint::NeverMatches { .. }
+                | Lint::DominatedRule { .. }
+                | Lint::RedundantDeploy { .. } => {}
+            }
+        }
+        all
+    }
+
+    /// `Lint::CODES` is exactly the variants' codes, each once, and every lint is a
+    /// warning.
+    #[test]
+    fn codes_are_the_variants_codes() {
+        let mut codes: Vec<String> = every_lint()
+            .iter()
+            .map(|l| miette::Diagnostic::code(l).map(|c| c.to_string()).unwrap())
+            .collect();
+        codes.dedup();
+        assert_eq!(codes, Lint::CODES);
+        let file = SourceFile::new("x.gate", "");
+        assert!(every_lint()
+            .iter()
+            .all(|l| !l.to_diagnostic(&file).is_error()));
+    }
+
+    /// docs/lints.md's table lists exactly the lints' codes, in the same order.
+    #[test]
+    fn docs_list_every_lint() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/lints.md")).unwrap();
+        let listed: Vec<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| [`"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(listed, Lint::CODES);
+    }
 }

@@ -2,14 +2,15 @@
 
 use std::path::Path;
 
-use chrono_tz::Tz;
-
-use crate::compile::CExpr;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::digest::FileDigest;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
 use crate::syntax::{Root, Span};
-use crate::time::Shape;
+
+// The checked policy's parts live in `ir`, below every stage that reads them.
+use crate::ir::Checked;
+pub(crate) use crate::ir::{FreezeDef, GroupDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 
 /// A checked, compiled policy. Compile once, evaluate many times; `Send + Sync`.
 ///
@@ -30,7 +31,7 @@ pub struct Policy {
     pub(crate) name: String,
     pub(crate) sha256: String,
     /// Each source file's sha256, by path relative to the root file's folder.
-    pub(crate) file_digests: std::sync::Arc<[crate::record::FileDigest]>,
+    pub(crate) file_digests: std::sync::Arc<[FileDigest]>,
     pub(crate) files: Vec<SourceFile>,
     pub(crate) groups: Vec<GroupDef>,
     pub(crate) windows: Vec<WindowDef>,
@@ -61,64 +62,6 @@ pub struct Policy {
     pub(crate) change_fields: Vec<(String, String)>,
     /// How many distinct `change.…` paths the conditions read (the path cache's size).
     pub(crate) change_path_count: usize,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct GroupDef {
-    pub name: String,
-    pub members: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ZoneDef {
-    Fixed(Tz),
-    /// Each target device's site zone.
-    Local,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct WindowDef {
-    pub name: String,
-    pub shape: Shape,
-    pub zone: ZoneDef,
-    pub location: String,
-    /// The file (index into `files`) and span of the declaration.
-    pub file: usize,
-    pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct FreezeDef {
-    pub name: String,
-    pub shape: Shape,
-    pub tz: Tz,
-    pub when: Option<CExpr>,
-    pub location: String,
-    pub file: usize,
-    pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct RuleDef {
-    pub name: String,
-    pub location: String,
-    pub advisory: bool,
-    pub cond: CExpr,
-    pub outcome: OutcomeDef,
-    /// The rule's span in the root file.
-    pub span: Span,
-}
-
-/// What a rule or the default contributes, with names resolved to indices.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct OutcomeDef {
-    pub deploy: bool,
-    /// (group index, count), at most one entry per group.
-    pub approvals: Vec<(usize, u32)>,
-    pub deny: Option<String>,
-    pub break_glass: bool,
-    /// Window indices.
-    pub windows: Vec<usize>,
 }
 
 impl Policy {
@@ -175,7 +118,50 @@ impl Policy {
         limits: &Limits,
         loader: &dyn Fn(&Path) -> std::io::Result<String>,
     ) -> Result<Policy, Diagnostics> {
-        crate::check::build(source, name, limits, loader)
+        let checked = crate::check::check(source, name, limits, loader)?;
+        Ok(Policy::assemble(checked))
+    }
+
+    /// The policy, built once from `check`'s output: the digests of its files, who
+    /// belongs to which group, and the rule index (`compile`'s second product).
+    fn assemble(c: Checked) -> Policy {
+        let file_digests: std::sync::Arc<[FileDigest]> =
+            crate::digest::file_digests(c.files.iter().map(|f| (f.name(), f.original()))).into();
+        let sha256 = crate::digest::policy_digest(&file_digests);
+        let mut member_of: rustc_hash::FxHashMap<String, Vec<usize>> =
+            rustc_hash::FxHashMap::default();
+        for (gi, g) in c.groups.iter().enumerate() {
+            for m in &g.members {
+                member_of.entry(m.clone()).or_default().push(gi);
+            }
+        }
+        let disjoint = member_of.values().all(|gs| gs.len() == 1);
+        let reads_topology =
+            !c.blast_fields.is_empty() || c.windows.iter().any(|w| w.zone == ZoneDef::Local);
+        let index = RuleIndex::build(&c.rules);
+        Policy {
+            reads_topology,
+            member_of,
+            disjoint,
+            name: c.name,
+            sha256,
+            file_digests,
+            files: c.files,
+            groups: c.groups,
+            windows: c.windows,
+            freezes: c.freezes,
+            rules: c.rules,
+            default: c.default,
+            default_location: c.default_location,
+            default_span: c.default_span,
+            blast_fields: c.blast_fields,
+            schema: c.schema,
+            change_fields: c.change_fields,
+            change_path_count: c.change_path_count,
+            index,
+            check_warnings: c.warnings,
+            warnings: std::sync::OnceLock::new(),
+        }
     }
 
     /// The policy's name (`policy "…"`).
@@ -193,7 +179,7 @@ impl Policy {
 
     /// The sha256 of each source file, root first, then imports in load order, by path
     /// relative to the root file's folder.
-    pub fn file_digests(&self) -> &[crate::record::FileDigest] {
+    pub fn file_digests(&self) -> &[FileDigest] {
         &self.file_digests
     }
 
@@ -204,7 +190,16 @@ impl Policy {
     pub fn warnings(&self) -> &[Diagnostic] {
         self.warnings.get_or_init(|| {
             let mut all = self.check_warnings.clone();
-            all.extend(crate::check::lints(self));
+            // The lints (`docs/lints.md`) are quadratic in the number of windows and
+            // freezes, so `changegate check` runs them and evaluation never does.
+            all.extend(crate::lint::all(&crate::lint::Subject {
+                files: &self.files,
+                windows: &self.windows,
+                freezes: &self.freezes,
+                rules: &self.rules,
+                default: &self.default,
+                default_span: self.default_span,
+            }));
             all
         })
     }

@@ -605,7 +605,7 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
             .iter()
             .map(|i| IgnoredExpect {
                 by: i.by.clone(),
-                why: i.why.clone(),
+                why: i.why.as_str().to_owned(),
             })
             .collect();
         got.sort();

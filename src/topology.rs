@@ -157,7 +157,7 @@ impl Inventory {
         }
         let mut inventory = builder.build(raw, names);
         inventory.name = Some(std::sync::Arc::from(name));
-        inventory.sha256 = Some(crate::record::sha256_hex(text.as_bytes()));
+        inventory.sha256 = Some(crate::digest::sha256_hex(text.as_bytes()));
         if builder.problems.is_empty() {
             Ok(inventory)
         } else {

@@ -53,12 +53,8 @@ impl Decision {
 
     /// Ranks restrictiveness: `deploy` 0 < `wait` 1 < `approve` 2 < `deny` 3.
     pub fn severity(self) -> u8 {
-        match self {
-            Decision::Deploy => 0,
-            Decision::Wait => 1,
-            Decision::Approve => 2,
-            Decision::Deny => 3,
-        }
+        // The variants are declared in this order, which the derived `Ord` uses too.
+        self as u8
     }
 }
 
@@ -90,10 +86,64 @@ pub struct Ignored {
     /// Who approved.
     pub by: String,
     /// `author`, `stale`, `unknown`, `duplicate` or `not needed`.
-    pub why: String,
+    #[schemars(with = "String")]
+    pub why: IgnoreReason,
     /// Where the approval came from (`change`, `github`, `gitlab`), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// Why an approval did not count; serialized as its name (`not needed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IgnoreReason {
+    /// The change's author approved it.
+    Author,
+    /// The approval is for another revision of the change.
+    Stale,
+    /// The person approved earlier already.
+    Duplicate,
+    /// The person is in no group.
+    Unknown,
+    /// The person is in none of the groups asked for.
+    NotNeeded,
+}
+
+impl IgnoreReason {
+    /// The reason's name, as in the verdict (`not needed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreReason::Author => "author",
+            IgnoreReason::Stale => "stale",
+            IgnoreReason::Duplicate => "duplicate",
+            IgnoreReason::Unknown => "unknown",
+            IgnoreReason::NotNeeded => "not needed",
+        }
+    }
+}
+
+// The name is written in one place, `as_str`; serde and `Display` use it.
+impl Serialize for IgnoreReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for IgnoreReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for IgnoreReason {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for IgnoreReason {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// The state of one group's approvals.
@@ -230,7 +280,7 @@ pub struct Verdict {
     /// The changegate version that decided.
     pub changegate: String,
     /// The sha256 of each policy file (by path), of the change and of the inventory.
-    pub inputs: crate::record::Inputs,
+    pub inputs: crate::digest::Inputs,
     /// The version of this format ([`VERDICT_SCHEMA`]), bumped when the contract
     /// changes incompatibly; last, so the fields before it keep their places.
     pub schema: u32,
@@ -300,7 +350,11 @@ impl Verdict {
     /// when evaluation left it to be worked out, the sha256 of the verdict.
     pub fn decision_id(&self) -> std::borrow::Cow<'_, str> {
         if self.decision_id.is_empty() {
-            std::borrow::Cow::Owned(crate::record::decision_id_of(self))
+            std::borrow::Cow::Owned(crate::digest::decision_id(
+                crate::digest::ZONE_DATA,
+                self.inventory_name.as_deref(),
+                &WithId(self, ""),
+            ))
         } else {
             std::borrow::Cow::Borrowed(&self.decision_id)
         }
@@ -375,7 +429,7 @@ impl Verdict {
                     let _ = write!(out, " (have: {})", join(&a.approved_by, ", "));
                 }
                 for i in &a.ignored {
-                    let _ = write!(out, "; ignored {} ({})", esc(&i.by), esc(&i.why));
+                    let _ = write!(out, "; ignored {} ({})", esc(&i.by), esc(i.why.as_str()));
                 }
                 out.push('\n');
             }
@@ -452,5 +506,31 @@ impl Verdict {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` and `severity` agree with serde's names and the derived order.
+    #[test]
+    fn names_and_order_agree_with_the_derives() {
+        let all = [
+            Decision::Deploy,
+            Decision::Wait,
+            Decision::Approve,
+            Decision::Deny,
+        ];
+        for d in all {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+        assert!(all
+            .windows(2)
+            .all(|w| w[0] < w[1] && w[0].severity() < w[1].severity()));
+        assert_eq!(
+            serde_json::to_value(IgnoreReason::NotNeeded).unwrap(),
+            "not needed"
+        );
     }
 }

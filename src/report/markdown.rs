@@ -82,7 +82,7 @@ pub fn verdict(v: &Verdict) -> String {
             let ignored: Vec<String> = a
                 .ignored
                 .iter()
-                .map(|i| format!("{} ({})", esc(&i.by), esc(&i.why)))
+                .map(|i| format!("{} ({})", esc(&i.by), esc(i.why.as_str())))
                 .collect();
             let _ = writeln!(
                 out,
