@@ -1,0 +1,126 @@
+//! Fixed-work evaluation runs, for counting instructions: unlike criterion's timed
+//! loops, every run does exactly the same work, so `valgrind --tool=callgrind`
+//! gives the same count whatever else the machine is doing (see docs/performance.md).
+//!
+//! `cargo bench --bench instructions` prints the wall time per evaluation of each
+//! case; `cargo bench --bench instructions -- CASE` runs one (`w1000`, `firewall`,
+//! `lists1000`). To count instructions spent in evaluation alone:
+//!
+//! ```sh
+//! cargo bench --bench instructions --no-run
+//! valgrind --tool=callgrind --toggle-collect='*evaluate_once*' \
+//!     target/release/deps/instructions-<hash> firewall
+//! ```
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "compare/src/workload.rs"]
+#[allow(dead_code, unused_imports, unreachable_pub, clippy::all)]
+mod workload;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use changegate::{Change, Inventory, Policy};
+
+const CASES: [&str; 3] = ["w1000", "firewall", "lists1000"];
+
+fn main() {
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    for case in CASES {
+        if chosen.is_empty() || chosen.iter().any(|c| c == case) {
+            let (runs, elapsed) = run(case);
+            let per = elapsed.as_secs_f64() * 1e6 / runs as f64;
+            println!("{case:<10} {runs:>6} evaluations  {per:>8.2} µs each");
+        }
+    }
+}
+
+/// One evaluation, never inlined, so that callgrind can count exactly its
+/// instructions (`--toggle-collect`); the verdict is dropped inside.
+#[inline(never)]
+fn evaluate_once(
+    policy: &Policy,
+    change: &Change,
+    inventory: &Inventory,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    black_box(policy.evaluate(black_box(change), inventory, at));
+}
+
+/// Evaluates one case a fixed number of times; returns the count and the time taken.
+fn run(case: &str) -> (usize, std::time::Duration) {
+    let at = "2026-11-26T10:00:00Z".parse().unwrap();
+    let none = Inventory::empty();
+    match case {
+        "w1000" => {
+            let w = workload::Workload::new(1000);
+            let policy = Policy::parse(&workload::gate(&w.rules), "w.gate").unwrap();
+            let changes: Vec<Change> = w
+                .requests
+                .iter()
+                .map(|r| {
+                    Change::from_json(serde_json::from_str(&workload::request_json(r)).unwrap())
+                        .unwrap()
+                })
+                .collect();
+            let runs = 20_000;
+            let start = Instant::now();
+            for i in 0..runs {
+                evaluate_once(&policy, &changes[i % changes.len()], &none, at);
+            }
+            (runs, start.elapsed())
+        }
+        "firewall" => {
+            let policy = Policy::from_file("policies/netops.gate").unwrap();
+            let inventory = Inventory::from_file("policies/netops.inventory.json").unwrap();
+            let text = std::fs::read_to_string("policies/changes/firewall-acl.json").unwrap();
+            let change = Change::from_json(serde_json::from_str(&text).unwrap()).unwrap();
+            let runs = 20_000;
+            let start = Instant::now();
+            for _ in 0..runs {
+                evaluate_once(&policy, &change, &inventory, at);
+            }
+            (runs, start.elapsed())
+        }
+        _ => {
+            let policy = Policy::parse(
+                r#"policy "growing"
+group ops = ["a", "b"]
+rule "docs" {
+  when all change.files match "docs/**" and not ("urgent" in change.labels)
+  then deploy
+}
+rule "big" {
+  when count change.files > 5 and sum change.sizes > 100 and any change.labels == "wide"
+  then approve 1 from ops
+}
+default approve 1 from ops
+"#,
+                "growing.gate",
+            )
+            .unwrap();
+            let files: Vec<String> = (0..1000).map(|i| format!("docs/page{i}.md")).collect();
+            let labels: Vec<String> = (0..1000).map(|i| format!("label{i}")).collect();
+            let sizes: Vec<i64> = (0..1000).collect();
+            let change = Change::from_json(serde_json::json!({
+                "files": files, "labels": labels, "sizes": sizes
+            }))
+            .unwrap();
+            let runs = 1_000;
+            let start = Instant::now();
+            for _ in 0..runs {
+                evaluate_once(&policy, &change, &none, at);
+            }
+            (runs, start.elapsed())
+        }
+    }
+}
