@@ -5,24 +5,15 @@
 //! mismatch or a broken archive installs nothing, and everything else builds from
 //! source at the pinned revision.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::common::root;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const SHELLS: [&str; 2] = ["bash", "dash"];
 const REPO: &str = "https://example.test/changegate";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn have_shell(shell: &str) -> bool {
     Command::new(shell)

@@ -27,6 +27,7 @@ mod docs;
 mod editor;
 mod examples;
 mod expectations;
+mod install;
 mod instants;
 mod limits;
 mod modules;
