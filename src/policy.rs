@@ -238,6 +238,12 @@ impl Policy {
         self.freezes.iter().map(|f| f.name.as_str())
     }
 
+    /// The change fields the policy declares in its `schema { … }` block, in source
+    /// order; none without one.
+    pub fn schema_fields(&self) -> impl Iterator<Item = &str> {
+        self.schema.iter().flatten().map(|f| f.name.as_str())
+    }
+
     /// The top-level `change.*` fields the conditions read, each with the
     /// `file:line:col` of its first use.
     pub fn change_fields(&self) -> &[(String, String)] {

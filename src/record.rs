@@ -102,6 +102,7 @@ impl Serialize for Inputs {
 }
 
 /// The published schema of `verdict.inputs` (it serializes by hand, above).
+#[cfg(feature = "schema")]
 impl schemars::JsonSchema for Inputs {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Inputs".into()

@@ -6,18 +6,9 @@ use serde::Serialize;
 
 /// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     /// The change may go now.
@@ -63,7 +54,8 @@ impl Decision {
 }
 
 /// The policy a verdict came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PolicyRef {
     /// `policy "…"`.
     pub name: String,
@@ -72,7 +64,8 @@ pub struct PolicyRef {
 }
 
 /// A rule whose condition held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Matched {
     /// The rule's name.
     pub rule: String,
@@ -81,7 +74,8 @@ pub struct Matched {
 }
 
 /// An approval that did not count, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ignored {
     /// Who approved.
     pub by: String,
@@ -93,7 +87,8 @@ pub struct Ignored {
 }
 
 /// The state of one group's approvals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApprovalStatus {
     /// The group.
     pub group: String,
@@ -112,7 +107,8 @@ pub struct ApprovalStatus {
 }
 
 /// The state of the change's windows (freezes aside).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WindowStatus {
     /// Whether every window is open now (for the runway).
     pub open: bool,
@@ -128,7 +124,8 @@ pub struct WindowStatus {
 }
 
 /// The freezes blocking the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FreezeStatus {
     /// Their names.
     pub names: Vec<String>,
@@ -137,7 +134,8 @@ pub struct FreezeStatus {
 }
 
 /// What an advisory rule would have required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Advisory {
     /// The rule's name.
     pub rule: String,
@@ -148,7 +146,8 @@ pub struct Advisory {
 }
 
 /// An error that made the verdict `deny`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EvalError {
     /// The rule (or freeze, or `change`) where it happened.
     pub rule: Option<String>,
@@ -159,7 +158,8 @@ pub struct EvalError {
 }
 
 /// The blast radius, summarised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BlastSummary {
     /// How many devices.
     pub devices: usize,
@@ -178,7 +178,8 @@ pub struct BlastSummary {
 // `decision_id` is worked out when the verdict is serialized (or asked for with
 // `Verdict::decision_id`), not by evaluation: hashing the whole verdict costs more
 // than evaluating it, and a caller that wants only the decision should not pay for it.
-#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// `deploy`, `approve`, `wait` or `deny`.
     pub decision: Decision,
@@ -196,7 +197,7 @@ pub struct Verdict {
     pub approvals: Vec<ApprovalStatus>,
     /// Every approval that did not count, with why (`author`, `stale`, `duplicate`,
     /// `unknown`: in no group of the policy, `not needed`: in no group asked for).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", serde(skip_serializing_if = "Vec::is_empty"))]
     pub ignored_approvals: Vec<Ignored>,
     /// The windows named by matched rules.
     pub window: WindowStatus,
@@ -205,7 +206,7 @@ pub struct Verdict {
     /// Whether a matched rule broke glass (freezes and windows lifted; review after).
     pub break_glass: bool,
     /// The freezes that would have blocked but were lifted by break glass.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", serde(skip_serializing_if = "Vec::is_empty"))]
     pub lifted: Vec<String>,
     /// What advisory rules would have required.
     pub advisory: Vec<Advisory>,
@@ -217,7 +218,7 @@ pub struct Verdict {
     /// Evaluation errors (each makes the decision `deny`).
     pub errors: Vec<EvalError>,
     /// The blast radius, when the policy read it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", serde(skip_serializing_if = "Option::is_none"))]
     pub blast: Option<BlastSummary>,
     /// The decision's id: derived from the verdict, the zone data and the inventory's
     /// path (see `docs/audit.md`); the same inputs always give the same id.
@@ -231,7 +232,7 @@ pub struct Verdict {
     /// changes incompatibly; last, so the fields before it keep their places.
     pub schema: u32,
     /// The inventory's path, which the `decision_id` covers (not serialized).
-    #[schemars(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub(crate) inventory_name: Option<std::sync::Arc<str>>,
 }
 

@@ -6,7 +6,7 @@
 
 use clap::Args;
 
-use crate::limits::Limits;
+use changegate::Limits;
 
 /// Limits of a policy file.
 #[derive(Debug, Args)]
