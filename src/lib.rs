@@ -94,7 +94,7 @@ pub mod syntax;
 pub mod terminal;
 pub mod time;
 pub mod topology;
-pub mod value;
+mod value;
 pub mod verdict;
 
 pub use change::{Approval, Change};

@@ -25,7 +25,7 @@ use crate::verdict::Verdict;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The IANA time zone database release compiled in (through `chrono-tz`).
-pub const ZONE_DATA: &str = chrono_tz::IANA_TZDB_VERSION;
+pub(crate) const ZONE_DATA: &str = chrono_tz::IANA_TZDB_VERSION;
 
 /// The sha256 of one policy file, by its path relative to the root policy's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +137,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
@@ -187,7 +187,7 @@ impl Serialize for Json<'_> {
 }
 
 /// The digest of a change: sha256 of its compact JSON, object keys sorted.
-pub fn change_digest(change: &Change) -> String {
+pub(crate) fn change_digest(change: &Change) -> String {
     change_digest_of(change).get().to_owned()
 }
 
@@ -202,7 +202,7 @@ fn change_digest_of(change: &Change) -> ChangeDigest {
 /// file in load order: `<hex>  <path>\n`; a path holding `\` or a newline is written
 /// as GNU `sha256sum` does (a leading `\`, and `\\` and `\n` escapes), so the manifest
 /// names every file unambiguously and two different sets never share a digest.
-pub fn policy_digest(files: &[FileDigest]) -> String {
+pub(crate) fn policy_digest(files: &[FileDigest]) -> String {
     let mut h = Sha256::new();
     for f in files {
         if f.path.contains(['\\', '\n']) {
