@@ -347,7 +347,7 @@ pub enum ReadError {
 /// Reads at most `limit` bytes of `path` (symbolic links followed): the limit holds
 /// while reading, whatever size the file reports, so `/dev/zero` or a pipe that never
 /// ends costs `limit + 1` bytes and then an error. Every file changegate reads comes
-/// through here or [`read_bounded_from`].
+/// through here or `read_bounded_from`.
 pub fn read_bounded(path: &Path, limit: usize, kinds: FileKinds) -> Result<Vec<u8>, ReadError> {
     let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     let kind = meta.file_type();

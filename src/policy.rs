@@ -185,7 +185,7 @@ impl Policy {
 
     /// SHA-256 of the policy's source files with their paths: the sha256 of the
     /// `sha256sum`-style manifest of [`Policy::file_digests`] (see
-    /// [`crate::record::policy_digest`]), so text moved between a file and its import,
+    /// `record::policy_digest`), so text moved between a file and its import,
     /// or a file renamed, changes it.
     pub fn sha256(&self) -> &str {
         &self.sha256
