@@ -186,11 +186,6 @@ impl Serialize for Json<'_> {
     }
 }
 
-/// The digest of a change: sha256 of its compact JSON, object keys sorted.
-pub(crate) fn change_digest(change: &Change) -> String {
-    change_digest_of(change).get().to_owned()
-}
-
 fn change_digest_of(change: &Change) -> ChangeDigest {
     ChangeDigest {
         value: change.shared_value(),
