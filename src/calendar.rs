@@ -1,8 +1,6 @@
 //! The calendar of a policy's windows and freezes over a period (`changegate windows`).
 
 pub mod change;
-pub mod html;
-pub mod ics;
 
 use std::fmt::Write as _;
 

@@ -1,30 +1,34 @@
 //! The `changegate` command line: a thin shell over the library. This is the only
 //! module that reads files, the clock, standard input or the terminal.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::change::Change;
-use crate::diag::Diagnostics;
-use crate::input::{self, Format};
-use crate::limits::Limits;
-use crate::policy::Policy;
-use crate::topology::Inventory;
-use crate::verdict::Verdict;
+use changegate::diag::Diagnostics;
+use changegate::input::{self, Format};
+use changegate::Change;
+use changegate::Inventory;
+use changegate::Limits;
+use changegate::Policy;
+use changegate::Verdict;
 
+mod calendar;
+mod diff;
 mod limit_args;
 mod meta;
+mod output;
+mod report;
+mod schema;
+mod testing;
 mod walk;
-pub(crate) use limit_args::AllLimits;
+use limit_args::AllLimits;
 use limit_args::{BlastLimits, CheckLimits, FmtLimits};
+use output::{render, stdout, EXIT_BAD_INPUT};
 use walk::collect_files;
-
-/// Exit code for inputs that cannot be read or parsed at all.
-pub const EXIT_BAD_INPUT: u8 = 1;
 
 /// The exit codes, for `--help` (the README has the same table).
 const EXIT_CODES: &str = "Exit codes:
@@ -39,7 +43,7 @@ const EXIT_CODES: &str = "Exit codes:
 /// approval, must wait for a change window, or must not go at all.
 #[derive(Debug, Parser)]
 #[command(name = "changegate", version, about, long_about = None, after_help = EXIT_CODES)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Print nothing on standard output (the exit code and the diagnostics on
     /// standard error stay).
     #[arg(short, long, global = true)]
@@ -73,11 +77,11 @@ enum Command {
     /// Prints the JSON Schema of a document: change, inventory, test (a test file) or verdict.
     Schema {
         /// The document.
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::schema::NAMES))]
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::cli::schema::NAMES))]
         name: String,
     },
     /// Replays a history under two policies and shows what they decide differently: exit 0 nothing differs, 3 something does, 1 bad input.
-    Diff(crate::diff::command::DiffArgs),
+    Diff(crate::cli::diff::command::DiffArgs),
     /// Checks a decision log (`audit verify LOG`) or evaluates its changes again (`audit replay LOG`).
     Audit(AuditArgs),
 }
@@ -317,13 +321,13 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 }
 
 /// Runs the command line and returns the process's exit code.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let matches = meta::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    output::QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
         Command::Evaluate(args) => evaluate(&args),
         Command::Check(args) => check(&args),
@@ -335,10 +339,10 @@ pub fn main() -> ExitCode {
             AuditCommand::Verify(a) => audit_verify(a),
             AuditCommand::Replay(a) => audit_replay(a),
         },
-        Command::Diff(args) => crate::diff::command::run(&args),
+        Command::Diff(args) => crate::cli::diff::command::run(&args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man => meta::man(),
-        Command::Schema { name } => match crate::schema::schema(&name) {
+        Command::Schema { name } => match crate::cli::schema::schema(&name) {
             Some(schema) => {
                 let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
                 let _ = writeln!(stdout(), "{text}");
@@ -348,18 +352,6 @@ pub fn main() -> ExitCode {
         },
     };
     ExitCode::from(code)
-}
-
-/// `--quiet`: standard output goes nowhere.
-static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Standard output, or a sink under `--quiet`.
-fn stdout() -> Box<dyn Write> {
-    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        Box::new(std::io::sink())
-    } else {
-        Box::new(std::io::stdout().lock())
-    }
 }
 
 /// Whether a path names standard input.
@@ -407,26 +399,6 @@ fn no_imports_from_stdin(path: &Path) -> std::io::Result<String> {
     )))
 }
 
-/// Whether stderr gets colour: a terminal, and `NO_COLOR` unset or empty.
-fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// Renders a miette diagnostic for people.
-pub fn render(diag: &dyn miette::Diagnostic) -> String {
-    let theme = if color() {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut out = String::new();
-    if handler.render_report(&mut out, diag).is_err() {
-        out = diag.to_string();
-    }
-    out
-}
-
 /// Most diagnostics rendered for people per file; JSON output has them all.
 const MAX_HUMAN_DIAGNOSTICS: usize = 100;
 
@@ -444,7 +416,7 @@ fn eprint_diags(diags: &Diagnostics, format: ErrorFormat) {
         );
     }
     // Errors first: they are what must be fixed.
-    let mut ordered: Vec<&crate::diag::Diagnostic> =
+    let mut ordered: Vec<&changegate::diag::Diagnostic> =
         diags.iter().filter(|d| d.is_error()).collect();
     ordered.extend(diags.iter().filter(|d| !d.is_error()));
     for d in ordered.into_iter().take(shown) {
@@ -463,7 +435,8 @@ fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, String> {
     let Some(text) = at else {
         return Ok(Utc::now());
     };
-    let secs = crate::time::parse_at(text).map_err(|e| format!("invalid `--at` {text:?}: {e}"))?;
+    let secs =
+        changegate::time::parse_at(text).map_err(|e| format!("invalid `--at` {text:?}: {e}"))?;
     DateTime::from_timestamp(secs, 0)
         .ok_or_else(|| format!("invalid `--at` {text:?}: out of range"))
 }
@@ -505,7 +478,7 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
             }
         };
         input::check_bytes(&bytes, "<stdin>", &il)
-            .map_err(crate::topology::InventoryError::from)
+            .map_err(changegate::topology::InventoryError::from)
             .and_then(|text| Inventory::parse(text, sniff(&bytes), "<stdin>", &il))
     } else {
         Inventory::from_file_with(path, &il)
@@ -538,7 +511,11 @@ fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
         Ok(v) => match Change::from_value(v) {
             Ok(c) if !c.input_errors().is_empty() => {
                 for e in c.input_errors() {
-                    eprintln!("error: {}: {}", path.display(), crate::terminal::escape(e));
+                    eprintln!(
+                        "error: {}: {}",
+                        path.display(),
+                        changegate::terminal::escape(e)
+                    );
                 }
                 None
             }
@@ -561,8 +538,8 @@ fn verdict_text(v: &Verdict, format: EvaluateFormat, compact: bool) -> String {
         EvaluateFormat::Json if compact => v.to_json() + "\n",
         EvaluateFormat::Json => v.to_json_pretty() + "\n",
         EvaluateFormat::Text => v.to_text(),
-        EvaluateFormat::Markdown => crate::report::markdown::verdict(v),
-        EvaluateFormat::Github => v.to_text() + &crate::report::github::verdict(v),
+        EvaluateFormat::Markdown => crate::cli::report::markdown::verdict(v),
+        EvaluateFormat::Github => v.to_text() + &crate::cli::report::github::verdict(v),
     }
 }
 
@@ -651,7 +628,7 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         (Some(explanation), EvaluateFormat::Markdown) => write!(
             out,
             "{}<details><summary>explanation</summary>\n\n```text\n{}```\n\n</details>\n",
-            crate::report::markdown::verdict(&verdict),
+            crate::cli::report::markdown::verdict(&verdict),
             explanation.to_text().replace("```", "'''")
         ),
         (Some(explanation), format @ (EvaluateFormat::Text | EvaluateFormat::Github)) => write!(
@@ -670,11 +647,11 @@ fn load_reviews(
     spec: &str,
     change: &Change,
     limits: &Limits,
-) -> Result<Vec<crate::review::ReviewApproval>, String> {
-    let (provider, file) = crate::review::parse_spec(spec)?;
+) -> Result<Vec<changegate::review::ReviewApproval>, String> {
+    let (provider, file) = changegate::review::parse_spec(spec)?;
     match change.value().get("revision") {
-        Some(crate::value::Value::Str(r)) if !r.is_empty() => {}
-        Some(crate::value::Value::Int(_)) => {}
+        Some(changegate::Value::Str(r)) if !r.is_empty() => {}
+        Some(changegate::Value::Int(_)) => {}
         _ => {
             return Err(format!(
                 "`--reviews {spec}` needs the change's `revision` (the commit being deployed): without it an approval of an older commit could not be told from one of this commit"
@@ -692,7 +669,7 @@ fn load_reviews(
             return Err(format!(
                 "`{file}` holds more than the limit of {} bytes (`{}`)",
                 limits.max_input_bytes,
-                limit_args::flag(crate::limits::Limit::InputBytes).unwrap_or_default()
+                limit_args::flag(changegate::limits::Limit::InputBytes).unwrap_or_default()
             ))
         }
         Err(input::ReadError::Io(e)) => return Err(format!("cannot read `{file}`: {e}")),
@@ -700,18 +677,18 @@ fn load_reviews(
             return Err(format!("`{file}` is {kind}, not a file of reviews"))
         }
     };
-    crate::review::read(provider, &bytes, file).map_err(|e| e.to_string())
+    changegate::review::read(provider, &bytes, file).map_err(|e| e.to_string())
 }
 
-/// The change as evaluated ([`crate::review::apply`]), with a note when the change's
+/// The change as evaluated ([`changegate::review::apply`]), with a note when the change's
 /// own approvals are dropped.
 fn effective_change(
     change: Change,
-    reviews: Option<&[crate::review::ReviewApproval]>,
+    reviews: Option<&[changegate::review::ReviewApproval]>,
     keep: bool,
 ) -> Result<Change, String> {
     let (change, dropped) =
-        crate::review::apply(change, reviews, keep).map_err(|e| e.to_string())?;
+        changegate::review::apply(change, reviews, keep).map_err(|e| e.to_string())?;
     if dropped > 0 {
         eprintln!(
             "note: the change's own {dropped} approval{} replaced by those from the review system (`--keep-change-approvals` keeps them)",
@@ -723,8 +700,8 @@ fn effective_change(
 
 /// Appends the record of `verdict`; prints the error and returns false on failure.
 fn append_record(log: &Path, verdict: &Verdict, change: &Change, inventory: &Inventory) -> bool {
-    let mut record = crate::record::Record::new(verdict, change, inventory);
-    match crate::record::append(log, &mut record) {
+    let mut record = changegate::record::Record::new(verdict, change, inventory);
+    match changegate::record::append(log, &mut record) {
         Ok(_) => true,
         Err(e) => {
             eprintln!(
@@ -745,7 +722,7 @@ fn audit_verify(args: &VerifyArgs) -> u8 {
         }
     };
     let head = args.head.as_deref().map(str::to_ascii_lowercase);
-    match crate::record::verify(std::io::BufReader::new(file), head.as_deref()) {
+    match changegate::record::verify(std::io::BufReader::new(file), head.as_deref()) {
         Ok(v) => {
             if let Some(h) = &v.head {
                 println!("{h}");
@@ -787,7 +764,7 @@ fn audit_replay(args: &ReplayArgs) -> u8 {
     let open = || std::fs::File::open(&args.log).map(std::io::BufReader::new);
     let verified = open()
         .map_err(|e| e.to_string())
-        .and_then(|f| crate::record::verify(f, None).map_err(|b| format!("{}: {b}", b.line)));
+        .and_then(|f| changegate::record::verify(f, None).map_err(|b| format!("{}: {b}", b.line)));
     if let Err(e) = verified {
         eprintln!(
             "error: {}:{e}
@@ -797,7 +774,8 @@ fn audit_replay(args: &ReplayArgs) -> u8 {
         return EXIT_BAD_INPUT;
     }
     let replay = match open().map_err(|e| e.to_string()).and_then(|f| {
-        crate::record::replay(f, &policies, &inventories).map_err(|b| format!("{}: {b}", b.line))
+        changegate::record::replay(f, &policies, &inventories)
+            .map_err(|b| format!("{}: {b}", b.line))
     }) {
         Ok(r) => r,
         Err(e) => {
@@ -849,7 +827,7 @@ fn evaluate_batch(
         args.change.display().to_string()
     };
     let mut out = std::io::BufWriter::new(stdout());
-    let mut worst: Option<crate::verdict::Decision> = None;
+    let mut worst: Option<changegate::Decision> = None;
     let mut bad = false;
     let mut line = Vec::new();
     let mut number = 0usize;
@@ -962,7 +940,7 @@ fn check(args: &CheckArgs) -> u8 {
     let limits = args.limits.limits();
     let mut failed = false;
     // The report formats are one document for all files, on stdout.
-    let mut report: Vec<crate::diag::DiagnosticJson> = Vec::new();
+    let mut report: Vec<changegate::diag::DiagnosticJson> = Vec::new();
     let stream = match args.format {
         CheckFormat::Human => Some(ErrorFormat::Human),
         CheckFormat::Json => Some(ErrorFormat::Json),
@@ -984,8 +962,8 @@ fn check(args: &CheckArgs) -> u8 {
         let loaded = if is_stdin(path) {
             read_stdin_policy(&limits)
                 .map_err(|e| {
-                    let file = crate::diag::SourceFile::new("<stdin>", "");
-                    Diagnostics(vec![crate::diag::Diagnostic::error(
+                    let file = changegate::diag::SourceFile::new("<stdin>", "");
+                    Diagnostics(vec![changegate::diag::Diagnostic::error(
                         "changegate::io",
                         &file,
                         e,
@@ -1012,23 +990,23 @@ fn check(args: &CheckArgs) -> u8 {
         match stream {
             Some(format) if !diags.is_empty() => eprint_diags(&diags, format),
             Some(_) => {}
-            None => report.extend(diags.iter().map(crate::diag::Diagnostic::to_json)),
+            None => report.extend(diags.iter().map(changegate::diag::Diagnostic::to_json)),
         }
     }
     let mut out = stdout();
     let _ = match args.format {
         CheckFormat::Human | CheckFormat::Json => Ok(()),
-        CheckFormat::Github => write!(out, "{}", crate::report::github::diagnostics(&report)),
+        CheckFormat::Github => write!(out, "{}", crate::cli::report::github::diagnostics(&report)),
         CheckFormat::Sarif => writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&crate::report::sarif::diagnostics(&report))
+            serde_json::to_string_pretty(&crate::cli::report::sarif::diagnostics(&report))
                 .unwrap_or_default()
         ),
         CheckFormat::Gitlab => writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&crate::report::gitlab::diagnostics(&report))
+            serde_json::to_string_pretty(&crate::cli::report::gitlab::diagnostics(&report))
                 .unwrap_or_default()
         ),
     };
@@ -1041,17 +1019,10 @@ fn check(args: &CheckArgs) -> u8 {
 
 /// Whether a policy file is a module: it parses and has no `policy`, rule or default.
 fn is_module(path: &Path, limits: &Limits) -> bool {
-    use crate::syntax::ast::Item;
-    let Ok(source) = crate::check::read_source(path, limits, crate::input::FileKinds::Any) else {
+    let Ok(source) = changegate::source::read(path, limits) else {
         return false;
     };
-    let file = crate::diag::SourceFile::new(&path.display().to_string(), &source);
-    let (ast, diags) = crate::syntax::parse_file(&file, limits);
-    diags.is_empty()
-        && !ast
-            .items
-            .iter()
-            .any(|i| matches!(i, Item::Policy(..) | Item::Rule(_) | Item::Default(..)))
+    changegate::source::is_module(&source, &path.display().to_string(), limits)
 }
 
 fn windows(args: &WindowsArgs) -> u8 {
@@ -1073,7 +1044,7 @@ fn windows(args: &WindowsArgs) -> u8 {
     let Some(inventory) = load_inventory(args.inventory.as_deref(), &limits) else {
         return EXIT_BAD_INPUT;
     };
-    let to = from.saturating_add(i64::from(args.days) * crate::time::DAY_SECS);
+    let to = from.saturating_add(i64::from(args.days) * changegate::time::DAY_SECS);
     let calendar = policy.calendar(&inventory, from, to);
     let change = match &args.change {
         Some(path) => match load_change(path, &limits) {
@@ -1099,17 +1070,17 @@ fn windows(args: &WindowsArgs) -> u8 {
         (CalendarFormat::Ics, None) => write!(
             out,
             "{}",
-            crate::calendar::ics::policy_calendar(policy.name(), &calendar)
+            crate::cli::calendar::ics::policy_calendar(policy.name(), &calendar)
         ),
         (CalendarFormat::Ics, Some(c)) => write!(
             out,
             "{}",
-            crate::calendar::ics::change_calendar(c, &calendar)
+            crate::cli::calendar::ics::change_calendar(c, &calendar)
         ),
         (CalendarFormat::Html, c) => write!(
             out,
             "{}",
-            crate::calendar::html::page(policy.name(), &calendar, c.as_ref())
+            crate::cli::calendar::html::page(policy.name(), &calendar, c.as_ref())
         ),
     };
     0
@@ -1128,9 +1099,9 @@ fn test(args: &TestArgs) -> u8 {
         eprintln!("error: no test files (`*.test.yaml`, `*.test.yml`, `*.test.toml`) found");
         return EXIT_BAD_INPUT;
     }
-    let reports: Vec<crate::testing::FileReport> = files
+    let reports: Vec<crate::cli::testing::FileReport> = files
         .iter()
-        .map(|f| crate::testing::run_file_matching(f, &limits, args.run.as_deref()))
+        .map(|f| crate::cli::testing::run_file_matching(f, &limits, args.run.as_deref()))
         .collect();
     if let Some(pattern) = &args.run {
         if reports
@@ -1147,7 +1118,7 @@ fn test(args: &TestArgs) -> u8 {
         TestFormat::Text => write!(
             out,
             "{}",
-            crate::testing::render_text(&reports, show_coverage)
+            crate::cli::testing::render_text(&reports, show_coverage)
         ),
         TestFormat::Json => writeln!(
             out,
@@ -1155,12 +1126,12 @@ fn test(args: &TestArgs) -> u8 {
             serde_json::to_string_pretty(&serde_json::json!({ "files": reports }))
                 .unwrap_or_default()
         ),
-        TestFormat::Junit => write!(out, "{}", crate::testing::render_junit(&reports)),
+        TestFormat::Junit => write!(out, "{}", crate::cli::report::junit::tests(&reports)),
         TestFormat::Github => write!(
             out,
             "{}{}",
-            crate::testing::render_text(&reports, show_coverage),
-            crate::report::github::tests(&reports)
+            crate::cli::testing::render_text(&reports, show_coverage),
+            crate::cli::report::github::tests(&reports)
         ),
     };
     let all_passed = reports
@@ -1179,8 +1150,8 @@ fn test(args: &TestArgs) -> u8 {
                 covered = false;
                 eprintln!(
                     "error: coverage of {} is {}%, below the minimum of {min}%",
-                    crate::terminal::escape(&r.policy),
-                    crate::testing::floor_percent(pct)
+                    changegate::terminal::escape(&r.policy),
+                    crate::cli::testing::floor_percent(pct)
                 );
             }
         }
@@ -1209,7 +1180,7 @@ fn fmt(args: &FmtArgs) -> u8 {
         let read = if stdin {
             read_stdin_policy(&limits)
         } else {
-            crate::check::read_source(&path, &limits, crate::input::FileKinds::Any)
+            changegate::source::read(&path, &limits)
         };
         let source = match read {
             Ok(s) => s,
@@ -1219,7 +1190,7 @@ fn fmt(args: &FmtArgs) -> u8 {
                 continue;
             }
         };
-        let formatted = match crate::fmt::format_source(&source, &name, &limits) {
+        let formatted = match changegate::fmt::format_source(&source, &name, &limits) {
             Ok(f) => f,
             Err(diags) => {
                 eprint_diags(&diags, ErrorFormat::Human);

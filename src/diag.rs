@@ -592,7 +592,9 @@ impl Diagnostics {
         self.0.is_empty()
     }
 
-    /// Renders every diagnostic as miette's report, without colour.
+    /// Renders every diagnostic as miette's report, without colour (feature `fancy`,
+    /// which `cli` brings).
+    #[cfg(feature = "fancy")]
     pub fn render_plain(&self) -> String {
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())

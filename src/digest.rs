@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::value::Value;
 
 /// The IANA time zone database release compiled in (through `chrono-tz`).
-pub const ZONE_DATA: &str = chrono_tz::IANA_TZDB_VERSION;
+pub(crate) const ZONE_DATA: &str = chrono_tz::IANA_TZDB_VERSION;
 
 /// The sha256 of one policy file, by its path relative to the root policy's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +104,7 @@ impl Serialize for Inputs {
 }
 
 /// The published schema of `verdict.inputs` (it serializes by hand, above).
+#[cfg(feature = "schema")]
 impl schemars::JsonSchema for Inputs {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Inputs".into()
@@ -138,7 +139,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
@@ -198,7 +199,7 @@ pub(crate) fn value_digest(value: &Value) -> String {
 /// file in load order: `<hex>  <path>\n`; a path holding `\` or a newline is written
 /// as GNU `sha256sum` does (a leading `\`, and `\\` and `\n` escapes), so the manifest
 /// names every file unambiguously and two different sets never share a digest.
-pub fn policy_digest(files: &[FileDigest]) -> String {
+pub(crate) fn policy_digest(files: &[FileDigest]) -> String {
     let mut h = Sha256::new();
     for f in files {
         if f.path.contains(['\\', '\n']) {

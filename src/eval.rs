@@ -104,16 +104,32 @@ impl Policy {
         cx.run(at)
     }
 
-    /// [`Policy::evaluate`], also telling which conditions evaluated to `true`.
-    pub(crate) fn evaluate_covering(
+    /// [`Policy::evaluate`], also telling which conditions evaluated to `true`: what
+    /// a test runner counts as covered (`changegate test --coverage`).
+    pub fn evaluate_covering(
         &self,
         change: &Change,
         inventory: &Inventory,
         at: DateTime<Utc>,
-    ) -> (Verdict, Evaluated) {
+    ) -> (Verdict, Exercised<'_>) {
         let cx = Ctx::new(self, change, inventory);
         let verdict = cx.run(at);
-        (verdict, cx.coverage.take())
+        let evaluated = cx.coverage.take();
+        let exercised = Exercised {
+            rules: evaluated
+                .rules_true
+                .iter()
+                .filter_map(|&i| self.rules.get(i))
+                .map(|r| r.name.as_str())
+                .collect(),
+            freezes: evaluated
+                .freezes_applied
+                .iter()
+                .filter_map(|&i| self.freezes.get(i))
+                .map(|f| f.name.as_str())
+                .collect(),
+        };
+        (verdict, exercised)
     }
 }
 
@@ -121,6 +137,16 @@ impl Policy {
 fn empty_inventory() -> &'static Inventory {
     static EMPTY: std::sync::LazyLock<Inventory> = std::sync::LazyLock::new(Inventory::empty);
     &EMPTY
+}
+
+/// What one evaluation exercised ([`Policy::evaluate_covering`]). A condition that
+/// failed with an error exercised nothing, whatever the verdict reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exercised<'p> {
+    /// The rules (advisory or not) whose condition was `true`.
+    pub rules: Vec<&'p str>,
+    /// The freezes whose `when` was `true`, or that have none.
+    pub freezes: Vec<&'p str>,
 }
 
 impl<'a> Ctx<'a> {

@@ -506,7 +506,7 @@ pub(crate) fn read_text(path: &Path, limit: usize, kinds: FileKinds) -> Result<S
 
 /// Which kinds of file [`read_bounded`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FileKinds {
+pub enum FileKinds {
     /// Regular files only (policy imports: a FIFO nobody writes would block).
     Regular,
     /// Anything but a directory: regular files, pipes (`<(...)`), devices.
@@ -515,7 +515,7 @@ pub(crate) enum FileKinds {
 
 /// Why [`read_bounded`] read nothing.
 #[derive(Debug)]
-pub(crate) enum ReadError {
+pub enum ReadError {
     /// The file could not be opened or read.
     Io(std::io::Error),
     /// More than the limit: only `limit + 1` bytes were read.
@@ -527,12 +527,8 @@ pub(crate) enum ReadError {
 /// Reads at most `limit` bytes of `path` (symbolic links followed): the limit holds
 /// while reading, whatever size the file reports, so `/dev/zero` or a pipe that never
 /// ends costs `limit + 1` bytes and then an error. Every file changegate reads comes
-/// through here or [`read_bounded_from`].
-pub(crate) fn read_bounded(
-    path: &Path,
-    limit: usize,
-    kinds: FileKinds,
-) -> Result<Vec<u8>, ReadError> {
+/// through here or `read_bounded_from`.
+pub fn read_bounded(path: &Path, limit: usize, kinds: FileKinds) -> Result<Vec<u8>, ReadError> {
     let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     let kind = meta.file_type();
     if kind.is_dir() {
@@ -576,7 +572,7 @@ impl Limits {
 }
 
 /// Checks the size and encoding of raw bytes.
-pub(crate) fn check_bytes<'b>(
+pub fn check_bytes<'b>(
     bytes: &'b [u8],
     name: &str,
     limits: &Limits,

@@ -58,20 +58,44 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The stages, one module each: [`syntax`] (grammar and AST), `check` (names,
-//! imports, windows, types), `compile` and `index` (the evaluation form),
-//! `eval`, [`time`] (windows and freezes), [`topology`] (inventory and blast
-//! radius), [`verdict`], and [`cli`], the only module that touches files, the clock
-//! or the terminal. [`record`] holds decision records and the audit log (append,
-//! verify, replay) and [`review`] reads approvals from GitHub and GitLab responses.
+//! # The public API
+//!
+//! | Item | What it is |
+//! |---|---|
+//! | [`Policy`] | a compiled policy: [`Policy::parse`], [`Policy::from_file`], [`Policy::evaluate`], [`Policy::explain`], [`Policy::calendar`] |
+//! | [`Change`], [`ChangeBuilder`], [`Approval`] | the change asking to deploy, from JSON or built field by field |
+//! | [`Inventory`], [`Blast`] | devices, sites and dependencies; the blast radius ([`topology`] has its errors) |
+//! | [`Verdict`], [`Decision`] | the answer ([`Verdict::is_error`] tells a failed evaluation from a `deny`); [`verdict`] holds its parts (approvals, window, freeze, errors) |
+//! | [`RuleId`], [`RuleInfo`] | a matched rule's stable id and what [`Policy::rule`] says of it |
+//! | [`chrono`] | re-exported: [`Policy::evaluate`] takes a `chrono::DateTime<Utc>` |
+//! | [`Diagnostics`], [`Diagnostic`], [`SourceFile`] | why a policy does not compile, located; [`diag`] |
+//! | [`Limits`] | the bounds on every input ([`limits`]) |
+//! | [`Value`], [`Type`] | change and inventory values |
+//! | [`Exercised`] | what one evaluation exercised ([`Policy::evaluate_covering`]), for coverage |
+//! | [`explain`] | the step-by-step trace of an evaluation (`changegate evaluate --explain`) |
+//! | [`calendar`] | a policy's windows and freezes over a period, and when a change can start |
+//! | [`fmt`], [`source`] | formatting a policy's source; reading policy files, telling modules |
+//! | [`record`] | decision records and the audit log: append, verify, replay |
+//! | [`review`] | approvals read from GitHub and GitLab review responses |
+//! | [`input`] | reading JSON, YAML and TOML documents within limits |
+//! | [`people`] | the canonical form in which names compare |
+//! | [`terminal`] | escaping input for text output, so it never controls the terminal |
+//! | [`time`], [`syntax`] | `--at` instants and durations; the grammar and AST |
+//!
+//! The stages, one private module each: [`syntax`] (grammar and AST), `check`
+//! (names, imports, windows, types), `compile` and `index` (the evaluation form),
+//! `eval`, [`time`] (windows and freezes), [`topology`] (inventory and blast radius)
+//! and [`verdict`]. Nothing here touches the clock or the terminal; files are read
+//! only where a function takes a path ([`Policy::from_file`], [`input::read_file`],
+//! [`record`]). The `changegate` command line is the binary's own module tree
+//! (`src/cli/`), built with the default `cli` feature; without default features the
+//! library builds without clap and the terminal crates.
 
 pub mod calendar;
 pub mod change;
-pub(crate) mod check;
-pub mod cli;
+mod check;
 mod compile;
 pub mod diag;
-pub mod diff;
 mod digest;
 mod eval;
 pub mod explain;
@@ -85,16 +109,14 @@ mod lint;
 pub mod people;
 mod policy;
 pub mod record;
-pub mod report;
 pub mod review;
 mod rule_id;
-pub mod schema;
+pub mod source;
 pub mod syntax;
 pub mod terminal;
-pub mod testing;
 pub mod time;
 pub mod topology;
-pub mod value;
+mod value;
 pub mod verdict;
 
 pub use change::{Approval, Change, ChangeBuilder};
@@ -102,6 +124,7 @@ pub use change::{Approval, Change, ChangeBuilder};
 /// `chrono::DateTime<Utc>`, so an embedder needs no `chrono` dependency of its own.
 pub use chrono;
 pub use diag::{Diagnostic, Diagnostics, SourceFile};
+pub use eval::Exercised;
 pub use limits::Limits;
 pub use policy::Policy;
 pub use rule_id::{RuleId, RuleInfo};

@@ -1,5 +1,9 @@
-//! The `changegate` binary: all work happens in the library's `cli` module.
+//! The `changegate` binary: the command line, its file walking, reports, test
+//! runner, calendar rendering and schemas. It uses the library through its public
+//! API (`changegate::…`) only.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    changegate::cli::main()
+    cli::main()
 }

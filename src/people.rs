@@ -16,8 +16,8 @@ use std::fmt;
 
 use icu_casemap::CaseMapper;
 use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
-use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
-use icu_properties::{CodePointMapData, CodePointSetData};
+use icu_properties::props::GeneralCategory;
+use icu_properties::CodePointMapData;
 
 /// A name that cannot stand for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,26 +66,10 @@ fn describe(c: char) -> &'static str {
     }
 }
 
-/// Whether `c` is a character a reader of a name cannot see or that changes how the
-/// text around it is shown (see [`NameError::Hidden`]).
-pub fn is_hidden(c: char) -> bool {
-    if CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c) {
-        return true;
-    }
-    matches!(
-        CodePointMapData::<GeneralCategory>::new().get(c),
-        GeneralCategory::Control
-            | GeneralCategory::Format
-            | GeneralCategory::LineSeparator
-            | GeneralCategory::ParagraphSeparator
-            | GeneralCategory::Surrogate
-    )
-}
-
-/// Whether `c` may not appear in a person's name: hidden (see [`is_hidden`]), or a
+/// Whether `c` may not appear in a person's name: hidden (see [`crate::terminal::is_hidden`]), or a
 /// code point whose normalization may change with a later Unicode version.
 fn refused(c: char) -> bool {
-    is_hidden(c)
+    crate::terminal::is_hidden(c)
         || matches!(
             CodePointMapData::<GeneralCategory>::new().get(c),
             GeneralCategory::Unassigned | GeneralCategory::PrivateUse

@@ -171,7 +171,7 @@ impl Policy {
 
     /// SHA-256 of the policy's source files with their paths: the sha256 of the
     /// `sha256sum`-style manifest of [`Policy::file_digests`] (see
-    /// [`crate::record::policy_digest`]), so text moved between a file and its import,
+    /// `record::policy_digest`), so text moved between a file and its import,
     /// or a file renamed, changes it.
     pub fn sha256(&self) -> &str {
         &self.sha256
@@ -231,6 +231,12 @@ impl Policy {
     /// The names of the freezes, in source order.
     pub fn freeze_names(&self) -> impl Iterator<Item = &str> {
         self.freezes.iter().map(|f| f.name.as_str())
+    }
+
+    /// The change fields the policy declares in its `schema { … }` block, in source
+    /// order; none without one.
+    pub fn schema_fields(&self) -> impl Iterator<Item = &str> {
+        self.schema.iter().flatten().map(|f| f.name.as_str())
     }
 
     /// The top-level `change.*` fields the conditions read, each with the

@@ -20,15 +20,11 @@ use crate::verdict::Verdict;
 // The digests moved down to a leaf module (`crate::digest`) so that `check`,
 // `topology` and `verdict` need not import the audit log; their public paths stay.
 use crate::digest::decision_id;
-pub use crate::digest::{policy_digest, sha256_hex, FileDigest, Inputs, ZONE_DATA};
+pub(crate) use crate::digest::{sha256_hex, ZONE_DATA};
+pub use crate::digest::{FileDigest, Inputs};
 
 /// The changegate version that writes verdicts and records.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The digest of a change: sha256 of its compact JSON, object keys sorted.
-pub fn change_digest(change: &Change) -> String {
-    crate::digest::value_digest(&change.shared_value())
-}
 
 /// The inputs of a verdict of `policy` on `change` with `inventory`.
 pub(crate) fn inputs(policy: &Policy, change: &Change, inventory: &Inventory) -> Inputs {
@@ -741,6 +737,7 @@ impl Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::policy_digest;
     use crate::digest::file_digests;
 
     #[test]

@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+use icu_properties::{CodePointMapData, CodePointSetData};
+
 /// `s` as text output prints it: every control character (C0, DEL, C1 such as CSI),
 /// format character (bidi overrides and isolates, zero-width characters), line or
 /// paragraph separator and default-ignorable code point is written as `\u{…}`; all
@@ -46,12 +49,28 @@ fn escaped(c: char) -> bool {
     if (' '..='~').contains(&c) {
         return false;
     }
-    c.is_control() || crate::people::is_hidden(c)
+    c.is_control() || is_hidden(c)
+}
+
+/// Whether `c` is a character a reader of a name cannot see or that changes how the
+/// text around it is shown (a person's name holding one is refused: [`crate::people::NameError::Hidden`]).
+pub fn is_hidden(c: char) -> bool {
+    if CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c) {
+        return true;
+    }
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::Surrogate
+    )
 }
 
 /// [`escape`] line by line: line breaks (`\n`) are kept, everything else [`escape`]
 /// escapes is escaped, a `\r` of a CRLF included.
-pub(crate) fn escape_lines(s: &str) -> String {
+pub fn escape_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for line in s.split_inclusive('\n') {
         match line.strip_suffix('\n') {
@@ -88,8 +107,34 @@ pub(crate) fn shown(s: &str) -> Option<String> {
     )
 }
 
+/// `s` with control characters escaped as Rust writes them (`\n`, `\u{1b}`) and
+/// bidi and invisible characters as `\u{202e}`: the form of `changegate diff` and
+/// the change calendar's text, where a line break in a value must not start a line.
+///
+/// ```
+/// use changegate::terminal::escape_default;
+/// assert_eq!(escape_default("a\u{202e}b\u{200b}c\u{1b}\n"), "a\\u{202e}b\\u{200b}c\\u{1b}\\n");
+/// ```
+pub fn escape_default(s: &str) -> String {
+    let hidden = |c: char| c.is_control() || is_hidden(c);
+    if !s.chars().any(hidden) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else if hidden(c) {
+            out.push_str(&escape(c.encode_utf8(&mut [0; 4])).to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Escapes each string of a list and joins them with `sep`.
-pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+pub fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     let mut out = String::new();
     for (i, s) in items.iter().enumerate() {
         if i > 0 {

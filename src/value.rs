@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// An object's fields, sorted by key so that printing and hashing are deterministic.
-pub type Map = BTreeMap<String, Value>;
+pub(crate) type Map = BTreeMap<String, Value>;
 
 /// A value read from a change, an inventory or a policy literal.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,18 +6,9 @@ use serde::Serialize;
 
 /// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     /// The change may go now.
@@ -59,7 +50,8 @@ impl Decision {
 }
 
 /// The policy a verdict came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PolicyRef {
     /// `policy "…"`.
     pub name: String,
@@ -68,7 +60,8 @@ pub struct PolicyRef {
 }
 
 /// A rule whose condition held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Matched {
     /// The rule's name.
     pub rule: String,
@@ -76,17 +69,18 @@ pub struct Matched {
     pub location: String,
     /// The rule's id in the policy ([`crate::Policy::rule`]); not part of the JSON.
     #[serde(skip)]
-    #[schemars(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub id: crate::RuleId,
 }
 
 /// An approval that did not count, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ignored {
     /// Who approved.
     pub by: String,
     /// `author`, `stale`, `unknown`, `duplicate` or `not needed`.
-    #[schemars(with = "String")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub why: IgnoreReason,
     /// Where the approval came from (`change`, `github`, `gitlab`), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,7 +141,8 @@ impl PartialEq<&str> for IgnoreReason {
 }
 
 /// The state of one group's approvals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApprovalStatus {
     /// The group.
     pub group: String,
@@ -166,7 +161,8 @@ pub struct ApprovalStatus {
 }
 
 /// The state of the change's windows (freezes aside).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WindowStatus {
     /// Whether every window is open now (for the runway).
     pub open: bool,
@@ -182,7 +178,8 @@ pub struct WindowStatus {
 }
 
 /// The freezes blocking the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FreezeStatus {
     /// Their names.
     pub names: Vec<String>,
@@ -191,7 +188,8 @@ pub struct FreezeStatus {
 }
 
 /// What an advisory rule would have required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Advisory {
     /// The rule's name.
     pub rule: String,
@@ -202,7 +200,8 @@ pub struct Advisory {
 }
 
 /// An error that made the verdict `deny`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EvalError {
     /// The rule (or freeze, or `change`) where it happened.
     pub rule: Option<String>,
@@ -213,7 +212,8 @@ pub struct EvalError {
 }
 
 /// The blast radius, summarised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BlastSummary {
     /// How many devices.
     pub devices: usize,
@@ -232,7 +232,8 @@ pub struct BlastSummary {
 // `decision_id` is worked out when the verdict is serialized (or asked for with
 // `Verdict::decision_id`), not by evaluation: hashing the whole verdict costs more
 // than evaluating it, and a caller that wants only the decision should not pay for it.
-#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// `deploy`, `approve`, `wait` or `deny`.
     pub decision: Decision,
@@ -250,7 +251,7 @@ pub struct Verdict {
     pub approvals: Vec<ApprovalStatus>,
     /// Every approval that did not count, with why (`author`, `stale`, `duplicate`,
     /// `unknown`: in no group of the policy, `not needed`: in no group asked for).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", serde(skip_serializing_if = "Vec::is_empty"))]
     pub ignored_approvals: Vec<Ignored>,
     /// The windows named by matched rules.
     pub window: WindowStatus,
@@ -259,7 +260,7 @@ pub struct Verdict {
     /// Whether a matched rule broke glass (freezes and windows lifted; review after).
     pub break_glass: bool,
     /// The freezes that would have blocked but were lifted by break glass.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", serde(skip_serializing_if = "Vec::is_empty"))]
     pub lifted: Vec<String>,
     /// What advisory rules would have required.
     pub advisory: Vec<Advisory>,
@@ -271,7 +272,7 @@ pub struct Verdict {
     /// Evaluation errors (each makes the decision `deny`).
     pub errors: Vec<EvalError>,
     /// The blast radius, when the policy read it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", serde(skip_serializing_if = "Option::is_none"))]
     pub blast: Option<BlastSummary>,
     /// The decision's id: derived from the verdict, the zone data and the inventory's
     /// path (see `docs/audit.md`); the same inputs always give the same id.
@@ -285,7 +286,7 @@ pub struct Verdict {
     /// changes incompatibly; last, so the fields before it keep their places.
     pub schema: u32,
     /// The inventory's path, which the `decision_id` covers (not serialized).
-    #[schemars(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub(crate) inventory_name: Option<std::sync::Arc<str>>,
 }
 

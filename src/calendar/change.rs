@@ -372,22 +372,14 @@ impl ChangeCalendar {
     }
 }
 
-/// Escapes control characters (as `\n`, `\u{1b}`) and bidi and invisible
-/// characters (as `\u{202e}`), so input never controls the terminal.
-pub(crate) fn esc(s: &str) -> String {
-    let hidden = |c: char| c.is_control() || crate::people::is_hidden(c);
-    if !s.chars().any(hidden) {
-        return s.to_owned();
+// Control characters as `\n`, `\u{1b}`, bidi and invisible characters as
+// `\u{202e}`: input never controls the terminal.
+use crate::terminal::escape_default as esc;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bidi_and_invisible_characters_are_escaped() {
+        assert_eq!(super::esc("x\u{2066}y"), "x\\u{2066}y");
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else if hidden(c) {
-            out.push_str(&crate::terminal::escape(c.encode_utf8(&mut [0; 4])).to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

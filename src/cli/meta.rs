@@ -29,17 +29,17 @@ pub(super) fn command() -> clap::Command {
 /// Prints the completion script for `shell`.
 pub(super) fn completions(shell: clap_complete::Shell) -> u8 {
     let mut cmd = command();
-    clap_complete::generate(shell, &mut cmd, "changegate", &mut super::stdout());
+    clap_complete::generate(shell, &mut cmd, "changegate", &mut super::output::stdout());
     0
 }
 
 /// Prints the man page (roff) of changegate, with a section per subcommand.
 pub(super) fn man() -> u8 {
     let cmd = command();
-    let mut out = super::stdout();
+    let mut out = super::output::stdout();
     if let Err(e) = clap_mangen::Man::new(cmd.clone()).render(&mut out) {
         eprintln!("error: cannot write the man page: {e}");
-        return super::EXIT_BAD_INPUT;
+        return super::output::EXIT_BAD_INPUT;
     }
     for sub in cmd.get_subcommands() {
         let name: &'static str =
@@ -48,7 +48,7 @@ pub(super) fn man() -> u8 {
         // Subcommand pages follow as sections of the same stream.
         if let Err(e) = page.render(&mut out) {
             eprintln!("error: cannot write the man page: {e}");
-            return super::EXIT_BAD_INPUT;
+            return super::output::EXIT_BAD_INPUT;
         }
     }
     let _ = out.flush();

@@ -9,4 +9,4 @@ pub(crate) mod text;
 
 pub use ast::*;
 pub use parser::{parse_duration, parse_expr, parse_file, parse_items};
-pub use print::needs_blank_line;
+pub(crate) use print::needs_blank_line;

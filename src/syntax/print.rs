@@ -49,7 +49,7 @@ impl Display for File {
 }
 
 /// Declarations of one kind stay together; rules and other kinds get a blank line.
-pub fn needs_blank_line(prev: &Item, next: &Item) -> bool {
+pub(crate) fn needs_blank_line(prev: &Item, next: &Item) -> bool {
     let kind = |i: &Item| match i {
         Item::Policy(..) => 0,
         Item::Import(..) => 1,

@@ -3,8 +3,8 @@
 //! Everything here works on [`Instant`]s, whole seconds since the Unix epoch in UTC,
 //! and all arithmetic is in seconds. The policy compiler builds [`ZonedWindow`]s (a
 //! [`Shape`] in a concrete [`chrono_tz::Tz`]); this module turns them into
-//! [`IntervalStream`]s and answers the questions a verdict needs ([`assess`],
-//! [`earliest`], [`why_no_opening`], [`calendar`]).
+//! [`IntervalStream`]s and answers the questions a verdict needs (`assess`,
+//! [`earliest`], `why_no_opening`, [`calendar`]).
 //!
 //! # The rules
 //!
@@ -29,7 +29,7 @@
 //! # Zone data
 //!
 //! chrono-tz does not expose its transition table, so offsets are found by sampling
-//! `offset_from_utc_datetime` on a fixed grid of [`SAMPLE_STEP_SECS`] (aligned to the
+//! `offset_from_utc_datetime` on a fixed grid of `SAMPLE_STEP_SECS` (3 h) (aligned to the
 //! epoch, so results never depend on query order) and binary-searching each change to
 //! the exact second. Two transitions that are closer together than the sampling step
 //! and cancel each other out (the offset returns to its earlier value) are assumed not
@@ -45,7 +45,7 @@
 //! # Bounds
 //!
 //! Searches for an opening look [`HORIZON_DAYS`] ahead. A run of touching occurrences
-//! that would be longer than [`RUN_CUT_DAYS`] is reported in pieces (see
+//! that would be longer than `RUN_CUT_DAYS` (800 days) is reported in pieces (see
 //! [`IntervalStream`]). Instants far outside years 1..9999 are clamped when the zone
 //! is consulted, and all arithmetic saturates: no input can make this module panic.
 
@@ -55,14 +55,15 @@ mod stream;
 mod text;
 mod zone;
 
-pub use query::{assess, calendar, earliest, is_open, why_no_opening, Assessment, NoOpening};
+pub(crate) use query::{assess, why_no_opening, NoOpening};
+pub use query::{calendar, earliest, is_open};
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
-pub use stream::{Complement, IntervalStream, Union, WindowStream, Zones};
+pub(crate) use stream::{Complement, Union};
+pub use stream::{IntervalStream, WindowStream, Zones};
 pub use text::{
     format_duration, format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration,
     AtError, DurationError,
 };
-pub use zone::SAMPLE_STEP_SECS;
 
 /// Seconds since the Unix epoch, UTC.
 pub type Instant = i64;
@@ -76,7 +77,7 @@ pub const HORIZON_DAYS: i64 = 400;
 /// A run of merged occurrences is reported in pieces once it extends this many days
 /// past the query instant (only windows that are open for very long stretches, such as
 /// `daily 00:00 for 24h` in a zone without daylight saving, ever reach it).
-pub const RUN_CUT_DAYS: i64 = 2 * HORIZON_DAYS;
+pub(crate) const RUN_CUT_DAYS: i64 = 2 * HORIZON_DAYS;
 
 /// A half-open interval of instants, `[start, end)`.
 ///

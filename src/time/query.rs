@@ -125,7 +125,7 @@ pub(crate) fn search(
 
 /// Everything a verdict needs to know about time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assessment {
+pub(crate) struct Assessment {
     /// Every window is open at `at` and stays open for the runway.
     pub windows_open: bool,
     /// When open: the end of the common open interval; `None` when closed, or when
@@ -148,7 +148,7 @@ pub struct Assessment {
 
 /// Assesses windows `windows` and the applicable freezes `freezes` at `at` for a change
 /// needing `runway` seconds, searching [`HORIZON_DAYS`] ahead.
-pub fn assess(
+pub(crate) fn assess(
     windows: &[&dyn IntervalStream],
     freezes: &[&dyn IntervalStream],
     at: Instant,
@@ -197,7 +197,7 @@ pub fn assess(
 
 /// Why a set of streams has no common opening.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoOpening {
+pub(crate) enum NoOpening {
     /// This stream (an index into the streams given) never opens for the runway.
     Never(usize),
     /// These two streams are never open together for the runway.
@@ -212,7 +212,7 @@ pub enum NoOpening {
 ///
 /// This tries every pair, so it costs up to `n²/2` searches: call it only when
 /// [`earliest`] found nothing.
-pub fn why_no_opening(
+pub(crate) fn why_no_opening(
     streams: &[&dyn IntervalStream],
     from: Instant,
     runway: i64,

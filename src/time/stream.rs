@@ -19,7 +19,7 @@ const RUN_CUT: i64 = RUN_CUT_DAYS * DAY_SECS;
 /// * if `t` is inside, the returned interval contains `t` (its start may be reported
 ///   later than the true start of the run, never after `t`);
 /// * an interval is maximal, except that a run extending more than
-///   [`RUN_CUT_DAYS`](super::RUN_CUT_DAYS) past `t` may be cut: asking again at its end
+///   `RUN_CUT_DAYS` (800 days) past `t` may be cut: asking again at its end
 ///   then returns an interval starting at that end.
 pub trait IntervalStream {
     /// The first interval whose end is after `t`.
@@ -608,13 +608,13 @@ impl IntervalStream for WindowStream {
 
 /// The union of several streams (for instance every active freeze).
 #[derive(Clone, Copy)]
-pub struct Union<'a> {
+pub(crate) struct Union<'a> {
     parts: &'a [&'a dyn IntervalStream],
 }
 
 impl<'a> Union<'a> {
     /// The union of `parts`; empty when there is none.
-    pub fn new(parts: &'a [&'a dyn IntervalStream]) -> Self {
+    pub(crate) fn new(parts: &'a [&'a dyn IntervalStream]) -> Self {
         Union { parts }
     }
 }
@@ -659,13 +659,13 @@ impl IntervalStream for Union<'_> {
 /// When the inner stream stays covered for more than
 /// [`RUN_CUT_DAYS`](super::RUN_CUT_DAYS) after `t`, the complement reports nothing.
 #[derive(Clone, Copy)]
-pub struct Complement<'a> {
+pub(crate) struct Complement<'a> {
     inner: &'a dyn IntervalStream,
 }
 
 impl<'a> Complement<'a> {
     /// The complement of `inner`.
-    pub fn new(inner: &'a dyn IntervalStream) -> Self {
+    pub(crate) fn new(inner: &'a dyn IntervalStream) -> Self {
         Complement { inner }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 /// Step of the sampling grid (aligned to the epoch) used to find a zone's transitions.
 /// Two transitions closer than this that cancel out are not seen.
-pub const SAMPLE_STEP_SECS: i64 = 3 * 3600;
+pub(crate) const SAMPLE_STEP_SECS: i64 = 3 * 3600;
 
 /// Bound on the magnitude of any zone offset, in seconds.
 pub(crate) const OFFSET_BOUND: i64 = 16 * 3600;

@@ -7,31 +7,31 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::change::Change;
-use crate::input::{self, Format};
-use crate::limits::Limits;
-use crate::value::Value;
+use changegate::input::{self, Format};
+use changegate::Change;
+use changegate::Limits;
+use changegate::Value;
 
 /// One change of the history, with the instant it is evaluated at.
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The change's id, or its test case's name, or `line N`.
-    pub label: String,
+    pub(crate) label: String,
     /// Where it was read: `FILE:LINE`, or `FILE: case NAME`.
-    pub source: String,
+    pub(crate) source: String,
     /// The instant.
-    pub at: DateTime<Utc>,
+    pub(crate) at: DateTime<Utc>,
     /// The change.
-    pub change: Change,
+    pub(crate) change: Change,
     /// For a test case: the inventory its file or case names (resolved).
-    pub inventory: Option<PathBuf>,
+    pub(crate) inventory: Option<PathBuf>,
     /// Which policy the change was decided under, when the history says.
-    pub policy: PolicyHint,
+    pub(crate) policy: PolicyHint,
 }
 
 /// Which policy an entry of the history belongs to (for diffs of folders).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyHint {
+pub(crate) enum PolicyHint {
     /// The history does not say: a plain change.
     Any,
     /// A test case: the policy file its test file names.
@@ -41,10 +41,10 @@ pub enum PolicyHint {
 }
 
 /// A history, read lazily.
-pub struct History {
+pub(crate) struct History {
     name: String,
     kind: Kind,
-    limits: crate::input::Limits,
+    limits: changegate::input::Limits,
 }
 
 enum Kind {
@@ -86,7 +86,7 @@ struct CaseSpec {
 }
 
 /// Whether `path` names a `changegate test` file.
-pub fn is_test_file(path: &Path) -> bool {
+pub(crate) fn is_test_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     [".test.yaml", ".test.yml", ".test.toml"]
         .iter()
@@ -96,7 +96,7 @@ pub fn is_test_file(path: &Path) -> bool {
 impl History {
     /// Opens `path`: a test file is read whole (test files are small); anything else
     /// is read as JSON Lines, one line at a time.
-    pub fn open(path: &Path, limits: &Limits) -> Result<History, String> {
+    pub(crate) fn open(path: &Path, limits: &Limits) -> Result<History, String> {
         let name = path.display().to_string();
         let il = limits.documents();
         if path.is_dir() {
@@ -155,7 +155,11 @@ impl History {
     }
 
     /// A JSON Lines history from any reader, named `name` in messages.
-    pub fn from_reader(name: String, reader: Box<dyn BufRead + Send>, limits: &Limits) -> History {
+    pub(crate) fn from_reader(
+        name: String,
+        reader: Box<dyn BufRead + Send>,
+        limits: &Limits,
+    ) -> History {
         History {
             name,
             kind: Kind::Lines {
@@ -209,7 +213,7 @@ impl History {
     }
 
     /// The document limits lines are read with.
-    pub(crate) fn document_limits(&self) -> &crate::input::Limits {
+    pub(crate) fn document_limits(&self) -> &changegate::input::Limits {
         &self.limits
     }
 
@@ -333,7 +337,7 @@ pub(crate) fn parse_line(
     line: &[u8],
     name: &str,
     number: usize,
-    limits: &crate::input::Limits,
+    limits: &changegate::input::Limits,
 ) -> Result<Entry, String> {
     line_entry(line, &format!("{name}:{number}"), number, limits)
 }
@@ -363,7 +367,7 @@ fn read_bounded(reader: &mut dyn BufRead, line: &mut Vec<u8>, max: usize) -> Res
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
-    let secs = crate::time::parse_at(text)
+    let secs = changegate::time::parse_at(text)
         .map_err(|e| format!("`at` {text:?} is not an RFC 3339 instant: {e}"))?;
     DateTime::from_timestamp(secs, 0).ok_or_else(|| format!("`at` {text:?} is out of range"))
 }
@@ -395,7 +399,7 @@ fn record_entry(
     head: RecordHead<'_>,
     source: &str,
     number: usize,
-    limits: &crate::input::Limits,
+    limits: &changegate::input::Limits,
 ) -> Result<Entry, String> {
     let at = match head.at {
         Some(serde_json::Value::String(s)) => {
@@ -417,9 +421,8 @@ fn record_entry(
     }
     let change = Change::from_value(value).map_err(|e| format!("{source}: {e}"))?;
     let label = change
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("line {number}"));
+        .id()
+        .map_or_else(|| format!("line {number}"), str::to_owned);
     let policy = match head.verdict.and_then(|v| v.policy).and_then(|p| p.name) {
         Some(name) => PolicyHint::Name(name),
         None => PolicyHint::Any,
@@ -440,7 +443,7 @@ fn line_entry(
     line: &[u8],
     source: &str,
     number: usize,
-    limits: &crate::input::Limits,
+    limits: &changegate::input::Limits,
 ) -> Result<Entry, String> {
     // A record is recognised by its `record` and `verdict` fields; anything that
     // does not read as one (a plain change, or a line that is not JSON) goes
@@ -497,9 +500,8 @@ fn line_entry(
     };
     let change = Change::from_value(change_value).map_err(|e| format!("{source}: {e}"))?;
     let label = change
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("line {number}"));
+        .id()
+        .map_or_else(|| format!("line {number}"), str::to_owned);
     Ok(Entry {
         label,
         source: source.to_owned(),

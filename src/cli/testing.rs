@@ -27,12 +27,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::change::Change;
-use crate::input;
-use crate::limits::Limits;
-use crate::policy::Policy;
-use crate::topology::Inventory;
-use crate::verdict::{Decision, Verdict};
+use changegate::input;
+use changegate::Change;
+use changegate::Inventory;
+use changegate::Limits;
+use changegate::Policy;
+use changegate::{Decision, Verdict};
 
 /// A test file (YAML or TOML): the policy it tests, an optional inventory, and its
 /// cases.
@@ -67,63 +67,63 @@ struct CaseSpec {
 /// What a case expects; every field but `decision` is optional.
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Expect {
+pub(crate) struct Expect {
     /// The decision.
-    pub decision: Decision,
+    pub(crate) decision: Decision,
     /// Each must be a substring of some reason in the verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasons: Option<Vec<String>>,
+    pub(crate) reasons: Option<Vec<String>>,
     /// Approvals still missing per group (groups not listed must be complete).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub missing: Option<BTreeMap<String, u32>>,
+    pub(crate) missing: Option<BTreeMap<String, u32>>,
     /// The names of the matched rules, in any order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matched: Option<Vec<String>>,
+    pub(crate) matched: Option<Vec<String>>,
     /// `window.next_open` (`null` for none).
     #[serde(
         default,
         deserialize_with = "some",
         skip_serializing_if = "Option::is_none"
     )]
-    pub next_open: Option<Option<String>>,
+    pub(crate) next_open: Option<Option<String>>,
     /// `earliest` (`null` for none).
     #[serde(
         default,
         deserialize_with = "some",
         skip_serializing_if = "Option::is_none"
     )]
-    pub earliest: Option<Option<String>>,
+    pub(crate) earliest: Option<Option<String>>,
     /// `break_glass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub break_glass: Option<bool>,
+    pub(crate) break_glass: Option<bool>,
     /// `window.closes` (`null` for none).
     #[serde(
         default,
         deserialize_with = "some",
         skip_serializing_if = "Option::is_none"
     )]
-    pub closes: Option<Option<String>>,
+    pub(crate) closes: Option<Option<String>>,
     /// `window.open`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window_open: Option<bool>,
+    pub(crate) window_open: Option<bool>,
     /// The names of the freezes that block, in any order (`[]`: none blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeze: Option<Vec<String>>,
+    pub(crate) freeze: Option<Vec<String>>,
     /// The freezes lifted by break glass, in any order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifted: Option<Vec<String>>,
+    pub(crate) lifted: Option<Vec<String>>,
     /// The advisory rules reported, in any order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advisory: Option<Vec<String>>,
+    pub(crate) advisory: Option<Vec<String>>,
     /// Every approval that did not count, in any order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ignored_approvals: Option<Vec<IgnoredExpect>>,
+    pub(crate) ignored_approvals: Option<Vec<IgnoredExpect>>,
     /// Each must be a substring of some evaluation error (`[]`: no errors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<String>>,
+    pub(crate) errors: Option<Vec<String>>,
     /// The exit code `changegate evaluate` gives: 0, 10, 11 or 12.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
+    pub(crate) exit_code: Option<i32>,
 }
 
 /// An approval that did not count: who, and why (`author`, `stale`, …).
@@ -131,11 +131,11 @@ pub struct Expect {
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
 )]
 #[serde(deny_unknown_fields)]
-pub struct IgnoredExpect {
+pub(crate) struct IgnoredExpect {
     /// Who approved.
-    pub by: String,
+    pub(crate) by: String,
     /// Why it did not count.
-    pub why: String,
+    pub(crate) why: String,
 }
 
 /// Compares two lists as sets, pushing a failure when they differ; returns the
@@ -172,37 +172,37 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>
 
 /// The result of one case.
 #[derive(Debug, Clone, Serialize)]
-pub struct CaseReport {
+pub(crate) struct CaseReport {
     /// The case's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Whether every expectation held.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// What did not hold, one line each.
-    pub failures: Vec<String>,
+    pub(crate) failures: Vec<String>,
     /// Expected and actual, side by side, for a diff.
     #[serde(skip)]
-    pub expected_text: String,
+    pub(crate) expected_text: String,
     #[serde(skip)]
     actual_text: String,
     /// How long the case took (reading its files and evaluating), for JUnit's `time`.
     #[serde(skip)]
-    pub elapsed: std::time::Duration,
+    pub(crate) elapsed: std::time::Duration,
 }
 
 /// Coverage of one policy by its cases.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Coverage {
+pub(crate) struct Coverage {
     /// Rule name -> whether some case matched it (advisory rules: reported it).
-    pub rules: BTreeMap<String, bool>,
+    pub(crate) rules: BTreeMap<String, bool>,
     /// Window name -> whether some case's verdict named it.
-    pub windows: BTreeMap<String, bool>,
+    pub(crate) windows: BTreeMap<String, bool>,
     /// Freeze name -> whether it was active for some case (blocking, or lifted by break glass).
-    pub freezes: BTreeMap<String, bool>,
+    pub(crate) freezes: BTreeMap<String, bool>,
 }
 
 impl Coverage {
     /// Covered and total items (rules, windows and freezes together).
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         let all = self
             .rules
             .values()
@@ -219,7 +219,7 @@ impl Coverage {
     }
 
     /// Exact percentage (100 when there is nothing to cover).
-    pub fn percent(&self) -> f64 {
+    pub(crate) fn percent(&self) -> f64 {
         let (c, t) = self.counts();
         if t == 0 {
             100.0
@@ -231,21 +231,21 @@ impl Coverage {
 
 /// The results of one test file.
 #[derive(Debug, Clone, Serialize)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     /// The test file.
-    pub file: String,
+    pub(crate) file: String,
     /// The policy it tests.
-    pub policy: String,
+    pub(crate) policy: String,
     /// One report per case, in order.
-    pub cases: Vec<CaseReport>,
+    pub(crate) cases: Vec<CaseReport>,
     /// Coverage of the policy by these cases.
-    pub coverage: Coverage,
+    pub(crate) coverage: Coverage,
     /// A problem that stopped the file from running (unreadable, policy errors…).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// Likely mistakes: fields the policy reads that no case's change has.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl FileReport {
@@ -262,19 +262,20 @@ impl FileReport {
 }
 
 /// Formats a percentage without ever rounding up: 99.96 is `99.9`, never `100.0`.
-pub fn floor_percent(p: f64) -> String {
+pub(crate) fn floor_percent(p: f64) -> String {
     let tenths = (p * 10.0).floor() / 10.0;
     format!("{tenths:.1}")
 }
 
 /// Runs every case of the test file at `path`.
-pub fn run_file(path: &Path, limits: &Limits) -> FileReport {
+#[cfg(test)]
+pub(crate) fn run_file(path: &Path, limits: &Limits) -> FileReport {
     run_file_matching(path, limits, None)
 }
 
 /// [`run_file`], running only the cases whose name contains `pattern` (all when
 /// `None`).
-pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) -> FileReport {
+pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) -> FileReport {
     let dir = path.parent().unwrap_or(Path::new(""));
     let il = limits.documents();
     let default_policy = {
@@ -311,20 +312,14 @@ pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) ->
     }
 
     let mut coverage = Coverage {
-        rules: policy
-            .rules
-            .iter()
-            .map(|r| (r.name.clone(), false))
-            .collect(),
+        rules: policy.rule_names().map(|r| (r.to_owned(), false)).collect(),
         windows: policy
-            .windows
-            .iter()
-            .map(|w| (w.name.clone(), false))
+            .window_names()
+            .map(|w| (w.to_owned(), false))
             .collect(),
         freezes: policy
-            .freezes
-            .iter()
-            .map(|f| (f.name.clone(), false))
+            .freeze_names()
+            .map(|f| (f.to_owned(), false))
             .collect(),
     };
     let mut cases = Vec::new();
@@ -340,7 +335,7 @@ pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) ->
             .or(spec.inventory.as_ref())
             .map(|p| dir.join(p));
         let started = std::time::Instant::now();
-        let result = (|| -> Result<(Verdict, crate::eval::Evaluated), String> {
+        let result = (|| -> Result<(Verdict, changegate::Exercised<'_>), String> {
             let at = chrono::DateTime::parse_from_rfc3339(&case.at)
                 .map_err(|e| format!("`at` {:?} is not an RFC 3339 instant: {e}", case.at))?
                 .to_utc();
@@ -348,9 +343,9 @@ pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) ->
                 serde_json::Value::String(file) => {
                     input::read_file(&dir.join(file), &il).map_err(|e| e.to_string())?
                 }
-                inline => crate::value::Value::from_json(inline.clone()),
+                inline => changegate::Value::from_json(inline.clone()),
             };
-            if let crate::value::Value::Map(m) = &value {
+            if let changegate::Value::Map(m) = &value {
                 seen_fields.extend(m.keys().cloned());
             }
             let change = Change::from_value(value).map_err(|e| e.to_string())?;
@@ -366,25 +361,16 @@ pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) ->
             Ok(policy.evaluate_covering(&change, inventory, at))
         })();
         let report = match result {
-            Ok((verdict, evaluated)) => {
+            Ok((verdict, exercised)) => {
                 // Covered means exercised: a condition that only ever failed with an
                 // error covers nothing, whatever the verdict reports.
-                for r in evaluated
-                    .rules_true
-                    .iter()
-                    .filter_map(|&i| policy.rules.get(i))
-                {
-                    coverage.rules.insert(r.name.clone(), true);
+                for r in &exercised.rules {
+                    coverage.rules.insert((*r).to_owned(), true);
                 }
                 for w in &verdict.window.names {
                     coverage.windows.insert(w.clone(), true);
                 }
-                let applied: Vec<&str> = evaluated
-                    .freezes_applied
-                    .iter()
-                    .filter_map(|&i| policy.freezes.get(i))
-                    .map(|f| f.name.as_str())
-                    .collect();
+                let applied = &exercised.freezes;
                 for f in verdict
                     .freeze
                     .iter()
@@ -411,18 +397,13 @@ pub fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) ->
         });
     }
     // A field the policy reads that no case ever sets is likely a typo (or untested).
-    let declared: Vec<&str> = policy
-        .schema
-        .iter()
-        .flatten()
-        .map(|f| f.name.as_str())
-        .collect();
+    let declared: Vec<&str> = policy.schema_fields().collect();
     let warnings = policy
         .change_fields()
         .iter()
         .filter(|(f, _)| !seen_fields.contains(f) && !declared.contains(&f.as_str()))
         .map(|(f, at)| {
-            let hint = crate::diag::did_you_mean(f, seen_fields.iter().map(String::as_str))
+            let hint = changegate::diag::did_you_mean(f, seen_fields.iter().map(String::as_str))
                 .map(|s| format!(" (did you mean `change.{s}`?)"))
                 .unwrap_or_default();
             format!(
@@ -654,8 +635,8 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
 }
 
 /// The text report, in the style of `cargo test`.
-pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
-    use crate::terminal::escape as esc;
+pub(crate) fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
+    use changegate::terminal::escape as esc;
     let mut out = String::new();
     let mut failed: Vec<(&FileReport, &CaseReport)> = Vec::new();
     let (mut passed_n, mut failed_n) = (0, 0);
@@ -706,7 +687,7 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
                     .context_radius(3)
                     .header("expected", "actual")
                     .to_string();
-                out.push_str(&crate::terminal::escape_lines(&diff));
+                out.push_str(&changegate::terminal::escape_lines(&diff));
             }
         }
     }
@@ -720,7 +701,11 @@ pub fn render_text(reports: &[FileReport], show_coverage: bool) -> String {
 
 fn render_coverage(r: &FileReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\ncoverage of {}:", crate::terminal::escape(&r.policy));
+    let _ = writeln!(
+        out,
+        "\ncoverage of {}:",
+        changegate::terminal::escape(&r.policy)
+    );
     for (what, map) in [
         ("rules", &r.coverage.rules),
         ("windows", &r.coverage.windows),
@@ -747,7 +732,7 @@ fn render_coverage(r: &FileReport) -> String {
             let _ = write!(
                 out,
                 "  not exercised: {}",
-                crate::terminal::join(&missing, ", ")
+                changegate::terminal::join(&missing, ", ")
             );
         }
         out.push('\n');
@@ -761,7 +746,40 @@ fn render_coverage(r: &FileReport) -> String {
     out
 }
 
-/// The JUnit XML report, for CI dashboards (see [`crate::report::junit`]).
-pub fn render_junit(reports: &[FileReport]) -> String {
-    crate::report::junit::tests(reports)
+#[cfg(test)]
+mod tests {
+    // From tests/trust.rs: the runner is the binary's, so its test is too.
+    /// An advisory rule or a `when` freeze whose condition only ever errored counted
+    /// as covered.
+    #[test]
+    fn coverage_counts_only_evaluated_conditions() {
+        let dir = std::env::temp_dir().join(format!("changegate-trust-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("p.gate"),
+            r#"policy "p"
+    freeze risky = 2026-11-20 00:00 .. 2026-12-01 00:00 in "UTC" when change.risk > 3
+    rule "watch" advisory { when change.risk > 5 then deny "risky" }
+    rule "ok" { when change.kind == "docs" then deploy }
+    default deploy
+    "#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("p.test.yaml"),
+            r#"cases:
+      - name: no risk given
+        at: "2026-11-26T10:00:00Z"
+        change: { kind: docs }
+        expect: { decision: deny }
+    "#,
+        )
+        .unwrap();
+        let report = super::run_file(&dir.join("p.test.yaml"), &Default::default());
+        assert!(report.cases[0].passed, "{:?}", report.cases[0]);
+        assert!(report.coverage.rules["ok"]);
+        assert!(!report.coverage.rules["watch"], "{:?}", report.coverage);
+        assert!(!report.coverage.freezes["risky"], "{:?}", report.coverage);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -16,9 +16,9 @@
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use super::change::ChangeCalendar;
-use super::Calendar;
-use crate::time::{self, Instant};
+use changegate::calendar::change::ChangeCalendar;
+use changegate::calendar::Calendar;
+use changegate::time::{self, Instant};
 
 /// One event, before it is written.
 struct Event {
@@ -31,7 +31,7 @@ struct Event {
 }
 
 /// The policy calendar as iCalendar. `policy` is the policy's name.
-pub fn policy_calendar(policy: &str, cal: &Calendar) -> String {
+pub(crate) fn policy_calendar(policy: &str, cal: &Calendar) -> String {
     let stamp = parse(&cal.from).unwrap_or(0);
     let mut events = Vec::new();
     push_entries(policy, cal, None, &mut events);
@@ -40,7 +40,7 @@ pub fn policy_calendar(policy: &str, cal: &Calendar) -> String {
 
 /// A change's calendar as iCalendar: the intervals in which it may start, and the
 /// stretches of the freezes that apply to it (taken from `policy_cal`).
-pub fn change_calendar(cal: &ChangeCalendar, policy_cal: &Calendar) -> String {
+pub(crate) fn change_calendar(cal: &ChangeCalendar, policy_cal: &Calendar) -> String {
     let stamp = parse(&cal.from).unwrap_or(0);
     let period_end = parse(&cal.to).unwrap_or(stamp);
     let id = cal.change.as_deref().unwrap_or("change");

@@ -3,11 +3,11 @@
 //! library already computed (verdicts, diagnostics, test reports); none of them is on
 //! the evaluation path.
 
-pub mod github;
-pub mod gitlab;
-pub mod junit;
-pub mod markdown;
-pub mod sarif;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod sarif;
 
 /// Splits a `file:line:col` location (as verdicts write them) into its parts.
 pub(crate) fn split_location(location: &str) -> Option<(&str, usize, usize)> {

@@ -5,12 +5,12 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::diag::{DiagnosticJson, Severity};
+use changegate::diag::{DiagnosticJson, Severity};
 
 /// Diagnostics as a code-quality report. Errors are `major`, warnings `minor`. The
 /// fingerprint is a digest of the code, file, line and message, so the same finding
 /// keeps its fingerprint across pipelines and two findings never share one.
-pub fn diagnostics(diags: &[DiagnosticJson]) -> Value {
+pub(crate) fn diagnostics(diags: &[DiagnosticJson]) -> Value {
     let issues: Vec<Value> = diags
         .iter()
         .map(|d| {

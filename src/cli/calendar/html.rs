@@ -15,9 +15,9 @@ use std::fmt::Write as _;
 use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
 use chrono_tz::Tz;
 
-use super::change::ChangeCalendar;
-use super::Calendar;
-use crate::time::{self, Instant};
+use changegate::calendar::change::ChangeCalendar;
+use changegate::calendar::Calendar;
+use changegate::time::{self, Instant};
 
 /// Pixels per hour of the grid.
 const PX_PER_HOUR: i64 = 12;
@@ -42,7 +42,7 @@ struct Row {
 }
 
 /// The page for the policy calendar, and for a change's calendar when given.
-pub fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>) -> String {
+pub(crate) fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>) -> String {
     let from = time::parse_at(&cal.from).unwrap_or(0);
     let to = time::parse_at(&cal.to).unwrap_or(from).max(from + 3600);
     let mut rows: Vec<Row> = Vec::new();
@@ -315,3 +315,48 @@ const SCRIPT: &str = "(function () {
   grid.setAttribute('data-measured', 'yes');
 })();
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::page;
+
+    /// From tests/calendar.rs (`local_windows_intersect_across_the_targets_sites`):
+    /// the policy calendar has one row per site; the change's own row comes first.
+    #[test]
+    fn local_windows_one_row_per_site_change_first() {
+        use changegate::{Change, Inventory, Limits, Policy};
+        let text = r#"{
+        "sites": { "KTM": { "timezone": "Asia/Kathmandu" },
+                   "ADL": { "timezone": "Australia/Adelaide" } },
+        "devices": { "r-ktm": { "site": "KTM" }, "r-adl": { "site": "ADL" } }
+    }"#;
+        let two_sites = || {
+            Inventory::parse(
+                text,
+                changegate::input::Format::Json,
+                "sites.json",
+                &Limits::default().documents(),
+            )
+            .unwrap()
+        };
+        let policy = Policy::parse(
+            "policy \"p\"\ngroup ops = [\"a\", \"b\"]\nwindow half = daily 00:00-12:00 local\ndefault deploy during half\n",
+            "p.gate",
+        )
+        .unwrap();
+        let change =
+            Change::from_json(serde_json::json!({"id": "C", "targets": ["r-ktm", "r-adl"]}))
+                .unwrap();
+        let from = changegate::time::parse_at("2026-12-01T00:00:00Z").unwrap();
+        let cal = policy.change_calendar(&change, &two_sites(), from, from + 3 * 86_400);
+        let html = page(
+            "p",
+            &policy.calendar(&two_sites(), from, from + 3 * 86_400),
+            Some(&cal),
+        );
+        let ktm = html.find("KTM (Asia/Kathmandu)").unwrap();
+        let adl = html.find("ADL (Australia/Adelaide)").unwrap();
+        let own = html.find("C may start").unwrap();
+        assert!(own < ktm && own < adl);
+    }
+}

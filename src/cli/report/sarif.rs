@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::diag::{DiagnosticJson, Severity};
+use changegate::diag::{DiagnosticJson, Severity};
 
 /// The published schema of the version written.
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -23,7 +23,7 @@ fn uri(path: &str) -> String {
 }
 
 /// Diagnostics as one SARIF log with one run; each distinct code is a rule.
-pub fn diagnostics(diags: &[DiagnosticJson]) -> Value {
+pub(crate) fn diagnostics(diags: &[DiagnosticJson]) -> Value {
     let mut codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
     codes.sort_unstable();
     codes.dedup();

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::diag::{DiagnosticJson, Severity};
-use crate::testing::FileReport;
-use crate::verdict::{Decision, Verdict};
+use crate::cli::testing::FileReport;
+use changegate::diag::{DiagnosticJson, Severity};
+use changegate::{Decision, Verdict};
 
 /// Escapes a command's message: `%`, CR and LF, as the runner decodes them.
 fn data(s: &str) -> String {
@@ -35,7 +35,7 @@ fn command(
 }
 
 /// Diagnostics (of `check`) as annotations: errors as `error`, warnings as `warning`.
-pub fn diagnostics(diags: &[DiagnosticJson]) -> String {
+pub(crate) fn diagnostics(diags: &[DiagnosticJson]) -> String {
     let mut out = String::new();
     for d in diags {
         let level = match d.severity {
@@ -60,7 +60,7 @@ pub fn diagnostics(diags: &[DiagnosticJson]) -> String {
 /// A verdict as annotations: one for the decision (`notice` for deploy, `warning` for
 /// approve and wait, `error` for deny) with its reasons, one `error` per evaluation
 /// error at its location, and one `notice` per advisory rule.
-pub fn verdict(v: &Verdict) -> String {
+pub(crate) fn verdict(v: &Verdict) -> String {
     let mut out = String::new();
     let level = match v.decision {
         Decision::Deploy => "notice",
@@ -109,7 +109,7 @@ pub fn verdict(v: &Verdict) -> String {
 
 /// Test results as annotations: one `error` per failing case or file that cannot
 /// run, on the test file.
-pub fn tests(reports: &[FileReport]) -> String {
+pub(crate) fn tests(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for r in reports {
         let file = Some((r.file.as_str(), 1, 1));

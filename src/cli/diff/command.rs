@@ -10,10 +10,11 @@ use clap::{Args, ValueEnum};
 
 use super::history::{Entry, History, PolicyHint};
 use super::{Collector, DiffFormat, Difference, Names};
-use crate::cli::{render, AllLimits, EXIT_BAD_INPUT};
-use crate::limits::Limits;
-use crate::policy::Policy;
-use crate::topology::Inventory;
+use crate::cli::limit_args::AllLimits;
+use crate::cli::output::{render, EXIT_BAD_INPUT};
+use changegate::Inventory;
+use changegate::Limits;
+use changegate::Policy;
 
 /// Exit code when some change is decided differently.
 pub(crate) const EXIT_DIFFERS: u8 = 3;

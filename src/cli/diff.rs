@@ -8,7 +8,7 @@
 //! group, when the report is printed).
 
 pub(crate) mod command;
-pub mod history;
+pub(crate) mod history;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,29 +16,29 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::change::Change;
-use crate::policy::Policy;
-use crate::topology::Inventory;
-use crate::verdict::{Decision, Verdict};
+use changegate::Change;
+use changegate::Inventory;
+use changegate::Policy;
+use changegate::{Decision, Verdict};
 
 /// What one policy decided about one change, reduced to what `diff` compares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Side {
+pub(crate) struct Side {
     /// The decision.
-    pub decision: Decision,
+    pub(crate) decision: Decision,
     /// The rules that matched (`default` when the default applied).
-    pub rules: Vec<String>,
+    pub(crate) rules: Vec<String>,
     /// Approvals still missing, per group.
-    pub missing: BTreeMap<String, u32>,
+    pub(crate) missing: BTreeMap<String, u32>,
     /// The windows the matched rules name.
-    pub windows: Vec<String>,
+    pub(crate) windows: Vec<String>,
     /// The freezes that block it.
-    pub freezes: Vec<String>,
+    pub(crate) freezes: Vec<String>,
     /// The verdict's `earliest`.
-    pub earliest: Option<String>,
+    pub(crate) earliest: Option<String>,
     /// What this side has that the other has not: rules matched only here
     /// (`+ rule "…"`), windows or freezes only here, evaluation errors.
-    pub cause: Vec<String>,
+    pub(crate) cause: Vec<String>,
 }
 
 impl Side {
@@ -117,21 +117,21 @@ fn causes(old: &mut Side, new: &mut Side) {
 
 /// One change decided differently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// The change's id, or where it was read (`history.jsonl:12`, a test case's name).
-    pub change: String,
+    pub(crate) change: String,
     /// Where in the history it was read.
-    pub source: String,
+    pub(crate) source: String,
     /// The instant it was evaluated at, RFC 3339 UTC.
-    pub at: String,
+    pub(crate) at: String,
     /// Under the old policy.
-    pub old: Side,
+    pub(crate) old: Side,
     /// Under the new policy.
-    pub new: Side,
+    pub(crate) new: Side,
 }
 
 /// Evaluates `change` at `at` under both policies; `Some` when they differ.
-pub fn compare(
+pub(crate) fn compare(
     old: &Policy,
     new: &Policy,
     change: &Change,
@@ -157,12 +157,12 @@ struct Group {
 }
 
 /// Collects differences in constant memory.
-pub struct Collector {
+pub(crate) struct Collector {
     limit: Option<usize>,
     groups: BTreeMap<(Decision, Decision), Group>,
     spill: Option<Spill>,
     /// Changes replayed.
-    pub replayed: u64,
+    pub(crate) replayed: u64,
 }
 
 struct Spill {
@@ -183,7 +183,7 @@ fn decision_index(d: Decision) -> u8 {
 impl Collector {
     /// Keeps at most `limit` examples per transition in memory; with `None`, every
     /// difference is written to a temporary file and read back when rendering.
-    pub fn new(limit: Option<usize>) -> std::io::Result<Collector> {
+    pub(crate) fn new(limit: Option<usize>) -> std::io::Result<Collector> {
         let spill = match limit {
             Some(_) => None,
             None => {
@@ -214,7 +214,7 @@ impl Collector {
     }
 
     /// Adds one difference.
-    pub fn add(&mut self, d: Difference) -> std::io::Result<()> {
+    pub(crate) fn add(&mut self, d: Difference) -> std::io::Result<()> {
         let key = (d.old.decision, d.new.decision);
         let group = self.groups.entry(key).or_default();
         group.count += 1;
@@ -235,13 +235,8 @@ impl Collector {
         Ok(())
     }
 
-    /// How many changes differ.
-    pub fn differing(&self) -> u64 {
-        self.groups.values().map(|g| g.count).sum()
-    }
-
     /// Finishes collecting: the report, with each group's examples in history order.
-    pub fn finish(mut self) -> std::io::Result<Report> {
+    pub(crate) fn finish(mut self) -> std::io::Result<Report> {
         if let Some(spill) = &mut self.spill {
             spill.out.flush()?;
         }
@@ -272,11 +267,11 @@ impl Collector {
 }
 
 /// The outcome of a diff, ready to render.
-pub struct Report {
+pub(crate) struct Report {
     /// Changes replayed.
-    pub replayed: u64,
+    pub(crate) replayed: u64,
     /// Changes decided differently.
-    pub differing: u64,
+    pub(crate) differing: u64,
     groups: Vec<ReportGroup>,
     spill: Option<Spill>,
     limit: Option<usize>,
@@ -291,7 +286,7 @@ struct ReportGroup {
 
 /// How the report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffFormat {
+pub(crate) enum DiffFormat {
     /// For people at a terminal.
     Text,
     /// For machines.
@@ -301,11 +296,11 @@ pub enum DiffFormat {
 }
 
 /// The two policies, named in the report.
-pub struct Names<'a> {
+pub(crate) struct Names<'a> {
     /// The old policy: how it was given (`main:policies/netops.gate`).
-    pub old: &'a str,
+    pub(crate) old: &'a str,
     /// The new policy.
-    pub new: &'a str,
+    pub(crate) new: &'a str,
 }
 
 impl Report {
@@ -342,7 +337,7 @@ impl Report {
     }
 
     /// Writes the report in `format`.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         format: DiffFormat,
         names: &Names<'_>,
@@ -512,25 +507,9 @@ fn side_text(s: &Side) -> String {
     esc(&t)
 }
 
-/// Escapes control characters (as `\n`, `\u{1b}`) and bidi and invisible
-/// characters (as `\u{202e}`), so input never controls the terminal.
-fn esc(s: &str) -> String {
-    let hidden = |c: char| c.is_control() || crate::people::is_hidden(c);
-    if !s.chars().any(hidden) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else if hidden(c) {
-            out.push_str(&crate::terminal::escape(c.encode_utf8(&mut [0; 4])).to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+// Control characters as `\n`, `\u{1b}`, bidi and invisible characters as
+// `\u{202e}`: input never controls the terminal.
+use changegate::terminal::escape_default as esc;
 
 /// Text for a markdown table cell: no line breaks, `|` escaped, HTML neutralised.
 fn md_cell(s: &str) -> String {
@@ -572,6 +551,5 @@ mod tests {
             esc("a\u{202e}b\u{200b}c\u{1b}"),
             "a\\u{202e}b\\u{200b}c\\u{1b}"
         );
-        assert_eq!(crate::calendar::change::esc("x\u{2066}y"), "x\\u{2066}y");
     }
 }

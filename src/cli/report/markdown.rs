@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::verdict::{Decision, Verdict};
+use changegate::{Decision, Verdict};
 
 /// Escapes text so Markdown shows it literally: punctuation that Markdown or a table
 /// reads is backslash-escaped, HTML is neutralised, and a line break becomes a space.
@@ -29,7 +29,7 @@ fn esc(s: &str) -> String {
 
 /// The verdict as Markdown: a headline with the decision, then why, approvals,
 /// windows, freeze, what matched, errors and advisory rules.
-pub fn verdict(v: &Verdict) -> String {
+pub(crate) fn verdict(v: &Verdict) -> String {
     let mut out = String::new();
     let (mark, word) = match v.decision {
         Decision::Deploy => ("✅", "DEPLOY: the change may go now"),

@@ -4,7 +4,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::testing::FileReport;
+use crate::cli::testing::FileReport;
 
 /// Text as XML 1.0 can hold it, visibly: a character XML forbids (most C0 controls,
 /// U+FFFE, U+FFFF) becomes `\u{…}` rather than vanishing, so two names that differ
@@ -25,7 +25,7 @@ fn text(s: &str) -> String {
 }
 
 /// The JUnit report of these test files.
-pub fn tests(reports: &[FileReport]) -> String {
+pub(crate) fn tests(reports: &[FileReport]) -> String {
     let mut report = Report::new("changegate");
     for r in reports {
         let file = text(&r.file);

@@ -90,19 +90,19 @@ struct DeviceDocument {
 }
 
 /// The documents that have a schema, by the name `changegate schema` takes.
-pub const NAMES: [&str; 4] = ["change", "inventory", "test", "verdict"];
+pub(crate) const NAMES: [&str; 4] = ["change", "inventory", "test", "verdict"];
 
 /// The schema of the document `name` (one of [`NAMES`]).
-pub fn schema(name: &str) -> Option<serde_json::Value> {
+pub(crate) fn schema(name: &str) -> Option<serde_json::Value> {
     let schema = match name {
         "change" => schemars::schema_for!(ChangeDocument),
         "inventory" => schemars::schema_for!(InventoryDocument),
-        "test" => crate::testing::file_schema(),
+        "test" => crate::cli::testing::file_schema(),
         // The verdict is written, not read: fields skipped when empty are optional.
         "verdict" => schemars::generate::SchemaSettings::draft2020_12()
             .for_serialize()
             .into_generator()
-            .into_root_schema_for::<crate::verdict::Verdict>(),
+            .into_root_schema_for::<changegate::Verdict>(),
         _ => return None,
     };
     Some(schema.to_value())
