@@ -737,8 +737,8 @@ impl Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::policy_digest;
     use crate::digest::file_digests;
+    use crate::digest::policy_digest;
 
     #[test]
     fn paths_are_relative_to_the_root_folder() {
