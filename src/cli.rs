@@ -264,6 +264,7 @@ enum CalendarFormat {
 #[derive(Debug, Args)]
 struct TestArgs {
     /// Test files or folders (searched for `*.test.yaml`, `*.test.yml`, `*.test.toml`); default: the current folder.
+    /// `-` reads one test file (YAML or JSON) from standard input; it must name its `policy`.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Output format.
@@ -361,7 +362,7 @@ fn is_stdin(path: &Path) -> bool {
 
 /// Reads standard input whole, refusing more than `max` bytes (read at most one
 /// byte past it, so a stream without end cannot exhaust memory).
-fn read_stdin(max: usize, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn read_stdin(max: usize, what: &str) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     std::io::Read::read_to_end(
@@ -378,7 +379,7 @@ fn read_stdin(max: usize, what: &str) -> Result<Vec<u8>, String> {
 }
 
 /// JSON when the document starts with `{` or `[`, else YAML.
-fn sniff(bytes: &[u8]) -> Format {
+pub(crate) fn sniff(bytes: &[u8]) -> Format {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{' | b'[') => Format::Json,
         _ => Format::Yaml,

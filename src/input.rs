@@ -1369,6 +1369,31 @@ pub(crate) struct Located {
     pub(crate) value: Range<usize>,
 }
 
+/// One step of a path into a document: a key of an object, or an item of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// The value under this key (its first occurrence).
+    Key(&'a str),
+    /// The item at this (0-based) position.
+    Item(usize),
+}
+
+/// Where `path` sits in `text`, a document in `format`: the one-based line and
+/// column (in characters) of the key, or of the list item; `None` when the text does
+/// not parse or has no such path. For pointing at a place in a document already
+/// read, such as one case of a test file (`[Step::Key("cases"), Step::Item(2)]`).
+pub fn position(text: &str, format: Format, path: &[Step<'_>]) -> Option<(usize, usize)> {
+    let path: Vec<Seg> = path
+        .iter()
+        .map(|step| match step {
+            Step::Key(k) => Seg::Key((*k).to_owned(), 0),
+            Step::Item(i) => Seg::Index(*i),
+        })
+        .collect();
+    let found = locate(text, format, &path)?;
+    Some(crate::line_index::line_col(text, found.key.start))
+}
+
 /// Finds `path` in `text`; `None` if the text does not parse or has no such path.
 pub(crate) fn locate(text: &str, format: Format, path: &[Seg]) -> Option<Located> {
     let mut found = locate_all(text, format, &[path.to_vec()]);
@@ -1845,6 +1870,25 @@ mod tests {
 
     fn err(text: &str, format: Format, limits: &Limits) -> InputError {
         parse_value(text, format, limits).unwrap_err()
+    }
+
+    /// `position` finds a list item's line in each format, and says `None` for a
+    /// path that is not there.
+    #[test]
+    fn position_points_at_list_items() {
+        let path = [Step::Key("cases"), Step::Item(1)];
+        let yaml = "policy: p.gate\ncases:\n  - name: a\n    at: x\n  - name: b\n    at: y\n";
+        assert_eq!(position(yaml, Format::Yaml, &path), Some((5, 5)));
+        let json = "{\"cases\": [\n  {\"name\": \"a\"},\n  {\"name\": \"b\"}\n]}";
+        assert_eq!(position(json, Format::Json, &path), Some((3, 3)));
+        let toml = "policy = \"p.gate\"\n\n[[cases]]\nname = \"a\"\n\n[[cases]]\nname = \"b\"\n";
+        let (line, _) = position(toml, Format::Toml, &path).unwrap();
+        assert!((6..=7).contains(&line), "toml item at line {line}");
+        assert_eq!(
+            position(yaml, Format::Yaml, &[Step::Key("cases"), Step::Item(2)]),
+            None
+        );
+        assert_eq!(position("{", Format::Json, &path), None);
     }
 
     /// Each problem is its variant, with its details, its code and, for a limit,

@@ -319,3 +319,85 @@ fn help_lists_every_exit_code() {
     let out = changegate(&["evaluate", "--no-such-flag"], Path::new("."));
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
 }
+
+/// `test --format github` puts each failing case's annotation on the line where the
+/// case starts, in YAML and in TOML test files.
+#[test]
+fn github_test_annotations_point_at_the_failing_case() {
+    let t = Temp::new("reports");
+    t.file("t.gate", POLICY);
+    t.file(
+        "t.test.yaml",
+        "cases:\n  - name: passes\n    at: 2026-11-26T10:00:00Z\n    change: { files: [docs/a.md] }\n    expect: { decision: deploy }\n  - name: fails\n    at: 2026-11-26T10:00:00Z\n    change: { files: [src/a.rs] }\n    expect: { decision: deploy }\n",
+    );
+    t.file("u.gate", POLICY);
+    t.file(
+        "u.test.toml",
+        "[[cases]]\nname = \"passes\"\nat = \"2026-11-26T10:00:00Z\"\nchange = { files = [\"docs/a.md\"] }\nexpect = { decision = \"deploy\" }\n\n[[cases]]\nname = \"fails too\"\nat = \"2026-11-26T10:00:00Z\"\nchange = { files = [\"src/a.rs\"] }\nexpect = { decision = \"deploy\" }\n",
+    );
+    let out = changegate(&["test", "--format", "github", "."], &t.0);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 2, "{text}");
+    assert!(
+        errors[0].starts_with(
+            "::error file=./t.test.yaml,line=6,col=1,title=changegate test failed%3A fails::"
+        ),
+        "{}",
+        errors[0]
+    );
+    // TOML: the second `[[cases]]` table starts on line 7; its item is placed there
+    // or on its first key.
+    assert!(
+        errors[1].starts_with("::error file=./u.test.toml,line=7,col=1,")
+            || errors[1].starts_with("::error file=./u.test.toml,line=8,col=1,"),
+        "{}",
+        errors[1]
+    );
+}
+
+/// `changegate test -` reads a test file from standard input; its policy path is
+/// relative to the current folder, and it must name one.
+#[test]
+fn a_test_file_from_standard_input() {
+    let t = Temp::new("reports");
+    t.file("t.gate", POLICY);
+    let spec = "policy: t.gate\ncases:\n  - name: docs\n    at: 2026-11-26T10:00:00Z\n    change: { files: [docs/a.md] }\n    expect: { decision: deploy }\n";
+    let out = common::output_with_stdin(
+        common::changegate().args(["test", "-"]).current_dir(&t.0),
+        spec,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out.stderr));
+    assert!(
+        common::text(&out.stdout).contains("<stdin>"),
+        "{}",
+        common::text(&out.stdout)
+    );
+
+    let failing = spec.replace("decision: deploy", "decision: deny");
+    let out = common::output_with_stdin(
+        common::changegate()
+            .args(["test", "-", "--format", "github"])
+            .current_dir(&t.0),
+        &failing,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::text(&out.stdout).contains("::error file=<stdin>,line=3,col=1,"),
+        "{}",
+        common::text(&out.stdout)
+    );
+
+    let nameless = spec.replace("policy: t.gate\n", "");
+    let out = common::output_with_stdin(
+        common::changegate().args(["test", "-"]).current_dir(&t.0),
+        &nameless,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::text(&out.stdout).contains("must name its policy"),
+        "{}",
+        common::text(&out.stdout)
+    );
+}

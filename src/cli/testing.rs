@@ -187,6 +187,10 @@ pub(crate) struct CaseReport {
     /// How long the case took (reading its files and evaluating), for JUnit's `time`.
     #[serde(skip)]
     pub(crate) elapsed: std::time::Duration,
+    /// The line of the test file where the case starts (1 when it cannot be told),
+    /// for annotations.
+    #[serde(skip)]
+    pub(crate) line: usize,
 }
 
 /// Coverage of one policy by its cases.
@@ -273,25 +277,94 @@ pub(crate) fn run_file(path: &Path, limits: &Limits) -> FileReport {
     run_file_matching(path, limits, None)
 }
 
+/// A test file's contents and the line each case starts on.
+type ReadSpec = Result<(FileSpec, Vec<usize>), String>;
+
+/// Reads and parses the test file at `path`, within the document limits.
+fn read_file_spec(path: &Path, il: &input::Limits) -> ReadSpec {
+    let value = input::read_file(path, il).map_err(|e| e.to_string())?;
+    let spec = spec_of(value, &path.display().to_string())?;
+    // The file was just read within the limits; its text only places the cases.
+    let lines = match (
+        std::fs::read_to_string(path),
+        input::Format::from_path(path),
+    ) {
+        (Ok(text), Some(format)) => case_lines(&text, format, spec.cases.len()),
+        _ => Vec::new(),
+    };
+    Ok((spec, lines))
+}
+
+/// Reads and parses a test file (YAML, or JSON) from standard input.
+fn read_stdin_spec(il: &input::Limits) -> ReadSpec {
+    let bytes = crate::cli::read_stdin(il.max_bytes, "the test file")?;
+    let format = crate::cli::sniff(&bytes);
+    let value = input::parse_bytes(&bytes, format, "<stdin>", il).map_err(|e| e.to_string())?;
+    let spec = spec_of(value, "<stdin>")?;
+    let lines = std::str::from_utf8(&bytes)
+        .map(|text| case_lines(text, format, spec.cases.len()))
+        .unwrap_or_default();
+    Ok((spec, lines))
+}
+
+fn spec_of(value: changegate::Value, name: &str) -> Result<FileSpec, String> {
+    serde_json::from_value(value.to_json()).map_err(|e| format!("{name}: {e}"))
+}
+
+/// The line each of `count` cases starts on in the test file's text.
+fn case_lines(text: &str, format: input::Format, count: usize) -> Vec<usize> {
+    (0..count)
+        .map(|i| {
+            input::position(
+                text,
+                format,
+                &[input::Step::Key("cases"), input::Step::Item(i)],
+            )
+            .map_or(1, |(line, _)| line)
+        })
+        .collect()
+}
+
 /// [`run_file`], running only the cases whose name contains `pattern` (all when
 /// `None`).
 pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) -> FileReport {
-    let dir = path.parent().unwrap_or(Path::new(""));
     let il = limits.documents();
-    let default_policy = {
+    // `-`: the test file on standard input; its paths are relative to the current
+    // folder and it must name its policy (there is no file name to take it from).
+    let stdin = path.as_os_str() == "-";
+    let (shown, dir) = if stdin {
+        (Path::new("<stdin>"), Path::new(""))
+    } else {
+        (path, path.parent().unwrap_or(Path::new("")))
+    };
+    let default_policy = (!stdin).then(|| {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let stem = name.split(".test.").next().unwrap_or(name);
         dir.join(format!("{stem}.gate"))
+    });
+    let default_name = default_policy
+        .as_ref()
+        .map_or_else(|| "<none>".to_owned(), |p| p.display().to_string());
+    let read = if stdin {
+        read_stdin_spec(&il)
+    } else {
+        read_file_spec(path, &il)
     };
-    let spec: FileSpec = match input::read_file(path, &il)
-        .map_err(|e| e.to_string())
-        .and_then(|v| {
-            serde_json::from_value(v.to_json()).map_err(|e| format!("{}: {e}", path.display()))
-        }) {
-        Ok(s) => s,
-        Err(e) => return FileReport::broken(path, default_policy.display().to_string(), e),
+    let (spec, lines) = match read {
+        Ok(r) => r,
+        Err(e) => return FileReport::broken(shown, default_name, e),
     };
-    let policy_path = spec.policy.as_ref().map_or(default_policy, |p| dir.join(p));
+    let policy_path = match (spec.policy.as_ref(), default_policy) {
+        (Some(p), _) => dir.join(p),
+        (None, Some(p)) => p,
+        (None, None) => {
+            return FileReport::broken(
+                shown,
+                default_name,
+                "a test file on standard input must name its policy (`policy: FILE`, relative to the current folder)".to_owned(),
+            )
+        }
+    };
     let policy_name = policy_path.display().to_string();
     let policy = match Policy::from_file_with_limits(&policy_path, limits) {
         Ok(p) => p,
@@ -324,10 +397,11 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
     };
     let mut cases = Vec::new();
     let mut seen_fields: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for case in spec
+    for (index, case) in spec
         .cases
         .iter()
-        .filter(|c| pattern.is_none_or(|p| c.name.contains(p)))
+        .enumerate()
+        .filter(|(_, c)| pattern.is_none_or(|p| c.name.contains(p)))
     {
         let inv_key = case
             .inventory
@@ -389,10 +463,12 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
                 expected_text: String::new(),
                 actual_text: String::new(),
                 elapsed: std::time::Duration::ZERO,
+                line: 1,
             },
         };
         cases.push(CaseReport {
             elapsed: started.elapsed(),
+            line: lines.get(index).copied().unwrap_or(1),
             ..report
         });
     }
@@ -412,7 +488,7 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
         })
         .collect();
     FileReport {
-        file: path.display().to_string(),
+        file: shown.display().to_string(),
         policy: policy_name,
         cases,
         coverage,
@@ -631,6 +707,7 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         expected_text: serde_json::to_string_pretty(expect).unwrap_or_default() + "\n",
         actual_text: serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n",
         elapsed: std::time::Duration::ZERO,
+        line: 1,
     }
 }
 

@@ -107,20 +107,20 @@ pub(crate) fn verdict(v: &Verdict) -> String {
     out
 }
 
-/// Test results as annotations: one `error` per failing case or file that cannot
-/// run, on the test file.
+/// Test results as annotations: one `error` per failing case, at the line of the
+/// test file where the case starts, and one per file that cannot run, at its top.
 pub(crate) fn tests(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for r in reports {
-        let file = Some((r.file.as_str(), 1, 1));
         if let Some(e) = &r.error {
+            let file = Some((r.file.as_str(), 1, 1));
             command(&mut out, "error", file, "changegate test: cannot run", e);
         }
         for c in r.cases.iter().filter(|c| !c.passed) {
             command(
                 &mut out,
                 "error",
-                file,
+                Some((r.file.as_str(), c.line, 1)),
                 &format!("changegate test failed: {}", c.name),
                 &c.failures.join("\n"),
             );
