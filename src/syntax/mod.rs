@@ -1,12 +1,11 @@
 //! Syntax: the grammar, the AST, and the canonical printer.
 
 pub mod ast;
-mod fast;
 mod parser;
 pub(crate) mod pieces;
 mod print;
 pub(crate) mod text;
 
 pub use ast::*;
-pub use parser::{parse_duration, parse_expr, parse_file, parse_items};
+pub use parser::{parse_duration, parse_expr, parse_file};
 pub use print::needs_blank_line;

@@ -22,7 +22,7 @@ const ITEM_KEYWORDS: [&str; 8] = [
 ];
 
 /// Every word the grammar reserves (its `keyword` rule): none can be an `ident`.
-pub(super) const KEYWORDS: [&str; 36] = [
+const KEYWORDS: [&str; 36] = [
     "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
     "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
     "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
@@ -110,7 +110,7 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
-    on_big_stack(|| parse_file_here(file, limits, true)).unwrap_or_else(|| {
+    on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
         (
             File::default(),
             vec![Diagnostic::error(
@@ -138,19 +138,7 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     })
 }
 
-/// For tests and the fuzzer: [`parse_file`] with or without the hand-written rule
-/// reader (`None` if the parser panicked). Both must give the same items and
-/// diagnostics, spans included.
-#[doc(hidden)]
-pub fn parse_items(
-    file: &SourceFile,
-    limits: &Limits,
-    fast: bool,
-) -> Option<(File, Vec<Diagnostic>)> {
-    on_big_stack(|| parse_file_here(file, limits, fast))
-}
-
-fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec<Diagnostic>) {
+fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
     let limits = &*capped(limits);
     let src = file.text();
     let mut diags = Vec::new();
@@ -182,7 +170,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
     // results are joined in order, so the outcome is the same as one pass.
     let chunks = chunk_bounds(src);
     let mut parts: Vec<(Vec<Item>, Vec<Diagnostic>)> = if chunks.len() <= 1 {
-        vec![parse_range(file, limits, 0, src.len(), fast)]
+        vec![parse_range(file, limits, 0, src.len())]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks
@@ -190,7 +178,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
                 .map(|&(a, b)| {
                     std::thread::Builder::new()
                         .stack_size(PARSE_STACK_BYTES)
-                        .spawn_scoped(s, move || parse_range(file, limits, a, b, fast))
+                        .spawn_scoped(s, move || parse_range(file, limits, a, b))
                 })
                 .collect();
             handles
@@ -199,7 +187,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
                 .map(|(h, &(a, b))| {
                     h.ok()
                         .and_then(|h| h.join().ok())
-                        .unwrap_or_else(|| parse_range(file, limits, a, b, fast))
+                        .unwrap_or_else(|| parse_range(file, limits, a, b))
                 })
                 .collect()
         })
@@ -281,29 +269,18 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
 
 /// Parses the items in `src[start..end]`, which starts at an item (or trivia), one
 /// item at a time: pest's token queue then holds one item, not the whole file,
-/// which keeps the peak memory of compiling a large policy low. With `fast`, rules
-/// go to the hand-written reader first (see `fast.rs`).
+/// which keeps the peak memory of compiling a large policy low.
 fn parse_range(
     file: &SourceFile,
     limits: &Limits,
     start: usize,
     end: usize,
-    fast: bool,
 ) -> (Vec<Item>, Vec<Diagnostic>) {
     let src = file.text();
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut offset = skip_trivia(src, start);
     while offset < end {
-        if let Some((item, item_end)) = fast.then(|| fast_rule(src, offset, end, limits)).flatten()
-        {
-            items.push(item);
-            if items.len() > limits.max_items {
-                break;
-            }
-            offset = skip_trivia(src, item_end);
-            continue;
-        }
         let rest = src.get(offset..end).unwrap_or("");
         match Grammar::parse(Rule::item, rest) {
             Ok(mut pairs) => {
@@ -330,15 +307,6 @@ fn parse_range(
         }
     }
     (items, diags)
-}
-
-/// A `rule` item read by the hand-written reader, when it accepts the item and the
-/// item ends within the piece.
-fn fast_rule(src: &str, offset: usize, end: usize, limits: &Limits) -> Option<(Item, usize)> {
-    if !src.get(offset..end)?.starts_with("rule") {
-        return None;
-    }
-    super::fast::rule_item(src, offset, limits).filter(|&(_, item_end)| item_end <= end)
 }
 
 /// Parses a single expression (used by tests and `explain`).
@@ -423,6 +391,11 @@ fn trim_trivia_end(src: &str, start: usize, mut end: usize) -> usize {
     loop {
         while end > start && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
             end -= 1;
+        }
+        // A comment runs to the end of its line, so only a span that now ends at a
+        // line break (or the end of the text) can end in one: most spans end mid-line.
+        if end < bytes.len() && !super::pieces::line_break_at(bytes, end) {
+            return end;
         }
         let line_start = src
             .get(start..end)
@@ -1258,7 +1231,7 @@ impl Convert<'_> {
 
 /// Wraps `e` in the `count`/`sum` operators before it, given as `(start, is_count)`
 /// in source order: the last one applies first.
-pub(super) fn wrap_aggregates(aggs: Vec<(usize, bool)>, mut e: Expr) -> Expr {
+fn wrap_aggregates(aggs: Vec<(usize, bool)>, mut e: Expr) -> Expr {
     for (start, is_count) in aggs.into_iter().rev() {
         let inner = Box::new(e);
         let span = Span::new(start, inner.span.end);
