@@ -1,11 +1,13 @@
 //! Syntax: the grammar, the AST, and the canonical printer.
 
 pub mod ast;
+mod error;
 mod parser;
 pub(crate) mod pieces;
 mod print;
 pub(crate) mod text;
 
 pub use ast::*;
+pub use error::SyntaxError;
 pub use parser::{parse_duration, parse_expr, parse_file};
 pub use print::needs_blank_line;

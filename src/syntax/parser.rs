@@ -9,6 +9,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
+use super::error::SyntaxError;
 use super::pieces::Piece;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::limits::Limits;
@@ -72,11 +73,11 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
             };
             let span = Span::new(at, at + c.len_utf8());
             match kind {
-                Forbidden::Bidi => Diagnostic::error(
-                    "changegate::text_direction_codepoint",
-                    file,
-                    format!("bidirectional control `{cp}` in {place}"),
-                )
+                Forbidden::Bidi => SyntaxError::TextDirection {
+                    codepoint: cp.clone(),
+                    place,
+                }
+                .into_diagnostic(file)
                 .label(
                     span,
                     "this character changes the order in which the text around it is shown",
@@ -84,11 +85,11 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
                 .help(format!(
                     "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
                 )),
-                Forbidden::Invisible => Diagnostic::error(
-                    "changegate::invisible_character",
-                    file,
-                    format!("invisible character `{cp}` in {place}"),
-                )
+                Forbidden::Invisible => SyntaxError::InvisibleCharacter {
+                    codepoint: cp.clone(),
+                    place,
+                }
+                .into_diagnostic(file)
                 .label(span, "this character is not shown by editors or terminals")
                 .help(format!(
                     "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
@@ -113,12 +114,9 @@ pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>)
     on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
         (
             File::default(),
-            vec![Diagnostic::error(
-                "changegate::internal",
-                file,
-                "the parser failed unexpectedly; please report this policy",
-            )
-            .help("as a workaround, simplify the most deeply nested condition")],
+            vec![SyntaxError::Internal
+                .into_diagnostic(file)
+                .help("as a workaround, simplify the most deeply nested condition")],
         )
     })
 }
@@ -144,15 +142,11 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
     let mut diags = Vec::new();
     if src.len() > limits.max_source_bytes {
         diags.push(
-            Diagnostic::error(
-                "changegate::too_large",
-                file,
-                format!(
-                    "the policy is {} bytes, more than the limit of {} bytes",
-                    src.len(),
-                    limits.max_source_bytes
-                ),
-            )
+            SyntaxError::TooLarge {
+                bytes: src.len(),
+                limit: limits.max_source_bytes,
+            }
+            .into_diagnostic(file)
             .help("split the policy into modules, or raise the limit with `--max-policy-bytes`"),
         );
         return (File::default(), diags);
@@ -203,11 +197,10 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
             .map_or(Span::default(), Item::span);
         items.truncate(limits.max_items);
         diags.push(
-            Diagnostic::error(
-                "changegate::too_many_items",
-                file,
-                format!("the policy has more than {} items", limits.max_items),
-            )
+            SyntaxError::TooManyItems {
+                limit: limits.max_items,
+            }
+            .into_diagnostic(file)
             .label(span, "this one is over the limit")
             .help("raise the limit with `--max-rules`"),
         );
@@ -312,11 +305,7 @@ fn parse_range(
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     on_big_stack(|| parse_expr_here(file, limits)).unwrap_or_else(|| {
-        Err(vec![Diagnostic::error(
-            "changegate::internal",
-            file,
-            "the parser failed unexpectedly",
-        )])
+        Err(vec![SyntaxError::InternalExpr.into_diagnostic(file)])
     })
 }
 
@@ -335,20 +324,13 @@ fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagn
     match result {
         Ok(mut pairs) => {
             let Some(pair) = pairs.next() else {
-                return Err(vec![Diagnostic::error(
-                    "changegate::syntax",
-                    file,
-                    "expected an expression",
-                )]);
+                return Err(vec![SyntaxError::ExpectedExpression.into_diagnostic(file)]);
             };
             let end = pair.as_span().end();
             if skip_trivia(src, end) < src.len() {
-                return Err(vec![Diagnostic::error(
-                    "changegate::syntax",
-                    file,
-                    "unexpected text after the expression",
-                )
-                .label(Span::new(end, src.len()), "here")]);
+                return Err(vec![SyntaxError::TextAfterExpression
+                    .into_diagnostic(file)
+                    .label(Span::new(end, src.len()), "here")]);
             }
             let mut cx = Convert {
                 file,
@@ -452,12 +434,9 @@ fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
                 depth += 1;
                 if depth > max {
                     return Some(
-                        Diagnostic::error(
-                            "changegate::too_deep",
-                            file,
-                            format!("brackets nest deeper than the limit of {max}"),
-                        )
-                        .label(Span::new(i, i + 1), "this one is too deep")
+                        SyntaxError::TooDeepBrackets { limit: max }
+                            .into_diagnostic(file)
+                            .label(Span::new(i, i + 1), "this one is too deep")
                         .help("split the condition into simpler parts, or raise the limit with `--max-depth`"),
                     );
                 }
@@ -567,20 +546,22 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
             .get(pos..)
             .and_then(|s| s.find('\n'))
             .map_or(src.len(), |i| pos + i);
-        return Diagnostic::error("changegate::syntax", file, "unterminated string")
+        return SyntaxError::UnterminatedString
+            .into_diagnostic(file)
             .label(Span::new(pos, line_end), "this string has no closing `\"`")
             .help("close the string with `\"` on the same line; write a line break as `\\n`");
     }
-    let mut d = Diagnostic::error(
-        "changegate::syntax",
-        file,
-        if at_item_start {
-            format!("expected an item (`policy`, `import`, `group`, `window`, `freeze`, `rule` or `default`), found {found_text}")
-        } else {
-            format!("expected {expected}, found {found_text}")
-        },
-    )
-    .label(Span::new(pos, pos + found.len()), "unexpected here");
+    let error = if at_item_start {
+        SyntaxError::ExpectedItem { found: found_text }
+    } else {
+        SyntaxError::Unexpected {
+            expected: expected.clone(),
+            found: found_text,
+        }
+    };
+    let mut d = error
+        .into_diagnostic(file)
+        .label(Span::new(pos, pos + found.len()), "unexpected here");
     let keyword = KEYWORDS.contains(&found);
     let help = if keyword && expected.contains("a name") {
         format!("`{found}` is a keyword and cannot be used as a name; choose another name")
@@ -659,9 +640,10 @@ impl Convert<'_> {
         )
     }
 
-    fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
+    fn err(&mut self, error: SyntaxError, span: Span, label: &str, help: &str) {
         self.diags.push(
-            Diagnostic::error(code, self.file, message)
+            error
+                .into_diagnostic(self.file)
                 .label(span, label)
                 .help(help),
         );
@@ -719,13 +701,11 @@ impl Convert<'_> {
                 }
                 if members.len() > self.limits.max_list_len {
                     self.err(
-                        "changegate::too_long",
+                        SyntaxError::TooLongList {
+                            len: members.len(),
+                            limit: self.limits.max_list_len,
+                        },
                         list_span,
-                        format!(
-                            "this list has {} items, more than the limit of {}",
-                            members.len(),
-                            self.limits.max_list_len
-                        ),
                         "too long",
                         "shorten it, or raise the limit with `--max-list-len`",
                     );
@@ -799,13 +779,11 @@ impl Convert<'_> {
         let raw = pair.into_inner().next().map_or("", |p| p.as_str());
         if raw.len() > self.limits.max_string_len {
             self.err(
-                "changegate::too_long",
+                SyntaxError::TooLongString {
+                    len: raw.len(),
+                    limit: self.limits.max_string_len,
+                },
                 span,
-                format!(
-                    "this string is {} bytes, more than the limit of {}",
-                    raw.len(),
-                    self.limits.max_string_len
-                ),
                 "too long",
                 "shorten it, or raise the limit with `--max-string-len`",
             );
@@ -828,12 +806,10 @@ impl Convert<'_> {
                     let at = span.start + 1 + i;
                     let len = 1 + other.map_or(0, |(_, c)| c.len_utf8());
                     self.err(
-                        "changegate::bad_escape",
+                        SyntaxError::BadEscape {
+                            escape: raw.get(i..i + len).unwrap_or("\\").to_owned(),
+                        },
                         Span::new(at, at + len),
-                        format!(
-                            "unknown escape `{}` in a string",
-                            raw.get(i..i + len).unwrap_or("\\")
-                        ),
                         "not an escape",
                         "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\r`",
                     );
@@ -982,9 +958,10 @@ impl Convert<'_> {
                         Ok(c) => c,
                         Err(_) => {
                             self.err(
-                                "changegate::bad_count",
+                                SyntaxError::BadCount {
+                                    text: n.as_str().to_owned(),
+                                },
                                 nspan,
-                                format!("`{}` is not a number of people", n.as_str()),
                                 "not a count",
                                 "write a whole number from 1 up to the group's size",
                             );
@@ -1018,12 +995,10 @@ impl Convert<'_> {
 
     fn too_deep(&mut self, span: Span) {
         self.err(
-            "changegate::too_deep",
+            SyntaxError::TooDeepExpression {
+                limit: self.limits.max_depth,
+            },
             span,
-            format!(
-                "this expression nests deeper than the limit of {}",
-                self.limits.max_depth
-            ),
             "too deep",
             "split the condition into simpler parts, or raise the limit with `--max-depth`",
         );
@@ -1162,13 +1137,11 @@ impl Convert<'_> {
                 }
                 if items.len() > self.limits.max_list_len {
                     self.err(
-                        "changegate::too_long",
+                        SyntaxError::TooLongList {
+                            len: items.len(),
+                            limit: self.limits.max_list_len,
+                        },
                         span,
-                        format!(
-                            "this list has {} items, more than the limit of {}",
-                            items.len(),
-                            self.limits.max_list_len
-                        ),
                         "too long",
                         "shorten it, or raise the limit with `--max-list-len`",
                     );
@@ -1196,9 +1169,10 @@ impl Convert<'_> {
                 Ok(i) => Some(Lit::Int(i)),
                 Err(_) => {
                     self.err(
-                        "changegate::bad_integer",
+                        SyntaxError::BadInteger {
+                            text: pair.as_str().to_owned(),
+                        },
                         span,
-                        format!("`{}` does not fit in a 64-bit integer", pair.as_str()),
                         "too large",
                         "integers range from -9223372036854775808 to 9223372036854775807",
                     );
