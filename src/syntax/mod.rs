@@ -9,5 +9,5 @@ pub(crate) mod text;
 
 pub use ast::*;
 pub use error::SyntaxError;
-pub use parser::{parse_duration, parse_expr, parse_file};
+pub use parser::{parse_expr, parse_file};
 pub use print::needs_blank_line;

@@ -936,7 +936,9 @@ impl Convert<'_> {
     fn duration(&self, pair: Pair<'_, Rule>) -> DurationLit {
         let span = self.span(&pair);
         DurationLit {
-            seconds: parse_duration(pair.as_str()).unwrap_or(i64::MAX),
+            // The grammar only lets digits and `d`/`h`/`m` through, so only an
+            // overflow fails; it reads as the longest duration, as it always has.
+            seconds: crate::time::parse_duration_token(pair.as_str()).unwrap_or(i64::MAX),
             span,
         }
     }
@@ -1255,34 +1257,4 @@ fn cmp_op(s: &str) -> CmpOp {
         "in" => CmpOp::In,
         _ => CmpOp::Match,
     }
-}
-
-/// Parses `6h`, `90m`, `1d12h` into seconds; `None` on overflow or bad text.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    let mut total: i64 = 0;
-    let mut num: i64 = 0;
-    let mut have_digit = false;
-    for c in s.chars() {
-        if let Some(d) = c.to_digit(10) {
-            num = num.checked_mul(10)?.checked_add(i64::from(d))?;
-            have_digit = true;
-            continue;
-        }
-        let unit = match c {
-            'd' => 86_400,
-            'h' => 3_600,
-            'm' => 60,
-            _ => return None,
-        };
-        if !have_digit {
-            return None;
-        }
-        total = total.checked_add(num.checked_mul(unit)?)?;
-        num = 0;
-        have_digit = false;
-    }
-    if have_digit || s.is_empty() {
-        return None;
-    }
-    Some(total)
 }

@@ -62,6 +62,7 @@ pub use text::{
     format_duration, format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration,
     AtError, DurationError,
 };
+pub(crate) use text::parse_duration_token;
 pub use zone::SAMPLE_STEP_SECS;
 
 /// Seconds since the Unix epoch, UTC.
