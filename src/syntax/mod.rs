@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod error;
+mod keyword;
 mod parser;
 pub(crate) mod pieces;
 mod print;
@@ -9,5 +10,6 @@ pub(crate) mod text;
 
 pub use ast::*;
 pub use error::SyntaxError;
+pub use keyword::Keyword;
 pub use parser::{parse_expr, parse_file};
 pub use print::needs_blank_line;

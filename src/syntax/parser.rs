@@ -10,6 +10,7 @@ use pest::Parser;
 
 use super::ast::*;
 use super::error::SyntaxError;
+use super::keyword::Keyword;
 use super::pieces::Piece;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::limits::Limits;
@@ -17,18 +18,6 @@ use crate::limits::Limits;
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/changegate.pest"]
 struct Grammar;
-
-const ITEM_KEYWORDS: [&str; 8] = [
-    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
-];
-
-/// Every word the grammar reserves (its `keyword` rule): none can be an `ident`.
-const KEYWORDS: [&str; 36] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
-    "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
-    "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
-    "change", "blast", "targets", "schema",
-];
 
 /// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
 /// parser recurses, and 256 levels fit even the main thread's stack with room to
@@ -248,7 +237,7 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
         let nl = src.get(i..)?.find('\n')?;
         i += nl + 1;
         let rest = src.get(i..)?;
-        for kw in ITEM_KEYWORDS {
+        for kw in Keyword::items().map(Keyword::spelling) {
             if rest.starts_with(kw)
                 && !bytes
                     .get(i + kw.len())
@@ -304,9 +293,8 @@ fn parse_range(
 
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
-    on_big_stack(|| parse_expr_here(file, limits)).unwrap_or_else(|| {
-        Err(vec![SyntaxError::InternalExpr.into_diagnostic(file)])
-    })
+    on_big_stack(|| parse_expr_here(file, limits))
+        .unwrap_or_else(|| Err(vec![SyntaxError::InternalExpr.into_diagnostic(file)]))
 }
 
 fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
@@ -419,7 +407,7 @@ fn next_item_start(src: &str, from: usize) -> usize {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        if ITEM_KEYWORDS.contains(&word.as_str()) {
+        if Keyword::starts_item_word(&word) {
             return i + (line.len() - trimmed.len());
         }
     }
@@ -562,7 +550,7 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
     let mut d = error
         .into_diagnostic(file)
         .label(Span::new(pos, pos + found.len()), "unexpected here");
-    let keyword = KEYWORDS.contains(&found);
+    let keyword = Keyword::from_word(found).is_some();
     let help = if keyword && expected.contains("a name") {
         format!("`{found}` is a keyword and cannot be used as a name; choose another name")
     } else if found == "=" && expected.contains("operator") {
@@ -578,7 +566,7 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
     } else if at_item_start {
         "every item starts with its keyword; check for a missing `}` or a stray word above"
             .to_owned()
-    } else if ITEM_KEYWORDS.contains(&found) {
+    } else if Keyword::starts_item_word(found) {
         format!("`{found}` starts the next item, so the item above is unfinished: write {expected} before it")
     } else {
         format!("write {expected} here")

@@ -58,11 +58,11 @@ mod zone;
 pub use query::{assess, calendar, earliest, is_open, why_no_opening, Assessment, NoOpening};
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
 pub use stream::{Complement, IntervalStream, Union, WindowStream, Zones};
+pub(crate) use text::parse_duration_token;
 pub use text::{
     format_duration, format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration,
     AtError, DurationError,
 };
-pub(crate) use text::parse_duration_token;
 pub use zone::SAMPLE_STEP_SECS;
 
 /// Seconds since the Unix epoch, UTC.
