@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(policy fmt_roundtrip rule_reader evaluate change inventory)
+[ ${#targets[@]} -gt 0 ] || targets=(policy fmt_roundtrip evaluate change inventory)
 bin=target/x86_64-unknown-linux-gnu/release
 mkdir -p logs
 for t in "${targets[@]}"; do

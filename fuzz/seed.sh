@@ -4,13 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root=..
-mkdir -p corpus/{policy,fmt_roundtrip,rule_reader,change,inventory,evaluate}
+mkdir -p corpus/{policy,fmt_roundtrip,change,inventory,evaluate}
 n=0
 for f in "$root"/policies/*.gate "$root"/policies/shared/*.gate "$root"/tests/cases/*/policy.gate seeds/*.gate; do
   n=$((n + 1))
   cp "$f" "corpus/policy/seed-$n"
   cp "$f" "corpus/fmt_roundtrip/seed-$n"
-  cp "$f" "corpus/rule_reader/seed-$n"
 done
 # Documents: one byte picks the format (0 JSON, 1 YAML, 2 TOML), then the text.
 doc() { # format-byte file target name

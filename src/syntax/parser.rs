@@ -9,6 +9,8 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::*;
+use super::error::SyntaxError;
+use super::keyword::Keyword;
 use super::pieces::Piece;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::limits::Limits;
@@ -16,18 +18,6 @@ use crate::limits::Limits;
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/changegate.pest"]
 struct Grammar;
-
-const ITEM_KEYWORDS: [&str; 8] = [
-    "policy", "import", "schema", "group", "window", "freeze", "rule", "default",
-];
-
-/// Every word the grammar reserves (its `keyword` rule): none can be an `ident`.
-pub(super) const KEYWORDS: [&str; 36] = [
-    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
-    "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
-    "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
-    "change", "blast", "targets", "schema",
-];
 
 /// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
 /// parser recurses, and 256 levels fit even the main thread's stack with room to
@@ -72,11 +62,11 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
             };
             let span = Span::new(at, at + c.len_utf8());
             match kind {
-                Forbidden::Bidi => Diagnostic::error(
-                    "changegate::text_direction_codepoint",
-                    file,
-                    format!("bidirectional control `{cp}` in {place}"),
-                )
+                Forbidden::Bidi => SyntaxError::TextDirection {
+                    codepoint: cp.clone(),
+                    place,
+                }
+                .into_diagnostic(file)
                 .label(
                     span,
                     "this character changes the order in which the text around it is shown",
@@ -84,11 +74,11 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
                 .help(format!(
                     "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
                 )),
-                Forbidden::Invisible => Diagnostic::error(
-                    "changegate::invisible_character",
-                    file,
-                    format!("invisible character `{cp}` in {place}"),
-                )
+                Forbidden::Invisible => SyntaxError::InvisibleCharacter {
+                    codepoint: cp.clone(),
+                    place,
+                }
+                .into_diagnostic(file)
                 .label(span, "this character is not shown by editors or terminals")
                 .help(format!(
                     "delete the `{cp}` character: what a reviewer reads must be what is evaluated"
@@ -110,15 +100,12 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
 pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
-    on_big_stack(|| parse_file_here(file, limits, true)).unwrap_or_else(|| {
+    on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
         (
             File::default(),
-            vec![Diagnostic::error(
-                "changegate::internal",
-                file,
-                "the parser failed unexpectedly; please report this policy",
-            )
-            .help("as a workaround, simplify the most deeply nested condition")],
+            vec![SyntaxError::Internal
+                .into_diagnostic(file)
+                .help("as a workaround, simplify the most deeply nested condition")],
         )
     })
 }
@@ -138,33 +125,17 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     })
 }
 
-/// For tests and the fuzzer: [`parse_file`] with or without the hand-written rule
-/// reader (`None` if the parser panicked). Both must give the same items and
-/// diagnostics, spans included.
-#[doc(hidden)]
-pub fn parse_items(
-    file: &SourceFile,
-    limits: &Limits,
-    fast: bool,
-) -> Option<(File, Vec<Diagnostic>)> {
-    on_big_stack(|| parse_file_here(file, limits, fast))
-}
-
-fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec<Diagnostic>) {
+fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
     let limits = &*capped(limits);
     let src = file.text();
     let mut diags = Vec::new();
     if src.len() > limits.max_source_bytes {
         diags.push(
-            Diagnostic::error(
-                "changegate::too_large",
-                file,
-                format!(
-                    "the policy is {} bytes, more than the limit of {} bytes",
-                    src.len(),
-                    limits.max_source_bytes
-                ),
-            )
+            SyntaxError::TooLarge {
+                bytes: src.len(),
+                limit: limits.max_source_bytes,
+            }
+            .into_diagnostic(file)
             .help("split the policy into modules, or raise the limit with `--max-policy-bytes`"),
         );
         return (File::default(), diags);
@@ -182,7 +153,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
     // results are joined in order, so the outcome is the same as one pass.
     let chunks = chunk_bounds(src);
     let mut parts: Vec<(Vec<Item>, Vec<Diagnostic>)> = if chunks.len() <= 1 {
-        vec![parse_range(file, limits, 0, src.len(), fast)]
+        vec![parse_range(file, limits, 0, src.len())]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks
@@ -190,7 +161,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
                 .map(|&(a, b)| {
                     std::thread::Builder::new()
                         .stack_size(PARSE_STACK_BYTES)
-                        .spawn_scoped(s, move || parse_range(file, limits, a, b, fast))
+                        .spawn_scoped(s, move || parse_range(file, limits, a, b))
                 })
                 .collect();
             handles
@@ -199,7 +170,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
                 .map(|(h, &(a, b))| {
                     h.ok()
                         .and_then(|h| h.join().ok())
-                        .unwrap_or_else(|| parse_range(file, limits, a, b, fast))
+                        .unwrap_or_else(|| parse_range(file, limits, a, b))
                 })
                 .collect()
         })
@@ -215,11 +186,10 @@ fn parse_file_here(file: &SourceFile, limits: &Limits, fast: bool) -> (File, Vec
             .map_or(Span::default(), Item::span);
         items.truncate(limits.max_items);
         diags.push(
-            Diagnostic::error(
-                "changegate::too_many_items",
-                file,
-                format!("the policy has more than {} items", limits.max_items),
-            )
+            SyntaxError::TooManyItems {
+                limit: limits.max_items,
+            }
+            .into_diagnostic(file)
             .label(span, "this one is over the limit")
             .help("raise the limit with `--max-rules`"),
         );
@@ -267,7 +237,7 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
         let nl = src.get(i..)?.find('\n')?;
         i += nl + 1;
         let rest = src.get(i..)?;
-        for kw in ITEM_KEYWORDS {
+        for kw in Keyword::items().map(Keyword::spelling) {
             if rest.starts_with(kw)
                 && !bytes
                     .get(i + kw.len())
@@ -281,29 +251,18 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
 
 /// Parses the items in `src[start..end]`, which starts at an item (or trivia), one
 /// item at a time: pest's token queue then holds one item, not the whole file,
-/// which keeps the peak memory of compiling a large policy low. With `fast`, rules
-/// go to the hand-written reader first (see `fast.rs`).
+/// which keeps the peak memory of compiling a large policy low.
 fn parse_range(
     file: &SourceFile,
     limits: &Limits,
     start: usize,
     end: usize,
-    fast: bool,
 ) -> (Vec<Item>, Vec<Diagnostic>) {
     let src = file.text();
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut offset = skip_trivia(src, start);
     while offset < end {
-        if let Some((item, item_end)) = fast.then(|| fast_rule(src, offset, end, limits)).flatten()
-        {
-            items.push(item);
-            if items.len() > limits.max_items {
-                break;
-            }
-            offset = skip_trivia(src, item_end);
-            continue;
-        }
         let rest = src.get(offset..end).unwrap_or("");
         match Grammar::parse(Rule::item, rest) {
             Ok(mut pairs) => {
@@ -332,24 +291,10 @@ fn parse_range(
     (items, diags)
 }
 
-/// A `rule` item read by the hand-written reader, when it accepts the item and the
-/// item ends within the piece.
-fn fast_rule(src: &str, offset: usize, end: usize, limits: &Limits) -> Option<(Item, usize)> {
-    if !src.get(offset..end)?.starts_with("rule") {
-        return None;
-    }
-    super::fast::rule_item(src, offset, limits).filter(|&(_, item_end)| item_end <= end)
-}
-
 /// Parses a single expression (used by tests and `explain`).
 pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
-    on_big_stack(|| parse_expr_here(file, limits)).unwrap_or_else(|| {
-        Err(vec![Diagnostic::error(
-            "changegate::internal",
-            file,
-            "the parser failed unexpectedly",
-        )])
-    })
+    on_big_stack(|| parse_expr_here(file, limits))
+        .unwrap_or_else(|| Err(vec![SyntaxError::InternalExpr.into_diagnostic(file)]))
 }
 
 fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
@@ -367,20 +312,13 @@ fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagn
     match result {
         Ok(mut pairs) => {
             let Some(pair) = pairs.next() else {
-                return Err(vec![Diagnostic::error(
-                    "changegate::syntax",
-                    file,
-                    "expected an expression",
-                )]);
+                return Err(vec![SyntaxError::ExpectedExpression.into_diagnostic(file)]);
             };
             let end = pair.as_span().end();
             if skip_trivia(src, end) < src.len() {
-                return Err(vec![Diagnostic::error(
-                    "changegate::syntax",
-                    file,
-                    "unexpected text after the expression",
-                )
-                .label(Span::new(end, src.len()), "here")]);
+                return Err(vec![SyntaxError::TextAfterExpression
+                    .into_diagnostic(file)
+                    .label(Span::new(end, src.len()), "here")]);
             }
             let mut cx = Convert {
                 file,
@@ -424,6 +362,11 @@ fn trim_trivia_end(src: &str, start: usize, mut end: usize) -> usize {
         while end > start && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
             end -= 1;
         }
+        // A comment runs to the end of its line, so only a span that now ends at a
+        // line break (or the end of the text) can end in one: most spans end mid-line.
+        if end < bytes.len() && !super::pieces::line_break_at(bytes, end) {
+            return end;
+        }
         let line_start = src
             .get(start..end)
             .and_then(|s| s.rfind('\n'))
@@ -464,7 +407,7 @@ fn next_item_start(src: &str, from: usize) -> usize {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        if ITEM_KEYWORDS.contains(&word.as_str()) {
+        if Keyword::starts_item_word(&word) {
             return i + (line.len() - trimmed.len());
         }
     }
@@ -479,12 +422,9 @@ fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
                 depth += 1;
                 if depth > max {
                     return Some(
-                        Diagnostic::error(
-                            "changegate::too_deep",
-                            file,
-                            format!("brackets nest deeper than the limit of {max}"),
-                        )
-                        .label(Span::new(i, i + 1), "this one is too deep")
+                        SyntaxError::TooDeepBrackets { limit: max }
+                            .into_diagnostic(file)
+                            .label(Span::new(i, i + 1), "this one is too deep")
                         .help("split the condition into simpler parts, or raise the limit with `--max-depth`"),
                     );
                 }
@@ -594,21 +534,23 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
             .get(pos..)
             .and_then(|s| s.find('\n'))
             .map_or(src.len(), |i| pos + i);
-        return Diagnostic::error("changegate::syntax", file, "unterminated string")
+        return SyntaxError::UnterminatedString
+            .into_diagnostic(file)
             .label(Span::new(pos, line_end), "this string has no closing `\"`")
             .help("close the string with `\"` on the same line; write a line break as `\\n`");
     }
-    let mut d = Diagnostic::error(
-        "changegate::syntax",
-        file,
-        if at_item_start {
-            format!("expected an item (`policy`, `import`, `group`, `window`, `freeze`, `rule` or `default`), found {found_text}")
-        } else {
-            format!("expected {expected}, found {found_text}")
-        },
-    )
-    .label(Span::new(pos, pos + found.len()), "unexpected here");
-    let keyword = KEYWORDS.contains(&found);
+    let error = if at_item_start {
+        SyntaxError::ExpectedItem { found: found_text }
+    } else {
+        SyntaxError::Unexpected {
+            expected: expected.clone(),
+            found: found_text,
+        }
+    };
+    let mut d = error
+        .into_diagnostic(file)
+        .label(Span::new(pos, pos + found.len()), "unexpected here");
+    let keyword = Keyword::from_word(found).is_some();
     let help = if keyword && expected.contains("a name") {
         format!("`{found}` is a keyword and cannot be used as a name; choose another name")
     } else if found == "=" && expected.contains("operator") {
@@ -624,7 +566,7 @@ fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) 
     } else if at_item_start {
         "every item starts with its keyword; check for a missing `}` or a stray word above"
             .to_owned()
-    } else if ITEM_KEYWORDS.contains(&found) {
+    } else if Keyword::starts_item_word(found) {
         format!("`{found}` starts the next item, so the item above is unfinished: write {expected} before it")
     } else {
         format!("write {expected} here")
@@ -686,9 +628,10 @@ impl Convert<'_> {
         )
     }
 
-    fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
+    fn err(&mut self, error: SyntaxError, span: Span, label: &str, help: &str) {
         self.diags.push(
-            Diagnostic::error(code, self.file, message)
+            error
+                .into_diagnostic(self.file)
                 .label(span, label)
                 .help(help),
         );
@@ -746,13 +689,11 @@ impl Convert<'_> {
                 }
                 if members.len() > self.limits.max_list_len {
                     self.err(
-                        "changegate::too_long",
+                        SyntaxError::TooLongList {
+                            len: members.len(),
+                            limit: self.limits.max_list_len,
+                        },
                         list_span,
-                        format!(
-                            "this list has {} items, more than the limit of {}",
-                            members.len(),
-                            self.limits.max_list_len
-                        ),
                         "too long",
                         "shorten it, or raise the limit with `--max-list-len`",
                     );
@@ -826,13 +767,11 @@ impl Convert<'_> {
         let raw = pair.into_inner().next().map_or("", |p| p.as_str());
         if raw.len() > self.limits.max_string_len {
             self.err(
-                "changegate::too_long",
+                SyntaxError::TooLongString {
+                    len: raw.len(),
+                    limit: self.limits.max_string_len,
+                },
                 span,
-                format!(
-                    "this string is {} bytes, more than the limit of {}",
-                    raw.len(),
-                    self.limits.max_string_len
-                ),
                 "too long",
                 "shorten it, or raise the limit with `--max-string-len`",
             );
@@ -855,12 +794,10 @@ impl Convert<'_> {
                     let at = span.start + 1 + i;
                     let len = 1 + other.map_or(0, |(_, c)| c.len_utf8());
                     self.err(
-                        "changegate::bad_escape",
+                        SyntaxError::BadEscape {
+                            escape: raw.get(i..i + len).unwrap_or("\\").to_owned(),
+                        },
                         Span::new(at, at + len),
-                        format!(
-                            "unknown escape `{}` in a string",
-                            raw.get(i..i + len).unwrap_or("\\")
-                        ),
                         "not an escape",
                         "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\r`",
                     );
@@ -987,7 +924,9 @@ impl Convert<'_> {
     fn duration(&self, pair: Pair<'_, Rule>) -> DurationLit {
         let span = self.span(&pair);
         DurationLit {
-            seconds: parse_duration(pair.as_str()).unwrap_or(i64::MAX),
+            // The grammar only lets digits and `d`/`h`/`m` through, so only an
+            // overflow fails; it reads as the longest duration, as it always has.
+            seconds: crate::time::parse_duration_token(pair.as_str()).unwrap_or(i64::MAX),
             span,
         }
     }
@@ -1009,9 +948,10 @@ impl Convert<'_> {
                         Ok(c) => c,
                         Err(_) => {
                             self.err(
-                                "changegate::bad_count",
+                                SyntaxError::BadCount {
+                                    text: n.as_str().to_owned(),
+                                },
                                 nspan,
-                                format!("`{}` is not a number of people", n.as_str()),
                                 "not a count",
                                 "write a whole number from 1 up to the group's size",
                             );
@@ -1045,12 +985,10 @@ impl Convert<'_> {
 
     fn too_deep(&mut self, span: Span) {
         self.err(
-            "changegate::too_deep",
+            SyntaxError::TooDeepExpression {
+                limit: self.limits.max_depth,
+            },
             span,
-            format!(
-                "this expression nests deeper than the limit of {}",
-                self.limits.max_depth
-            ),
             "too deep",
             "split the condition into simpler parts, or raise the limit with `--max-depth`",
         );
@@ -1189,13 +1127,11 @@ impl Convert<'_> {
                 }
                 if items.len() > self.limits.max_list_len {
                     self.err(
-                        "changegate::too_long",
+                        SyntaxError::TooLongList {
+                            len: items.len(),
+                            limit: self.limits.max_list_len,
+                        },
                         span,
-                        format!(
-                            "this list has {} items, more than the limit of {}",
-                            items.len(),
-                            self.limits.max_list_len
-                        ),
                         "too long",
                         "shorten it, or raise the limit with `--max-list-len`",
                     );
@@ -1223,9 +1159,10 @@ impl Convert<'_> {
                 Ok(i) => Some(Lit::Int(i)),
                 Err(_) => {
                     self.err(
-                        "changegate::bad_integer",
+                        SyntaxError::BadInteger {
+                            text: pair.as_str().to_owned(),
+                        },
                         span,
-                        format!("`{}` does not fit in a 64-bit integer", pair.as_str()),
                         "too large",
                         "integers range from -9223372036854775808 to 9223372036854775807",
                     );
@@ -1258,7 +1195,7 @@ impl Convert<'_> {
 
 /// Wraps `e` in the `count`/`sum` operators before it, given as `(start, is_count)`
 /// in source order: the last one applies first.
-pub(super) fn wrap_aggregates(aggs: Vec<(usize, bool)>, mut e: Expr) -> Expr {
+fn wrap_aggregates(aggs: Vec<(usize, bool)>, mut e: Expr) -> Expr {
     for (start, is_count) in aggs.into_iter().rev() {
         let inner = Box::new(e);
         let span = Span::new(start, inner.span.end);
@@ -1308,34 +1245,4 @@ fn cmp_op(s: &str) -> CmpOp {
         "in" => CmpOp::In,
         _ => CmpOp::Match,
     }
-}
-
-/// Parses `6h`, `90m`, `1d12h` into seconds; `None` on overflow or bad text.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    let mut total: i64 = 0;
-    let mut num: i64 = 0;
-    let mut have_digit = false;
-    for c in s.chars() {
-        if let Some(d) = c.to_digit(10) {
-            num = num.checked_mul(10)?.checked_add(i64::from(d))?;
-            have_digit = true;
-            continue;
-        }
-        let unit = match c {
-            'd' => 86_400,
-            'h' => 3_600,
-            'm' => 60,
-            _ => return None,
-        };
-        if !have_digit {
-            return None;
-        }
-        total = total.checked_add(num.checked_mul(unit)?)?;
-        num = 0;
-        have_digit = false;
-    }
-    if have_digit || s.is_empty() {
-        return None;
-    }
-    Some(total)
 }

@@ -60,6 +60,7 @@ pub use query::{calendar, earliest, is_open};
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
 pub(crate) use stream::{Complement, Union};
 pub use stream::{IntervalStream, WindowStream, Zones};
+pub(crate) use text::parse_duration_token;
 pub use text::{
     format_duration, format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration,
     AtError, DurationError,

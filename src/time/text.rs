@@ -47,6 +47,20 @@ impl std::error::Error for DurationError {}
 /// and `s`, each at most once and largest first; no spaces, signs or fractions. Zero
 /// and totals beyond `i64` seconds are rejected.
 pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
+    read_duration(text, true)
+}
+
+/// Reads the policy language's duration token (`6h`, `90m`, `1d12h`; the grammar
+/// allows `d`, `h` and `m`) into seconds. Unlike [`parse_duration`], units may repeat
+/// or come in any order and the total may be zero: the grammar accepts those, and
+/// the checker reports them with their place in the policy.
+pub(crate) fn parse_duration_token(text: &str) -> Result<i64, DurationError> {
+    read_duration(text, false)
+}
+
+/// The one duration reader; `strict` holds units to at most once, largest first,
+/// and rejects a zero total.
+fn read_duration(text: &str, strict: bool) -> Result<i64, DurationError> {
     if text.is_empty() {
         return Err(DurationError::Empty);
     }
@@ -73,7 +87,7 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
             _ => return Err(malformed()),
         };
         let n = number.take().ok_or_else(malformed)?;
-        if rank >= last_rank {
+        if strict && rank >= last_rank {
             return Err(DurationError::UnitOrder(text.to_owned()));
         }
         last_rank = rank;
@@ -85,7 +99,7 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
     if number.is_some() {
         return Err(malformed());
     }
-    if total == 0 {
+    if strict && total == 0 {
         return Err(DurationError::Zero);
     }
     Ok(total)

@@ -1,0 +1,249 @@
+//! Every word the language reserves, in one place: the parser's recovery and
+//! messages, the piece splitter and the tests read this list, and a test checks that
+//! the grammar's `keyword` rule (`grammar/changegate.pest`) lists exactly these words.
+
+/// A reserved word of the policy language: none can be a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Keyword {
+    /// `policy "name"`
+    Policy,
+    /// `import "path"`
+    Import,
+    /// `group NAME = [...]`
+    Group,
+    /// `window NAME = ...`
+    Window,
+    /// `freeze NAME = ...`
+    Freeze,
+    /// `rule "name" { ... }`
+    Rule,
+    /// `default OUTCOME`
+    Default,
+    /// `rule "name" advisory { ... }`
+    Advisory,
+    /// `when EXPR`
+    When,
+    /// `then OUTCOME`
+    Then,
+    /// the `deploy` outcome
+    Deploy,
+    /// `approve N from GROUP`
+    Approve,
+    /// `approve N from GROUP`
+    From,
+    /// `deny "reason"`
+    Deny,
+    /// `during WINDOW`
+    During,
+    /// `break glass`
+    Break,
+    /// `break glass`
+    Glass,
+    /// boolean `and`
+    And,
+    /// boolean `or`
+    Or,
+    /// boolean `not`
+    Not,
+    /// membership `in`, and a window's zone `in "Area/City"`
+    In,
+    /// regular-expression `match`
+    Match,
+    /// the quantifier `any`
+    Any,
+    /// the quantifier `all`
+    All,
+    /// `count PATH`
+    Count,
+    /// `sum PATH`
+    Sum,
+    /// `has(PATH)`
+    Has,
+    /// the literal `true`
+    True,
+    /// the literal `false`
+    False,
+    /// every day of the week, in windows
+    Daily,
+    /// the local zone, in windows
+    Local,
+    /// a duration, in windows (`22:00 for 6h`)
+    For,
+    /// the root of change fields
+    Change,
+    /// the root of blast-radius fields
+    Blast,
+    /// the root of target fields
+    Targets,
+    /// `schema { ... }`
+    Schema,
+}
+
+impl Keyword {
+    /// Every keyword, in the grammar's order.
+    pub const ALL: [Keyword; 36] = [
+        Keyword::Policy,
+        Keyword::Import,
+        Keyword::Group,
+        Keyword::Window,
+        Keyword::Freeze,
+        Keyword::Rule,
+        Keyword::Default,
+        Keyword::Advisory,
+        Keyword::When,
+        Keyword::Then,
+        Keyword::Deploy,
+        Keyword::Approve,
+        Keyword::From,
+        Keyword::Deny,
+        Keyword::During,
+        Keyword::Break,
+        Keyword::Glass,
+        Keyword::And,
+        Keyword::Or,
+        Keyword::Not,
+        Keyword::In,
+        Keyword::Match,
+        Keyword::Any,
+        Keyword::All,
+        Keyword::Count,
+        Keyword::Sum,
+        Keyword::Has,
+        Keyword::True,
+        Keyword::False,
+        Keyword::Daily,
+        Keyword::Local,
+        Keyword::For,
+        Keyword::Change,
+        Keyword::Blast,
+        Keyword::Targets,
+        Keyword::Schema,
+    ];
+
+    /// How the keyword is written.
+    pub fn spelling(self) -> &'static str {
+        match self {
+            Keyword::Policy => "policy",
+            Keyword::Import => "import",
+            Keyword::Group => "group",
+            Keyword::Window => "window",
+            Keyword::Freeze => "freeze",
+            Keyword::Rule => "rule",
+            Keyword::Default => "default",
+            Keyword::Advisory => "advisory",
+            Keyword::When => "when",
+            Keyword::Then => "then",
+            Keyword::Deploy => "deploy",
+            Keyword::Approve => "approve",
+            Keyword::From => "from",
+            Keyword::Deny => "deny",
+            Keyword::During => "during",
+            Keyword::Break => "break",
+            Keyword::Glass => "glass",
+            Keyword::And => "and",
+            Keyword::Or => "or",
+            Keyword::Not => "not",
+            Keyword::In => "in",
+            Keyword::Match => "match",
+            Keyword::Any => "any",
+            Keyword::All => "all",
+            Keyword::Count => "count",
+            Keyword::Sum => "sum",
+            Keyword::Has => "has",
+            Keyword::True => "true",
+            Keyword::False => "false",
+            Keyword::Daily => "daily",
+            Keyword::Local => "local",
+            Keyword::For => "for",
+            Keyword::Change => "change",
+            Keyword::Blast => "blast",
+            Keyword::Targets => "targets",
+            Keyword::Schema => "schema",
+        }
+    }
+
+    /// Whether the keyword starts a top-level item (and so can start a line only
+    /// there: strings cannot span lines and no expression contains these words).
+    pub fn starts_item(self) -> bool {
+        matches!(
+            self,
+            Keyword::Policy
+                | Keyword::Import
+                | Keyword::Schema
+                | Keyword::Group
+                | Keyword::Window
+                | Keyword::Freeze
+                | Keyword::Rule
+                | Keyword::Default
+        )
+    }
+
+    /// The keyword spelled `word`, if it is one.
+    pub fn from_word(word: &str) -> Option<Keyword> {
+        Keyword::ALL.into_iter().find(|k| k.spelling() == word)
+    }
+
+    /// Whether `word` is a keyword that starts an item.
+    pub fn starts_item_word(word: &str) -> bool {
+        Keyword::from_word(word).is_some_and(Keyword::starts_item)
+    }
+
+    /// The item keywords.
+    pub fn items() -> impl Iterator<Item = Keyword> {
+        Keyword::ALL.into_iter().filter(|k| k.starts_item())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Keyword;
+
+    /// The quoted words of the grammar rule `name = @{ ... }`.
+    fn grammar_rule_words(grammar: &str, name: &str) -> Vec<String> {
+        let Some(start) = grammar
+            .lines()
+            .position(|line| line.split_whitespace().next() == Some(name) && line.contains("= @{"))
+        else {
+            return Vec::new();
+        };
+        let body: String = grammar.lines().skip(start).collect::<Vec<_>>().join("\n");
+        let body = body.split_once("@{").map_or("", |(_, b)| b);
+        let body = body.split_once('}').map_or(body, |(b, _)| b);
+        body.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_grammar_reserves_exactly_these_words() {
+        let grammar = include_str!("../../grammar/changegate.pest");
+        let words: Vec<&str> = Keyword::ALL.iter().map(|k| k.spelling()).collect();
+        assert_eq!(grammar_rule_words(grammar, "keyword"), words);
+        // Each keyword has its token rule `kw_WORD` (the roots are matched by `root`).
+        for k in Keyword::ALL {
+            let w = k.spelling();
+            let rule = format!("kw_{w}");
+            let listed = grammar_rule_words(grammar, &rule);
+            let root = grammar_rule_words(grammar, "root");
+            let literal = grammar_rule_words(grammar, "boolean");
+            assert!(
+                listed == [w] || root.iter().any(|r| r == w) || literal.iter().any(|r| r == w),
+                "no token rule for `{w}`"
+            );
+        }
+    }
+
+    #[test]
+    fn item_keywords() {
+        let items: Vec<&str> = Keyword::items().map(Keyword::spelling).collect();
+        assert_eq!(
+            items,
+            ["policy", "import", "group", "window", "freeze", "rule", "default", "schema"]
+        );
+        assert!(Keyword::starts_item_word("rule"));
+        assert!(!Keyword::starts_item_word("when"));
+        assert!(!Keyword::starts_item_word("rules"));
+    }
+}
