@@ -4,7 +4,8 @@
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::check_error::CheckError;
+use crate::diag::{Diagnostic, SourceFile, ToDiagnostic};
 use crate::syntax::{
     CmpOp, Expr, ExprKind, FieldType, Lit, Path, Quantifier, Root, SchemaField, Span,
 };
@@ -151,19 +152,9 @@ fn field_stype(t: &FieldType) -> SType {
 }
 
 impl Lowerer<'_> {
-    fn error(
-        &mut self,
-        code: &'static str,
-        span: Span,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        self.diags.push(
-            Diagnostic::error(code, self.file, message)
-                .label(span, label)
-                .help(help),
-        );
+    /// Reports `e`, about this file.
+    fn report(&mut self, e: CheckError) {
+        self.diags.push(e.to_diagnostic(self.file));
     }
 
     fn node(&self, kind: CKind, span: Span) -> CExpr {
@@ -178,16 +169,10 @@ impl Lowerer<'_> {
     pub(crate) fn condition(&mut self, e: &Expr) -> Option<CExpr> {
         let (c, t) = self.lower(e)?;
         if !t.compatible(&SType::Bool) {
-            self.error(
-                "changegate::type_mismatch",
-                e.span,
-                format!(
-                    "a condition must be true or false, but this is {}",
-                    t.describe()
-                ),
-                "not a boolean",
-                "compare it with something, e.g. `change.kind == \"firewall\"`".into(),
-            );
+            self.report(CheckError::NotACondition {
+                ty: t.describe(),
+                span: e.span,
+            });
             return None;
         }
         Some(c)
@@ -207,13 +192,11 @@ impl Lowerer<'_> {
                     let (v, t) = lit(l);
                     if let Some(prev) = &elem {
                         if *prev != t {
-                            self.error(
-                                "changegate::type_mismatch",
+                            self.report(CheckError::MixedList {
+                                first: prev.plural(),
+                                then: t.plural(),
                                 span,
-                                format!("this list mixes {} and {}", prev.plural(), t.plural()),
-                                "mixed list",
-                                "a list holds values of one type".into(),
-                            );
+                            });
                             return None;
                         }
                     }
@@ -287,18 +270,11 @@ impl Lowerer<'_> {
             ExprKind::Quant(q, list, op, rhs) => {
                 let (lc, lt) = self.lower(list)?;
                 let Some(elem) = lt.element() else {
-                    self.error(
-                        "changegate::type_mismatch",
-                        list.span,
-                        format!(
-                            "`{}` needs a list, but this is {}",
-                            quant_word(*q),
-                            lt.describe()
-                        ),
-                        "not a list",
-                        "`any` and `all` range over a list, e.g. `any change.labels == \"urgent\"`"
-                            .into(),
-                    );
+                    self.report(CheckError::QuantifierNeedsList {
+                        quant: quant_word(*q),
+                        ty: lt.describe(),
+                        span: list.span,
+                    });
                     return None;
                 };
                 if *op == CmpOp::Match {
@@ -319,13 +295,10 @@ impl Lowerer<'_> {
             ExprKind::Count(inner) => {
                 let (c, t) = self.lower(inner)?;
                 if t.element().is_none() {
-                    self.error(
-                        "changegate::type_mismatch",
-                        inner.span,
-                        format!("`count` needs a list, but this is {}", t.describe()),
-                        "not a list",
-                        "`count` gives the length of a list, e.g. `count change.targets`".into(),
-                    );
+                    self.report(CheckError::CountNeedsList {
+                        ty: t.describe(),
+                        span: inner.span,
+                    });
                     return None;
                 }
                 Some((self.node(CKind::Count(Box::new(c)), span), SType::Int))
@@ -335,16 +308,10 @@ impl Lowerer<'_> {
                 match t.element() {
                     Some(SType::Int | SType::Any) => {}
                     _ => {
-                        self.error(
-                            "changegate::type_mismatch",
-                            inner.span,
-                            format!(
-                                "`sum` needs a list of integers, but this is {}",
-                                t.describe()
-                            ),
-                            "not a list of integers",
-                            "`sum` adds up a list of integers, e.g. `sum blast.customers`".into(),
-                        );
+                        self.report(CheckError::SumNeedsIntegers {
+                            ty: t.describe(),
+                            span: inner.span,
+                        });
                         return None;
                     }
                 }
@@ -353,17 +320,15 @@ impl Lowerer<'_> {
         }
     }
 
-    fn expect_bool(&mut self, t: &SType, span: Span, op: &str) -> Option<()> {
+    fn expect_bool(&mut self, t: &SType, span: Span, op: &'static str) -> Option<()> {
         if t.compatible(&SType::Bool) {
             return Some(());
         }
-        self.error(
-            "changegate::type_mismatch",
+        self.report(CheckError::NotABoolean {
+            op,
+            ty: t.describe(),
             span,
-            format!("`{op}` needs true or false, but this is {}", t.describe()),
-            "not a boolean",
-            "compare it with something first, e.g. `change.risk > 3`".into(),
-        );
+        });
         None
     }
 
@@ -371,13 +336,10 @@ impl Lowerer<'_> {
         if t.compatible(&SType::Str) {
             return Some(());
         }
-        self.error(
-            "changegate::type_mismatch",
+        self.report(CheckError::MatchNeedsString {
+            ty: t.describe(),
             span,
-            format!("`match` needs a string, but this is {}", t.describe()),
-            "not a string",
-            "`match` tests a string against a glob, e.g. `change.repo match \"net/*\"`".into(),
-        );
+        });
         None
     }
 
@@ -387,13 +349,7 @@ impl Lowerer<'_> {
             _ => r,
         };
         let ExprKind::Lit(Lit::Str(pattern)) = &inner.kind else {
-            self.error(
-                "changegate::bad_glob",
-                r.span,
-                "the right side of `match` must be a glob in a string".into(),
-                "not a string literal",
-                "write the pattern literally, e.g. `match \"docs/**\"`".into(),
-            );
+            self.report(CheckError::GlobNotLiteral { span: r.span });
             return None;
         };
         match GlobBuilder::new(pattern)
@@ -405,13 +361,11 @@ impl Lowerer<'_> {
                 matcher: g.compile_matcher(),
             }),
             Err(err) => {
-                self.error(
-                    "changegate::bad_glob",
-                    r.span,
-                    format!("`{pattern}` is not a valid glob: {}", err.kind()),
-                    "invalid glob",
-                    "globs use `*` (within a path segment), `**` (across segments), `?`, `[abc]` and `{a,b}`".into(),
-                );
+                self.report(CheckError::BadGlob {
+                    pattern: pattern.clone(),
+                    why: err.kind().to_string(),
+                    span: r.span,
+                });
                 None
             }
         }
@@ -442,27 +396,19 @@ impl Lowerer<'_> {
             _ => Vec::new(),
         };
         for name in names {
-            let (message, help) = match crate::people::canonical(name) {
+            let e = match crate::people::canonical(name) {
                 Ok(c) if c == name => continue,
-                Ok(c) => (
-                    format!(
-                        "`{}` is compared with `change.author`, which is read in canonical form",
-                        crate::terminal::escape(name)
-                    ),
-                    format!("write the name as `{c}` (trimmed, NFKC, case-folded)"),
-                ),
-                Err(e) => (
-                    format!("this name cannot stand for a person: {e}"),
-                    "write the name without hidden characters".to_owned(),
-                ),
+                Ok(canonical) => CheckError::NoncanonicalName {
+                    name: crate::terminal::escape(name).to_string(),
+                    canonical,
+                    span: other.span,
+                },
+                Err(e) => CheckError::NotAPerson {
+                    why: e.to_string(),
+                    span: other.span,
+                },
             };
-            self.error(
-                "changegate::noncanonical_name",
-                other.span,
-                message,
-                "not the canonical spelling",
-                help,
-            );
+            self.report(e);
             return None;
         }
         Some(())
@@ -473,81 +419,51 @@ impl Lowerer<'_> {
         match op {
             CmpOp::Eq | CmpOp::Ne => {
                 if !lt.compatible(rt) {
-                    self.error(
-                        "changegate::type_mismatch",
-                        both,
-                        format!(
-                            "`{}` compares {} with {}, which can never be equal",
-                            op.as_str(),
-                            lt.describe(),
-                            rt.describe()
-                        ),
-                        "different types",
-                        "compare values of the same type; changegate never converts types".into(),
-                    );
+                    self.report(CheckError::NeverEqual {
+                        op: op.as_str(),
+                        left: lt.describe(),
+                        right: rt.describe(),
+                        span: both,
+                    });
                     return None;
                 }
             }
             CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
                 for (t, s) in [(lt, ls), (rt, rs)] {
                     if !matches!(t, SType::Int | SType::Str | SType::Any) {
-                        self.error(
-                            "changegate::type_mismatch",
-                            s,
-                            format!(
-                                "`{}` orders integers or strings, not {}",
-                                op.as_str(),
-                                t.plural()
-                            ),
-                            "cannot be ordered",
-                            "order integers (`change.risk >= 3`) or strings".into(),
-                        );
+                        self.report(CheckError::CannotOrder {
+                            op: op.as_str(),
+                            what: t.plural(),
+                            span: s,
+                        });
                         return None;
                     }
                 }
                 if !lt.compatible(rt) {
-                    self.error(
-                        "changegate::type_mismatch",
-                        both,
-                        format!(
-                            "`{}` compares {} with {}",
-                            op.as_str(),
-                            lt.describe(),
-                            rt.describe()
-                        ),
-                        "different types",
-                        "compare values of the same type; changegate never converts types".into(),
-                    );
+                    self.report(CheckError::OrderMismatch {
+                        op: op.as_str(),
+                        left: lt.describe(),
+                        right: rt.describe(),
+                        span: both,
+                    });
                     return None;
                 }
             }
             CmpOp::In => match rt.element() {
                 None => {
-                    self.error(
-                        "changegate::type_mismatch",
-                        rs,
-                        format!(
-                            "`in` needs a list on its right, but this is {}",
-                            rt.describe()
-                        ),
-                        "not a list",
-                        "write a list, e.g. `change.kind in [\"bgp\", \"ospf\"]`".into(),
-                    );
+                    self.report(CheckError::InNeedsList {
+                        ty: rt.describe(),
+                        span: rs,
+                    });
                     return None;
                 }
                 Some(elem) => {
                     if !lt.compatible(&elem) {
-                        self.error(
-                            "changegate::type_mismatch",
-                            both,
-                            format!(
-                                "`in` looks for {} in {}, which can never hold it",
-                                lt.describe(),
-                                rt.describe()
-                            ),
-                            "different types",
-                            "look for a value of the list's element type".into(),
-                        );
+                        self.report(CheckError::NeverIn {
+                            item: lt.describe(),
+                            list: rt.describe(),
+                            span: both,
+                        });
                         return None;
                     }
                 }
@@ -578,27 +494,20 @@ impl Lowerer<'_> {
                                 ),
                                 None => "declare the field in the policy's `schema { … }`".into(),
                             };
-                            self.error(
-                                "changegate::unknown_field",
-                                span,
-                                format!("the schema declares no field `{first}`"),
-                                "not in the schema",
+                            self.report(CheckError::UnknownField {
+                                field: first,
                                 help,
-                            );
+                                span,
+                            });
                             return None;
                         };
                         let nested = p.fields.len() > 1;
                         if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
-                            self.error(
-                                "changegate::type_mismatch",
+                            self.report(CheckError::NoFields {
+                                field: first,
+                                ty: decl.ty.to_string(),
                                 span,
-                                format!(
-                                    "`change.{first}` is declared `{}`, which has no fields",
-                                    decl.ty
-                                ),
-                                "no such field",
-                                "only `object` and `any` fields have fields of their own".into(),
-                            );
+                            });
                             return None;
                         }
                         if nested {

@@ -68,6 +68,7 @@
 pub mod calendar;
 pub mod change;
 pub(crate) mod check;
+mod check_error;
 pub mod cli;
 mod compile;
 pub mod diag;
