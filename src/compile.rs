@@ -185,27 +185,7 @@ impl Lowerer<'_> {
                 let (v, t) = lit(l);
                 Some((self.node(CKind::Const(v), span), t))
             }
-            ExprKind::List(items) => {
-                let mut elem = None::<SType>;
-                let mut values = Vec::with_capacity(items.len());
-                for l in items {
-                    let (v, t) = lit(l);
-                    if let Some(prev) = &elem {
-                        if *prev != t {
-                            self.report(CheckError::MixedList {
-                                first: prev.plural(),
-                                then: t.plural(),
-                                span,
-                            });
-                            return None;
-                        }
-                    }
-                    elem = Some(t);
-                    values.push(v);
-                }
-                let t = SType::List(Box::new(elem.unwrap_or(SType::Any)));
-                Some((self.node(CKind::Const(Value::List(values)), span), t))
-            }
+            ExprKind::List(items) => self.list(items, span),
             ExprKind::Path(p) => {
                 let (r, t) = self.path(p, span)?;
                 Some((self.node(CKind::Path(Box::new(r)), span), t))
@@ -220,34 +200,8 @@ impl Lowerer<'_> {
                 self.expect_bool(&t, inner.span, "not")?;
                 Some((self.node(CKind::Not(Box::new(c)), span), SType::Bool))
             }
-            ExprKind::And(parts) | ExprKind::Or(parts) => {
-                let is_and = matches!(e.kind, ExprKind::And(_));
-                let mut out = Vec::with_capacity(parts.len());
-                let mut ok = true;
-                for p in parts {
-                    match self.lower(p) {
-                        Some((c, t)) => {
-                            if self
-                                .expect_bool(&t, p.span, if is_and { "and" } else { "or" })
-                                .is_none()
-                            {
-                                ok = false;
-                            }
-                            out.push(c);
-                        }
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                let kind = if is_and {
-                    CKind::And(out)
-                } else {
-                    CKind::Or(out)
-                };
-                Some((self.node(kind, span), SType::Bool))
-            }
+            ExprKind::And(parts) => self.connective(parts, span, true),
+            ExprKind::Or(parts) => self.connective(parts, span, false),
             ExprKind::Compare(op, l, r) => {
                 let (lc, lt) = self.lower(l)?;
                 if *op == CmpOp::Match {
@@ -318,6 +272,59 @@ impl Lowerer<'_> {
                 Some((self.node(CKind::Sum(Box::new(c)), span), SType::Int))
             }
         }
+    }
+
+    /// A list literal, whose items must share one type.
+    fn list(&mut self, items: &[Lit], span: Span) -> Option<(CExpr, SType)> {
+        let mut elem = None::<SType>;
+        let mut values = Vec::with_capacity(items.len());
+        for l in items {
+            let (v, t) = lit(l);
+            if let Some(prev) = &elem {
+                if *prev != t {
+                    self.report(CheckError::MixedList {
+                        first: prev.plural(),
+                        then: t.plural(),
+                        span,
+                    });
+                    return None;
+                }
+            }
+            elem = Some(t);
+            values.push(v);
+        }
+        let t = SType::List(Box::new(elem.unwrap_or(SType::Any)));
+        Some((self.node(CKind::Const(Value::List(values)), span), t))
+    }
+
+    /// `a and b …` (`is_and`) or `a or b …`: every part lowered (so each part's
+    /// errors are reported), and each must be boolean.
+    fn connective(&mut self, parts: &[Expr], span: Span, is_and: bool) -> Option<(CExpr, SType)> {
+        let mut out = Vec::with_capacity(parts.len());
+        let mut ok = true;
+        for p in parts {
+            match self.lower(p) {
+                Some((c, t)) => {
+                    if self
+                        .expect_bool(&t, p.span, if is_and { "and" } else { "or" })
+                        .is_none()
+                    {
+                        ok = false;
+                    }
+                    out.push(c);
+                }
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let kind = if is_and {
+            CKind::And(out)
+        } else {
+            CKind::Or(out)
+        };
+        Some((self.node(kind, span), SType::Bool))
     }
 
     fn expect_bool(&mut self, t: &SType, span: Span, op: &'static str) -> Option<()> {
@@ -474,96 +481,108 @@ impl Lowerer<'_> {
     }
 
     fn path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
-        let text = p.to_string();
         match p.root {
-            Root::Change => {
-                let first = p.fields.first().cloned().unwrap_or_default();
-                if self.reads.change_fields_seen.insert(first.clone()) {
-                    self.reads
-                        .change_fields
-                        .push((first.clone(), self.file.location(span.start)));
-                }
-                let t = match self.schema {
-                    None => SType::Any,
-                    Some(fields) => {
-                        let Some(decl) = fields.iter().find(|f| f.name == first) else {
-                            let names = fields.iter().map(|f| f.name.as_str());
-                            let help = match crate::diag::did_you_mean(&first, names) {
-                                Some(s) => format!(
-                                    "did you mean `change.{s}`? Otherwise declare the field in the schema"
-                                ),
-                                None => "declare the field in the policy's `schema { … }`".into(),
-                            };
-                            self.report(CheckError::UnknownField {
-                                field: first,
-                                help,
-                                span,
-                            });
-                            return None;
-                        };
-                        let nested = p.fields.len() > 1;
-                        if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
-                            self.report(CheckError::NoFields {
-                                field: first,
-                                ty: decl.ty.to_string(),
-                                span,
-                            });
-                            return None;
-                        }
-                        if nested {
-                            SType::Any
-                        } else {
-                            field_stype(&decl.ty)
-                        }
-                    }
-                };
-                // Each distinct path is read from the change once per evaluation.
-                let reads = &mut *self.reads;
-                let slot = *reads
-                    .change_path_slots
-                    .entry(p.fields.clone())
-                    .or_insert_with(|| {
-                        reads.change_paths.push(p.fields.clone());
-                        reads.change_paths.len() - 1
-                    });
-                Some((
-                    PathRef {
-                        root: p.root,
-                        fields: p.fields.clone(),
-                        slot,
-                        text,
-                    },
-                    t,
-                ))
-            }
-            Root::Blast | Root::Targets => {
-                let field = p.fields.first().cloned().unwrap_or_default();
-                let key = (p.root, field.clone());
-                let reads = &mut *self.reads;
-                let slot = *reads.blast_slots.entry(key.clone()).or_insert_with(|| {
-                    reads.blast_fields.push(key);
-                    reads.blast_fields.len() - 1
-                });
-                let t = if p.fields.len() > 1 {
-                    SType::Any
-                } else {
-                    blast_type(&field)
-                };
-                Some((
-                    PathRef {
-                        root: p.root,
-                        fields: p
-                            .fields
-                            .get(1..)
-                            .map(<[String]>::to_vec)
-                            .unwrap_or_default(),
-                        slot,
-                        text,
-                    },
-                    t,
-                ))
-            }
+            Root::Change => self.change_path(p, span),
+            Root::Blast | Root::Targets => Some(self.blast_path(p)),
         }
+    }
+
+    /// A `change.…` path: noted as read, typed by the schema if there is one, and
+    /// given its slot in the evaluation's path cache.
+    fn change_path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
+        let first = p.fields.first().cloned().unwrap_or_default();
+        if self.reads.change_fields_seen.insert(first.clone()) {
+            self.reads
+                .change_fields
+                .push((first.clone(), self.file.location(span.start)));
+        }
+        let t = match self.schema {
+            None => SType::Any,
+            Some(fields) => self.schema_type(fields, p, first, span)?,
+        };
+        // Each distinct path is read from the change once per evaluation.
+        let reads = &mut *self.reads;
+        let slot = *reads
+            .change_path_slots
+            .entry(p.fields.clone())
+            .or_insert_with(|| {
+                reads.change_paths.push(p.fields.clone());
+                reads.change_paths.len() - 1
+            });
+        let r = PathRef {
+            root: p.root,
+            fields: p.fields.clone(),
+            slot,
+            text: p.to_string(),
+        };
+        Some((r, t))
+    }
+
+    /// The type the schema gives `change.FIRST…`, or `None` (reported) when it
+    /// declares no such field or the field has no fields.
+    fn schema_type(
+        &mut self,
+        fields: &[SchemaField],
+        p: &Path,
+        first: String,
+        span: Span,
+    ) -> Option<SType> {
+        let Some(decl) = fields.iter().find(|f| f.name == first) else {
+            let names = fields.iter().map(|f| f.name.as_str());
+            let help = match crate::diag::did_you_mean(&first, names) {
+                Some(s) => {
+                    format!("did you mean `change.{s}`? Otherwise declare the field in the schema")
+                }
+                None => "declare the field in the policy's `schema { … }`".into(),
+            };
+            self.report(CheckError::UnknownField {
+                field: first,
+                help,
+                span,
+            });
+            return None;
+        };
+        let nested = p.fields.len() > 1;
+        if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
+            self.report(CheckError::NoFields {
+                field: first,
+                ty: decl.ty.to_string(),
+                span,
+            });
+            return None;
+        }
+        Some(if nested {
+            SType::Any
+        } else {
+            field_stype(&decl.ty)
+        })
+    }
+
+    /// A `blast.x…` or `targets.x…` path, with its slot in the blast table.
+    fn blast_path(&mut self, p: &Path) -> (PathRef, SType) {
+        let field = p.fields.first().cloned().unwrap_or_default();
+        let key = (p.root, field.clone());
+        let reads = &mut *self.reads;
+        let slot = *reads.blast_slots.entry(key.clone()).or_insert_with(|| {
+            reads.blast_fields.push(key);
+            reads.blast_fields.len() - 1
+        });
+        let t = if p.fields.len() > 1 {
+            SType::Any
+        } else {
+            blast_type(&field)
+        };
+        let r = PathRef {
+            root: p.root,
+            fields: p
+                .fields
+                .get(1..)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            slot,
+            text: p.to_string(),
+        };
+        (r, t)
     }
 }
 
