@@ -476,7 +476,7 @@ pub(crate) enum CheckError {
         approve: Span,
     },
 
-    /// `when change.risk` (`ty`: what it is instead, e.g. `a value`… of a non-boolean).
+    /// `when count change.targets` (an integer; `ty` says what it is instead).
     #[error("a condition must be true or false, but this is {ty}")]
     #[diagnostic(
         code(changegate::type_mismatch),
@@ -642,7 +642,7 @@ pub(crate) enum CheckError {
         span: Span,
     },
 
-    /// `match change.repo` (`match` with a path on its right).
+    /// `change.repo match change.path` (a path, not a pattern, on the right).
     #[error("the right side of `match` must be a glob in a string")]
     #[diagnostic(
         code(changegate::bad_glob),
@@ -680,6 +680,8 @@ pub(crate) enum CheckError {
 }
 
 impl ToDiagnostic for CheckError {
+    /// Only `import_depth` is a limit the check stage enforces (the parser holds the
+    /// others).
     fn limit(&self) -> Option<Limit> {
         match self {
             CheckError::ImportDepth { .. } => Some(Limit::ImportDepth),
@@ -687,6 +689,12 @@ impl ToDiagnostic for CheckError {
         }
     }
 
+    // Shared by several variants (their messages differ): `duplicate_name`
+    // (policy, schema, field, rule, group/window/freeze, window beside freeze),
+    // `import_cycle` (the cycle and each import in it), `noncanonical_name`,
+    // `empty_window`, `too_long` (a window, a duration), `type_mismatch` (every
+    // type error) and `bad_glob`. `bad_count` and `too_long` are the parser's
+    // codes too.
     const CODES: &'static [&'static str] = &[
         "changegate::bad_count",
         "changegate::too_long",
@@ -981,6 +989,18 @@ mod tests {
         }
     }
 
+    /// A reached limit is named by the diagnostic, for a front end to name its own
+    /// setting.
+    #[test]
+    fn import_depth_names_its_limit() {
+        let file = SourceFile::new("x.gate", "");
+        for e in every_error() {
+            let d = e.to_diagnostic(&file);
+            let expected = (d.code == "changegate::import_depth").then_some(Limit::ImportDepth);
+            assert_eq!(d.limit, expected, "{}", d.code);
+        }
+    }
+
     /// The codes of `docs/language.md`'s table of diagnostics: every check error
     /// has a row, and every row is a check error, a lint or a syntax error.
     #[test]
@@ -1011,6 +1031,13 @@ mod tests {
                 "{code} is not in docs/language.md's table"
             );
         }
+        // In the table's order.
+        let ours: Vec<&str> = listed
+            .iter()
+            .copied()
+            .filter(|c| CheckError::CODES.contains(c))
+            .collect();
+        assert_eq!(ours, CheckError::CODES);
         for code in &listed {
             assert!(
                 CheckError::CODES.contains(code)
