@@ -4,12 +4,15 @@
 //!
 //! `cargo bench --bench instructions` prints the wall time per evaluation of each
 //! case; `cargo bench --bench instructions -- CASE` runs one (`w1000`, `firewall`,
-//! `lists1000`). To count instructions spent in evaluation alone:
+//! `lists1000`; `compile1000` and `compile10000` compile W(N) from its text). To
+//! count instructions spent in evaluation (or compiling) alone:
 //!
 //! ```sh
 //! cargo bench --bench instructions --no-run
 //! valgrind --tool=callgrind --toggle-collect='*evaluate_once*' \
 //!     target/release/deps/instructions-<hash> firewall
+//! valgrind --tool=callgrind --toggle-collect='*compile_once*' \
+//!     target/release/deps/instructions-<hash> compile10000
 //! ```
 
 #![allow(
@@ -28,7 +31,7 @@ use std::time::Instant;
 
 use changegate::{Change, Inventory, Policy};
 
-const CASES: [&str; 3] = ["w1000", "firewall", "lists1000"];
+const CASES: [&str; 5] = ["w1000", "firewall", "lists1000", "compile1000", "compile10000"];
 
 fn main() {
     let chosen: Vec<String> = std::env::args()
@@ -39,7 +42,7 @@ fn main() {
         if chosen.is_empty() || chosen.iter().any(|c| c == case) {
             let (runs, elapsed) = run(case);
             let per = elapsed.as_secs_f64() * 1e6 / runs as f64;
-            println!("{case:<10} {runs:>6} evaluations  {per:>8.2} µs each");
+            println!("{case:<12} {runs:>6} runs  {per:>10.2} µs each");
         }
     }
 }
@@ -56,11 +59,27 @@ fn evaluate_once(
     black_box(policy.evaluate(black_box(change), inventory, at));
 }
 
+/// One compile of a policy's text, never inlined (see [`evaluate_once`]).
+#[inline(never)]
+fn compile_once(text: &str) {
+    black_box(Policy::parse(black_box(text), "w.gate").unwrap());
+}
+
 /// Evaluates one case a fixed number of times; returns the count and the time taken.
 fn run(case: &str) -> (usize, std::time::Duration) {
     let at = "2026-11-26T10:00:00Z".parse().unwrap();
     let none = Inventory::empty();
     match case {
+        "compile1000" | "compile10000" => {
+            let n = if case == "compile1000" { 1000 } else { 10000 };
+            let text = workload::gate(&workload::Workload::new(n).rules);
+            let runs = if n == 1000 { 20 } else { 5 };
+            let start = Instant::now();
+            for _ in 0..runs {
+                compile_once(&text);
+            }
+            (runs, start.elapsed())
+        }
         "w1000" => {
             let w = workload::Workload::new(1000);
             let policy = Policy::parse(&workload::gate(&w.rules), "w.gate").unwrap();

@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::check_error::CheckError;
 use crate::compile::Lowerer;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, ToDiagnostic};
 use crate::ir::{Checked, FreezeDef, GroupDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
@@ -51,7 +52,6 @@ pub(crate) fn check(
     let mut b = Builder {
         modules: &modules,
         diags,
-        limits,
         reads: crate::compile::Reads::default(),
         fallback: modules
             .first()
@@ -71,6 +71,18 @@ pub(crate) fn check(
     }
 }
 
+/// The import graph while loading: a node per module (its index in `modules`), an
+/// edge per import, labelled with the import's span.
+struct Loading {
+    modules: Vec<Module>,
+    graph: DiGraph<usize, Span>,
+    by_path: HashMap<PathBuf, NodeIndex>,
+    /// How deep in the chain of imports each module is (the root is 0).
+    depth_of: Vec<usize>,
+}
+
+/// Parses the root and every file it imports, breadth first, then reports the
+/// import cycles.
 fn load_modules(
     source: &str,
     name: &str,
@@ -78,55 +90,65 @@ fn load_modules(
     loader: &dyn Fn(&Path) -> std::io::Result<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Module> {
-    let mut modules = Vec::new();
-    let mut graph: DiGraph<usize, Span> = DiGraph::new();
-    let mut by_path: HashMap<PathBuf, NodeIndex> = HashMap::default();
     let root = SourceFile::new(name, source);
     let (ast, d) = syntax::parse_file(&root, limits);
     diags.extend(d);
-    by_path.insert(normalize(Path::new(name)), graph.add_node(0));
-    modules.push(Module { file: root, ast });
-    let mut depth_of = vec![0usize];
-
+    let mut l = Loading {
+        modules: vec![Module { file: root, ast }],
+        graph: DiGraph::new(),
+        by_path: HashMap::default(),
+        depth_of: vec![0],
+    };
+    let root_node = l.graph.add_node(0);
+    l.by_path.insert(normalize(Path::new(name)), root_node);
     let mut next = 0;
-    while next < modules.len() {
-        let current = next;
+    while next < l.modules.len() {
+        l.load_imports_of(next, limits, loader, diags);
         next += 1;
-        let imports: Vec<(Str, Span)> = modules
-            .get(current)
-            .map(|m| {
-                m.ast
-                    .items
-                    .iter()
-                    .filter_map(|i| match i {
-                        Item::Import(p, s) => Some((p.clone(), *s)),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let Some(from) = modules.get(current).map(|m| m.file.clone()) else {
-            continue;
+    }
+    for scc in petgraph::algo::tarjan_scc(&l.graph) {
+        diags.extend(l.cycle_error(&scc));
+    }
+    l.modules
+}
+
+impl Loading {
+    /// Loads what module `current` imports (each file once), adding the edges.
+    fn load_imports_of(
+        &mut self,
+        current: usize,
+        limits: &Limits,
+        loader: &dyn Fn(&Path) -> std::io::Result<String>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let Some(m) = self.modules.get(current) else {
+            return;
         };
+        let imports: Vec<(Str, Span)> = m
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Import(p, s) => Some((p.clone(), *s)),
+                _ => None,
+            })
+            .collect();
+        let from = m.file.clone();
         let from_node = NodeIndex::new(current);
-        let depth = depth_of.get(current).copied().unwrap_or(0) + 1;
+        let depth = self.depth_of.get(current).copied().unwrap_or(0) + 1;
         for (target, span) in imports {
             let base = Path::new(from.name()).parent().unwrap_or(Path::new(""));
             let path = normalize(&base.join(&target.value));
-            if let Some(&node) = by_path.get(&path) {
-                graph.add_edge(from_node, node, span);
+            if let Some(&node) = self.by_path.get(&path) {
+                self.graph.add_edge(from_node, node, span);
                 continue;
             }
             if depth > limits.max_import_depth {
-                diags.push(
-                    Diagnostic::error(
-                        "changegate::import_depth",
-                        &from,
-                        format!("imports nest deeper than the limit of {}", limits.max_import_depth),
-                    )
-                    .label(target.span, "one import too many")
-                    .help("flatten the chain of imports, or raise the limit with `--max-import-depth`"),
-                );
+                let e = CheckError::ImportDepth {
+                    max: limits.max_import_depth,
+                    span: target.span,
+                };
+                diags.push(e.to_diagnostic(&from));
                 continue;
             }
             match loader(&path) {
@@ -134,73 +156,46 @@ fn load_modules(
                     let file = SourceFile::new(&path.display().to_string(), &text);
                     let (ast, d) = syntax::parse_file(&file, limits);
                     diags.extend(d);
-                    let node = graph.add_node(modules.len());
-                    by_path.insert(path, node);
-                    graph.add_edge(from_node, node, span);
-                    modules.push(Module { file, ast });
-                    depth_of.push(depth);
+                    let node = self.graph.add_node(self.modules.len());
+                    self.by_path.insert(path, node);
+                    self.graph.add_edge(from_node, node, span);
+                    self.modules.push(Module { file, ast });
+                    self.depth_of.push(depth);
                 }
-                Err(err) => diags.push(
-                    Diagnostic::error(
-                        "changegate::import_not_found",
-                        &from,
-                        format!("cannot import `{}`: {err}", target.value),
-                    )
-                    .label(target.span, "imported here")
-                    .help("import paths are relative to the importing file"),
-                ),
+                Err(err) => {
+                    let e = CheckError::ImportNotFound {
+                        path: target.value.clone(),
+                        error: err.to_string(),
+                        span: target.span,
+                    };
+                    diags.push(e.to_diagnostic(&from));
+                }
             }
         }
     }
 
-    for scc in petgraph::algo::tarjan_scc(&graph) {
+    /// The error for a strongly connected component of the import graph, if it is a
+    /// cycle: the cycle as a path of files, with each import in it as a related
+    /// diagnostic.
+    fn cycle_error(&self, scc: &[NodeIndex]) -> Option<Diagnostic> {
+        let graph = &self.graph;
         let is_cycle = scc.len() > 1
             || scc
                 .first()
                 .is_some_and(|&n| graph.find_edge(n, n).is_some());
         if !is_cycle {
-            continue;
+            return None;
         }
-        // Walk the cycle from its first file, so the message reads a -> b -> a.
-        let start = scc
-            .iter()
-            .min_by_key(|n| n.index())
-            .copied()
-            .unwrap_or_default();
-        let mut path = vec![start];
-        let mut cur = start;
-        for _ in 0..scc.len() {
-            use petgraph::visit::EdgeRef;
-            let mut targets: Vec<NodeIndex> = graph
-                .edges(cur)
-                .map(|e| e.target())
-                .filter(|t| scc.contains(t))
-                .collect();
-            targets.sort_by_key(|t| t.index());
-            let next = targets
-                .iter()
-                .find(|t| !path.contains(t))
-                .or_else(|| targets.iter().find(|t| **t == start));
-            match next {
-                Some(&n) if n == start => break,
-                Some(&n) => {
-                    path.push(n);
-                    cur = n;
-                }
-                None => break,
-            }
-        }
-        path.push(start);
-        let names: Vec<String> = path
+        let names: Vec<String> = cycle_path(graph, scc)
             .iter()
             .filter_map(|n| {
-                modules
+                self.modules
                     .get(n.index())
                     .map(|m| format!("`{}`", m.file.name()))
             })
             .collect();
         let mut cycle_edges = Vec::new();
-        for &n in &scc {
+        for &n in scc {
             for e in graph.edges(n) {
                 use petgraph::visit::EdgeRef;
                 if scc.contains(&e.target()) {
@@ -211,29 +206,62 @@ fn load_modules(
         cycle_edges.sort_by_key(|(from, span, _)| (*from, span.start));
         let mut first: Option<Diagnostic> = None;
         for (from, span, to) in cycle_edges {
-            let (Some(fm), Some(tm)) = (modules.get(from), modules.get(to)) else {
+            let (Some(fm), Some(tm)) = (self.modules.get(from), self.modules.get(to)) else {
                 continue;
             };
-            let d = Diagnostic::error(
-                "changegate::import_cycle",
-                &fm.file,
-                format!("`{}` imports `{}`", fm.file.name(), tm.file.name()),
-            )
-            .label(span, "this import is part of the cycle");
             first = Some(match first {
-                None => Diagnostic {
-                    message: format!("imports form a cycle: {}", names.join(" -> ")),
-                    help: Some(
-                        "move what the files share into a module that imports neither".into(),
-                    ),
-                    ..d
-                },
-                Some(f) => f.with_related(d),
+                None => CheckError::ImportCycle {
+                    cycle: names.join(" -> "),
+                    span,
+                }
+                .to_diagnostic(&fm.file),
+                Some(f) => f.with_related(
+                    CheckError::ImportInCycle {
+                        from: fm.file.name().to_owned(),
+                        to: tm.file.name().to_owned(),
+                        span,
+                    }
+                    .to_diagnostic(&fm.file),
+                ),
             });
         }
-        diags.extend(first);
+        first
     }
-    modules
+}
+
+/// A cycle through `scc` from its first file back to it, so that the message reads
+/// a -> b -> a.
+fn cycle_path(graph: &DiGraph<usize, Span>, scc: &[NodeIndex]) -> Vec<NodeIndex> {
+    use petgraph::visit::EdgeRef;
+    let start = scc
+        .iter()
+        .min_by_key(|n| n.index())
+        .copied()
+        .unwrap_or_default();
+    let mut path = vec![start];
+    let mut cur = start;
+    for _ in 0..scc.len() {
+        let mut targets: Vec<NodeIndex> = graph
+            .edges(cur)
+            .map(|e| e.target())
+            .filter(|t| scc.contains(t))
+            .collect();
+        targets.sort_by_key(|t| t.index());
+        let next = targets
+            .iter()
+            .find(|t| !path.contains(t))
+            .or_else(|| targets.iter().find(|t| **t == start));
+        match next {
+            Some(&n) if n == start => break,
+            Some(&n) => {
+                path.push(n);
+                cur = n;
+            }
+            None => break,
+        }
+    }
+    path.push(start);
+    path
 }
 
 /// Removes `.` and resolves `..` lexically, so one file imported by two paths is
@@ -257,7 +285,6 @@ fn normalize(p: &Path) -> PathBuf {
 struct Builder<'a> {
     modules: &'a [Module],
     diags: Vec<Diagnostic>,
-    limits: &'a Limits,
     /// What the conditions read (blast fields, change fields and paths).
     reads: crate::compile::Reads,
     fallback: SourceFile,
@@ -280,6 +307,11 @@ impl Builder<'_> {
 
     fn location(&self, file: usize, span: Span) -> String {
         self.file(file).location(span.start)
+    }
+
+    /// Reports `e`, about `file`.
+    fn report(&mut self, file: &SourceFile, e: CheckError) {
+        self.diags.push(e.to_diagnostic(file));
     }
 
     /// Checks every module and returns the policy's data, or `None` when an error
@@ -329,17 +361,8 @@ impl Builder<'_> {
                     _ => false,
                 };
                 if misplaced {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::module_item",
-                            &m.file,
-                            "an imported file can only hold imports, groups, windows and freezes",
-                        )
-                        .label(item.span(), "not allowed in a module")
-                        .help(
-                            "move the policy header, schema, rules and default into the importing policy",
-                        ),
-                    );
+                    let e = CheckError::ModuleItem { span: item.span() };
+                    self.report(&m.file, e);
                 }
             }
         }
@@ -351,27 +374,21 @@ impl Builder<'_> {
         for item in &self.modules.first()?.ast.items {
             if let Item::Policy(name, span) = item {
                 if let Some((_, first)) = &policy_name {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::duplicate_name",
-                            root,
-                            "the policy is named twice",
-                        )
-                        .label(*span, "second `policy` header")
-                        .label(*first, "first named here")
-                        .help("keep one `policy \"name\"` line"),
-                    );
+                    let e = CheckError::PolicyNamedTwice {
+                        span: *span,
+                        first: *first,
+                    };
+                    self.report(root, e);
                 } else {
                     policy_name = Some((name.value.clone(), *span));
                 }
             }
         }
         if policy_name.is_none() {
-            self.diags.push(
-                Diagnostic::error("changegate::missing_policy", root, "the policy has no name")
-                    .label(Span::new(0, 0), "expected `policy \"…\"` here")
-                    .help("start the file with `policy \"my-team-production\"`"),
-            );
+            let e = CheckError::MissingPolicy {
+                span: Span::new(0, 0),
+            };
+            self.report(root, e);
         }
 
         policy_name.map(|(name, _)| name)
@@ -385,29 +402,17 @@ impl Builder<'_> {
         for item in &first.ast.items {
             if let Item::Schema(s) = item {
                 if self.schema.is_some() {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::duplicate_name",
-                            root,
-                            "the policy declares two schemas",
-                        )
-                        .label(s.span, "second schema")
-                        .help("merge the fields into one `schema { … }`"),
-                    );
+                    self.report(root, CheckError::TwoSchemas { span: s.span });
                     continue;
                 }
                 let mut seen: Vec<&str> = Vec::new();
                 for f in &s.fields {
                     if seen.contains(&f.name.as_str()) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "changegate::duplicate_name",
-                                root,
-                                format!("field `{}` is declared twice in the schema", f.name),
-                            )
-                            .label(f.span, "declared again")
-                            .help("keep one declaration of each field"),
-                        );
+                        let e = CheckError::FieldDeclaredTwice {
+                            name: f.name.clone(),
+                            span: f.span,
+                        };
+                        self.report(root, e);
                     }
                     seen.push(&f.name);
                 }
@@ -532,16 +537,12 @@ impl Builder<'_> {
             match item {
                 Item::Rule(r) => {
                     if let Some(first) = rule_names.get(r.name.value.as_str()) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "changegate::duplicate_name",
-                                root,
-                                format!("two rules are named `{}`", r.name.value),
-                            )
-                            .label(r.name.span, "second rule with this name")
-                            .label(*first, "first defined here")
-                            .help("rule names identify rules in verdicts and audits; give each rule its own name"),
-                        );
+                        let e = CheckError::RuleNamedTwice {
+                            name: r.name.value.clone(),
+                            span: r.name.span,
+                            first: *first,
+                        };
+                        self.report(root, e);
                         continue;
                     }
                     rule_names.insert(&r.name.value, r.name.span);
@@ -561,16 +562,8 @@ impl Builder<'_> {
                 }
                 Item::Default(o, span) => {
                     if let Some(first) = default_span {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "changegate::duplicate_default",
-                                root,
-                                "the policy has two `default` outcomes",
-                            )
-                            .label(*span, "second default")
-                            .label(first, "first default")
-                            .help("keep one `default`: it applies when no rule matches"),
-                        );
+                        let e = CheckError::DuplicateDefault { span: *span, first };
+                        self.report(root, e);
                         continue;
                     }
                     default_span = Some(*span);
@@ -586,18 +579,10 @@ impl Builder<'_> {
         if default_span.is_none() {
             // At the end of the last item: a label after the final line break is not shown.
             let end = root.text().trim_end().len();
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::missing_default",
-                    root,
-                    "the policy has no `default` outcome",
-                )
-                .label(
-                    Span::new(end, end),
-                    "expected `default …` by the end of the file",
-                )
-                .help("add what applies when no rule matches, e.g. `default approve 1 from ops`"),
-            );
+            let e = CheckError::MissingDefault {
+                span: Span::new(end, end),
+            };
+            self.report(root, e);
         }
 
         out
@@ -629,7 +614,7 @@ impl Builder<'_> {
 
     fn duplicate(
         &mut self,
-        what: &str,
+        what: &'static str,
         name: &Ident,
         fi: usize,
         decls: &HashMap<String, Decl>,
@@ -637,31 +622,28 @@ impl Builder<'_> {
         let Some(first) = decls.get(&name.name) else {
             return false;
         };
-        let file = self.file(fi).clone();
-        let mut d = Diagnostic::error(
-            "changegate::duplicate_name",
-            &file,
-            format!("{what} `{}` is defined twice", name.name),
-        )
-        .label(name.span, "defined again here")
-        .help(format!("rename one of the two {what}s, or remove one"));
-        if first.file == fi {
-            d = d.label(first.span, "first defined here");
-        } else {
-            let other = self.file(first.file).clone();
-            d = d.with_related(
-                Diagnostic::error(
-                    "changegate::duplicate_name",
-                    &other,
-                    format!(
-                        "{what} `{}` is first defined in `{}`",
-                        name.name,
-                        other.name()
-                    ),
-                )
-                .label(first.span, "first defined here"),
-            );
+        let same_file = first.file == fi;
+        let d = CheckError::DefinedTwice {
+            what,
+            name: name.name.clone(),
+            span: name.span,
+            first: same_file.then_some(first.span),
         }
+        .to_diagnostic(self.file(fi));
+        let d = if same_file {
+            d
+        } else {
+            let other = self.file(first.file);
+            d.with_related(
+                CheckError::FirstDefinedIn {
+                    what,
+                    name: name.name.clone(),
+                    file: other.name().to_owned(),
+                    span: first.span,
+                }
+                .to_diagnostic(other),
+            )
+        };
         self.diags.push(d);
         true
     }
@@ -671,40 +653,30 @@ impl Builder<'_> {
         name: &Ident,
         fi: usize,
         decls: &HashMap<String, Decl>,
-        other: &str,
+        other: &'static str,
     ) -> bool {
         let Some(first) = decls.get(&name.name) else {
             return false;
         };
         let file = self.file(fi).clone();
-        let first_loc = self.location(first.file, first.span);
-        self.diags.push(
-            Diagnostic::error(
-                "changegate::duplicate_name",
-                &file,
-                format!(
-                    "`{}` is already the name of a {other} ({first_loc})",
-                    name.name
-                ),
-            )
-            .label(name.span, "defined again here")
-            .help("windows and freezes share one namespace; rename one of them"),
-        );
+        let e = CheckError::NameTaken {
+            name: name.name.clone(),
+            other,
+            first: self.location(first.file, first.span),
+            span: name.span,
+        };
+        self.report(&file, e);
         true
     }
 
     fn group(&mut self, fi: usize, g: &Group) -> Option<Vec<String>> {
         let file = self.file(fi).clone();
         if g.members.is_empty() {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::empty_group",
-                    &file,
-                    format!("group `{}` has no members", g.name.name),
-                )
-                .label(g.span, "empty group")
-                .help("list the people who may approve, e.g. `[\"alice\", \"bob\"]`"),
-            );
+            let e = CheckError::EmptyGroup {
+                name: g.name.name.clone(),
+                span: g.span,
+            };
+            self.report(&file, e);
             return None;
         }
         let mut members: Vec<String> = Vec::with_capacity(g.members.len());
@@ -714,30 +686,16 @@ impl Builder<'_> {
             let name = match crate::people::canonical(&m.value) {
                 Ok(name) => name,
                 Err(crate::people::NameError::Empty) => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::empty_member",
-                            &file,
-                            "a group member's name is empty",
-                        )
-                        .label(m.span, "empty name")
-                        .help("write the person's user name"),
-                    );
+                    self.report(&file, CheckError::EmptyMember { span: m.span });
                     return None;
                 }
                 Err(e) => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::hidden_member",
-                            &file,
-                            format!(
-                                "a member of group `{}` is not a usable name: {e}",
-                                g.name.name
-                            ),
-                        )
-                        .label(m.span, "hidden character")
-                        .help("names may not hold control, format or invisible characters"),
-                    );
+                    let e = CheckError::HiddenMember {
+                        group: g.name.name.clone(),
+                        why: e.to_string(),
+                        span: m.span,
+                    };
+                    self.report(&file, e);
                     return None;
                 }
             };
@@ -777,22 +735,21 @@ impl Builder<'_> {
         allow_local: bool,
     ) -> Option<(Shape, ZoneDef)> {
         let file = self.file(fi).clone();
-        let zone = match &spec.zone {
+        let zone = self.zone(&file, &spec.zone, allow_local);
+        let shape = match &spec.shape {
+            ShapeSpec::Weekly { days, time } => self.weekly(&file, days, time),
+            ShapeSpec::Once { start, end } => self.once(&file, start, end),
+        };
+        Some((shape?, zone?))
+    }
+
+    /// A window's zone: `local` (windows only) or an IANA zone.
+    fn zone(&mut self, file: &SourceFile, zone: &ZoneSpec, allow_local: bool) -> Option<ZoneDef> {
+        match zone {
+            ZoneSpec::Local(_) if allow_local => Some(ZoneDef::Local),
             ZoneSpec::Local(span) => {
-                if !allow_local {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::local_freeze",
-                            &file,
-                            "a freeze needs a time zone",
-                        )
-                        .label(*span, "`local` is only for windows")
-                        .help("write `in \"Area/City\"`, e.g. `in \"UTC\"`"),
-                    );
-                    None
-                } else {
-                    Some(ZoneDef::Local)
-                }
+                self.report(file, CheckError::LocalFreeze { span: *span });
+                None
             }
             ZoneSpec::Named(z) => match z.value.parse::<Tz>() {
                 Ok(tz) => Some(ZoneDef::Fixed(tz)),
@@ -802,111 +759,88 @@ impl Builder<'_> {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "use an IANA zone name such as `Europe/Berlin` or `UTC`".into(),
                     };
-                    self.diags.push(
-                        Diagnostic::error(
-                            "changegate::unknown_zone",
-                            &file,
-                            format!("unknown time zone `{}`", z.value),
-                        )
-                        .label(z.span, "not an IANA time zone")
-                        .help(help),
-                    );
+                    let e = CheckError::UnknownZone {
+                        zone: z.value.clone(),
+                        help,
+                        span: z.span,
+                    };
+                    self.report(file, e);
                     None
                 }
             },
-        };
-        let shape = match &spec.shape {
-            ShapeSpec::Weekly { days, time } => {
-                let days = match days {
-                    DaysSpec::Daily(_) => Days::all(),
-                    DaysSpec::List(items) => {
-                        let mut d = Days::empty();
-                        for item in items {
-                            let from = chrono_day(item.from);
-                            d = match item.to {
-                                Some(to) => Days::from_bits(
-                                    d.bits() | Days::range(from, chrono_day(to)).bits(),
-                                ),
-                                None => d.with(from),
-                            };
-                        }
-                        d
+        }
+    }
+
+    /// A weekly shape: on `days`, from a time to a time or for a duration.
+    fn weekly(&mut self, file: &SourceFile, days: &DaysSpec, time: &TimeSpec) -> Option<Shape> {
+        let days = match days {
+            DaysSpec::Daily(_) => Days::all(),
+            DaysSpec::List(items) => items.iter().fold(Days::empty(), |d, item| {
+                let from = chrono_day(item.from);
+                match item.to {
+                    Some(to) => {
+                        Days::from_bits(d.bits() | Days::range(from, chrono_day(to)).bits())
                     }
-                };
-                match time {
-                    TimeSpec::Range { start, end } => {
-                        let s = self.time(&file, start);
-                        let e = self.time(&file, end);
-                        Some(Shape::Weekly {
-                            days,
-                            start: s?,
-                            end: End::Wall(e?),
-                        })
-                    }
-                    TimeSpec::For { start, duration } => {
-                        let s = self.time(&file, start);
-                        let d = self.duration(&file, duration);
-                        Some(Shape::Weekly {
-                            days,
-                            start: s?,
-                            end: End::Elapsed(d?),
-                        })
-                    }
+                    None => d.with(from),
                 }
-            }
-            ShapeSpec::Once { start, end } => {
-                let s = self.datetime(&file, start);
-                match end {
-                    OnceEndSpec::At(e) => {
-                        let e_dt = self.datetime(&file, e);
-                        let (s, e_dt) = (s?, e_dt?);
-                        if e_dt <= s {
-                            let (message, label) = if e_dt == s {
-                                (
-                                    "this window ends when it starts, so it is never open",
-                                    "zero length",
-                                )
-                            } else {
-                                (
-                                    "this window ends before it starts, so it is never open",
-                                    "ends before it starts",
-                                )
-                            };
-                            self.diags.push(
-                                Diagnostic::error("changegate::empty_window", &file, message)
-                                    .label(Span::new(start.span.start, e.span.end), label)
-                                    .help("the end (after `..`) must be later than the start"),
-                            );
-                            return None;
-                        }
-                        if (e_dt - s).num_seconds() > MAX_DURATION_SECS {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    "changegate::too_long",
-                                    &file,
-                                    "this window lasts more than 366 days",
-                                )
-                                .label(Span::new(start.span.start, e.span.end), "too long")
-                                .help("split it into shorter windows"),
-                            );
-                            return None;
-                        }
-                        Some(Shape::Once {
-                            start: s,
-                            end: OnceEnd::Wall(e_dt),
-                        })
-                    }
-                    OnceEndSpec::For(d) => {
-                        let d = self.duration(&file, d);
-                        Some(Shape::Once {
-                            start: s?,
-                            end: OnceEnd::Elapsed(d?),
-                        })
-                    }
-                }
-            }
+            }),
         };
-        Some((shape?, zone?))
+        match time {
+            TimeSpec::Range { start, end } => {
+                let s = self.time(file, start);
+                let e = self.time(file, end);
+                Some(Shape::Weekly {
+                    days,
+                    start: s?,
+                    end: End::Wall(e?),
+                })
+            }
+            TimeSpec::For { start, duration } => {
+                let s = self.time(file, start);
+                let d = self.duration(file, duration);
+                Some(Shape::Weekly {
+                    days,
+                    start: s?,
+                    end: End::Elapsed(d?),
+                })
+            }
+        }
+    }
+
+    /// A one-time shape: from a date and time to another, or for a duration.
+    fn once(&mut self, file: &SourceFile, start: &DateTimeLit, end: &OnceEndSpec) -> Option<Shape> {
+        let s = self.datetime(file, start);
+        match end {
+            OnceEndSpec::At(e) => {
+                let e_dt = self.datetime(file, e);
+                let (s, e_dt) = (s?, e_dt?);
+                let span = Span::new(start.span.start, e.span.end);
+                if e_dt <= s {
+                    let e = if e_dt == s {
+                        CheckError::EndsWhenItStarts { span }
+                    } else {
+                        CheckError::EndsBeforeItStarts { span }
+                    };
+                    self.report(file, e);
+                    return None;
+                }
+                if (e_dt - s).num_seconds() > MAX_DURATION_SECS {
+                    self.report(file, CheckError::WindowTooLong { span });
+                    return None;
+                }
+                Some(Shape::Once {
+                    start: s,
+                    end: OnceEnd::Wall(e_dt),
+                })
+            }
+            OnceEndSpec::For(d) => {
+                let d = self.duration(file, d);
+                Some(Shape::Once {
+                    start: s?,
+                    end: OnceEnd::Elapsed(d?),
+                })
+            }
+        }
     }
 
     fn time(&mut self, file: &SourceFile, t: &TimeLit) -> Option<u16> {
@@ -916,15 +850,13 @@ impl Builder<'_> {
             } else {
                 "times run from `00:00` to `23:59`".to_owned()
             };
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::bad_time",
-                    file,
-                    format!("`{:02}:{:02}` is not a time of day", t.hour, t.minute),
-                )
-                .label(t.span, "impossible time")
-                .help(help),
-            );
+            let e = CheckError::BadTime {
+                hour: t.hour,
+                minute: t.minute,
+                help,
+                span: t.span,
+            };
+            self.report(file, e);
             return None;
         }
         u16::try_from(t.hour * 60 + t.minute).ok()
@@ -933,15 +865,13 @@ impl Builder<'_> {
     fn datetime(&mut self, file: &SourceFile, d: &DateTimeLit) -> Option<chrono::NaiveDateTime> {
         let time = self.time(file, &d.time);
         let Some(date) = NaiveDate::from_ymd_opt(d.year, d.month, d.day) else {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::bad_date",
-                    file,
-                    format!("`{:04}-{:02}-{:02}` is not a date", d.year, d.month, d.day),
-                )
-                .label(d.span, "impossible date")
-                .help("write a real calendar date as `YYYY-MM-DD`"),
-            );
+            let e = CheckError::BadDate {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+                span: d.span,
+            };
+            self.report(file, e);
             return None;
         };
         let time = time?;
@@ -955,46 +885,26 @@ impl Builder<'_> {
         // first, so `1h1h` and `30m1h` are refused here however the parser summed them.
         let text = file.text().get(d.span.start..d.span.end).unwrap_or("");
         if let Err(crate::time::DurationError::UnitOrder(_)) = crate::time::parse_duration(text) {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::duration_units",
-                    file,
-                    format!("the duration `{text}` repeats a unit or puts a smaller unit first"),
-                )
-                .label(d.span, "each unit at most once, largest first")
-                .help(
-                    "write the units from the largest to the smallest, each once: `1d12h`, `1h30m`",
-                ),
-            );
+            let e = CheckError::DurationUnits {
+                text: text.to_owned(),
+                span: d.span,
+            };
+            self.report(file, e);
             return None;
         }
         if d.seconds <= 0 {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::empty_window",
-                    file,
-                    "a window of zero length is never open",
-                )
-                .label(d.span, "zero duration")
-                .help("give a positive duration, e.g. `6h` or `90m`"),
-            );
+            self.report(file, CheckError::ZeroDuration { span: d.span });
             return None;
         }
         if d.seconds > MAX_DURATION_SECS {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::too_long",
-                    file,
-                    "a window may last at most 366 days",
-                )
-                .label(d.span, "too long")
-                .help("shorten the duration"),
-            );
+            self.report(file, CheckError::DurationTooLong { span: d.span });
             return None;
         }
         Some(d.seconds)
     }
 
+    /// An outcome's data, or `None` when it is invalid (reported); marks the groups
+    /// and windows it uses.
     fn outcome(
         &mut self,
         o: &Outcome,
@@ -1005,189 +915,181 @@ impl Builder<'_> {
         let file = self.file(0).clone();
         let mut out = OutcomeDef::default();
         let mut ok = true;
-        let mut deny_span = None;
-        let mut deploy_span = None;
-        let mut approve_span = None;
-        let mut action = false;
+        let mut spans = OutcomeSpans::default();
         for item in &o.items {
             match item {
                 OutcomeItem::Deploy(s) => {
                     out.deploy = true;
-                    deploy_span = Some(*s);
-                    action = true;
+                    spans.deploy = Some(*s);
+                    spans.action = true;
                 }
                 OutcomeItem::BreakGlass(_) => {
                     out.break_glass = true;
-                    action = true;
+                    spans.action = true;
                 }
                 OutcomeItem::Deny(reason, s) => {
                     out.deny = Some(reason.value.clone());
-                    deny_span = Some(*s);
-                    action = true;
+                    spans.deny = Some(*s);
+                    spans.action = true;
                 }
                 OutcomeItem::Approve { count, group, span } => {
-                    action = true;
-                    approve_span = Some(*span);
-                    let Some(decl) = names.group_decls.get(&group.name) else {
-                        ok = false;
-                        if names.broken_groups.contains(&group.name) {
-                            continue;
-                        }
-                        let help = match did_you_mean(
-                            &group.name,
-                            names.group_decls.keys().map(String::as_str),
-                        ) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "declare it with `group NAME = [\"alice\", …]`".into(),
-                        };
-                        self.diags.push(
-                            Diagnostic::error(
-                                "changegate::unknown_group",
-                                &file,
-                                format!("unknown group `{}`", group.name),
-                            )
-                            .label(group.span, "no group has this name")
-                            .help(help),
-                        );
+                    spans.action = true;
+                    spans.approve = Some(*span);
+                    let approval = self.approval(&file, names, used_groups, *count, group, *span);
+                    let Some((group, count)) = approval else {
                         ok = false;
                         continue;
                     };
-                    if let Some(u) = used_groups.get_mut(decl.index) {
-                        *u = true;
-                    }
-                    let size = names.groups.get(decl.index).map_or(0, |g| g.members.len());
-                    if *count == 0 {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "changegate::bad_count",
-                                &file,
-                                "`approve 0` asks for nobody",
-                            )
-                            .label(*span, "zero approvals")
-                            .help("ask for at least 1, or use `deploy`"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    if *count > size as u64 {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "changegate::impossible_approval",
-                                &file,
-                                format!(
-                                    "`approve {count} from {}` can never be met: the group has {size} member{}",
-                                    group.name,
-                                    if size == 1 { "" } else { "s" }
-                                ),
-                            )
-                            .label(*span, "more people than the group has")
-                            .help(format!("ask for at most {size}, or add members to `{}`", group.name)),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    let count = u32::try_from(*count).unwrap_or(u32::MAX);
-                    match out.approvals.iter_mut().find(|(g, _)| *g == decl.index) {
+                    match out.approvals.iter_mut().find(|(g, _)| *g == group) {
                         Some((_, c)) => *c = (*c).max(count),
-                        None => out.approvals.push((decl.index, count)),
+                        None => out.approvals.push((group, count)),
                     }
                 }
                 OutcomeItem::During(ws, _) => {
                     for w in ws {
-                        match names.window_decls.get(&w.name) {
-                            Some(decl) => {
-                                if let Some(u) = used_windows.get_mut(decl.index) {
-                                    *u = true;
-                                }
-                                // Deduplicated once the outcome is read.
-                                out.windows.push(decl.index);
-                            }
-                            None if names.broken_windows.contains(&w.name) => ok = false,
-                            None => {
-                                let help = if names.freeze_decls.contains_key(&w.name) {
-                                    format!("`{}` is a freeze: freezes apply by themselves and are not named in `during`", w.name)
-                                } else {
-                                    match did_you_mean(
-                                        &w.name,
-                                        names.window_decls.keys().map(String::as_str),
-                                    ) {
-                                        Some(s) => format!("did you mean `{s}`?"),
-                                        None => "declare it with `window NAME = …`".into(),
-                                    }
-                                };
-                                self.diags.push(
-                                    Diagnostic::error(
-                                        "changegate::unknown_window",
-                                        &file,
-                                        format!("unknown window `{}`", w.name),
-                                    )
-                                    .label(w.span, "no window has this name")
-                                    .help(help),
-                                );
-                                ok = false;
-                            }
+                        match self.during(&file, names, used_windows, w) {
+                            // Deduplicated once the outcome is read.
+                            Some(index) => out.windows.push(index),
+                            None => ok = false,
                         }
                     }
                 }
             }
         }
-        if !action {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::no_action",
-                    &file,
-                    "`during` needs an outcome to apply to",
-                )
-                .label(o.span, "only a window")
-                .help("write `deploy during …` or `approve N from GROUP during …`"),
-            );
-            ok = false;
-        }
-        if let Some(ds) = deny_span {
-            if out.break_glass {
-                self.diags.push(
-                    Diagnostic::error(
-                        "changegate::deny_with_break_glass",
-                        &file,
-                        "`deny` cannot be combined with `break glass`",
-                    )
-                    .label(ds, "denies")
-                    .help("a denied change never goes, so breaking glass means nothing; keep one of them"),
-                );
-                ok = false;
-            } else if o.items.len() > 1 {
-                self.diags.push(
-                    Diagnostic::error(
-                        "changegate::deny_combined",
-                        &file,
-                        "`deny` stands alone in an outcome",
-                    )
-                    .label(ds, "denies")
-                    .help("a denied change never goes, so approvals and windows beside `deny` mean nothing; remove them"),
-                );
-                ok = false;
-            }
-        }
-        if let (Some(ds), Some(aps)) = (deploy_span, approve_span) {
-            self.diags.push(
-                Diagnostic::error(
-                    "changegate::deploy_with_approve",
-                    &file,
-                    "`deploy` cannot be combined with `approve`",
-                )
-                .label(ds, "asks for no approval")
-                .label(aps, "asks for approval")
-                .help("`approve` already lets the change go once approved; remove `deploy`"),
-            );
-            ok = false;
-        }
-        let _ = self.limits;
+        ok &= self.combination(&file, o, &out, &spans);
         // A window named twice counts once, in the order first named (a set keeps
         // this linear for long `during` lists).
         let mut seen: HashSet<usize> = HashSet::default();
         out.windows.retain(|w| seen.insert(*w));
         ok.then_some(out)
     }
+
+    /// `approve COUNT from GROUP`: the group's index and the count, or `None` when
+    /// either is wrong (reported, unless the group itself was).
+    fn approval(
+        &mut self,
+        file: &SourceFile,
+        names: &Names,
+        used_groups: &mut [bool],
+        count: u64,
+        group: &Ident,
+        span: Span,
+    ) -> Option<(usize, u32)> {
+        let Some(decl) = names.group_decls.get(&group.name) else {
+            if names.broken_groups.contains(&group.name) {
+                return None;
+            }
+            let help = match did_you_mean(&group.name, names.group_decls.keys().map(String::as_str))
+            {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "declare it with `group NAME = [\"alice\", …]`".into(),
+            };
+            let e = CheckError::UnknownGroup {
+                name: group.name.clone(),
+                help,
+                span: group.span,
+            };
+            self.report(file, e);
+            return None;
+        };
+        if let Some(u) = used_groups.get_mut(decl.index) {
+            *u = true;
+        }
+        let size = names.groups.get(decl.index).map_or(0, |g| g.members.len());
+        if count == 0 {
+            self.report(file, CheckError::ZeroApprovals { span });
+            return None;
+        }
+        if count > size as u64 {
+            let e = CheckError::ImpossibleApproval {
+                count,
+                group: group.name.clone(),
+                size,
+                span,
+            };
+            self.report(file, e);
+            return None;
+        }
+        Some((decl.index, u32::try_from(count).unwrap_or(u32::MAX)))
+    }
+
+    /// A window named in `during`: its index, or `None` when it is unknown
+    /// (reported, unless the window itself was).
+    fn during(
+        &mut self,
+        file: &SourceFile,
+        names: &Names,
+        used_windows: &mut [bool],
+        w: &Ident,
+    ) -> Option<usize> {
+        if let Some(decl) = names.window_decls.get(&w.name) {
+            if let Some(u) = used_windows.get_mut(decl.index) {
+                *u = true;
+            }
+            return Some(decl.index);
+        }
+        if names.broken_windows.contains(&w.name) {
+            return None;
+        }
+        let help = if names.freeze_decls.contains_key(&w.name) {
+            format!(
+                "`{}` is a freeze: freezes apply by themselves and are not named in `during`",
+                w.name
+            )
+        } else {
+            match did_you_mean(&w.name, names.window_decls.keys().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "declare it with `window NAME = …`".into(),
+            }
+        };
+        let e = CheckError::UnknownWindow {
+            name: w.name.clone(),
+            help,
+            span: w.span,
+        };
+        self.report(file, e);
+        None
+    }
+
+    /// Whether the outcome's parts go together (reporting each that does not): an
+    /// action besides `during`, `deny` alone, not `deploy` with `approve`.
+    fn combination(
+        &mut self,
+        file: &SourceFile,
+        o: &Outcome,
+        out: &OutcomeDef,
+        spans: &OutcomeSpans,
+    ) -> bool {
+        let mut ok = true;
+        if !spans.action {
+            self.report(file, CheckError::NoAction { span: o.span });
+            ok = false;
+        }
+        if let Some(span) = spans.deny {
+            if out.break_glass {
+                self.report(file, CheckError::DenyWithBreakGlass { span });
+                ok = false;
+            } else if o.items.len() > 1 {
+                self.report(file, CheckError::DenyCombined { span });
+                ok = false;
+            }
+        }
+        if let (Some(span), Some(approve)) = (spans.deploy, spans.approve) {
+            self.report(file, CheckError::DeployWithApprove { span, approve });
+            ok = false;
+        }
+        ok
+    }
+}
+
+/// Where an outcome says what, for the checks of how its parts combine.
+#[derive(Default)]
+struct OutcomeSpans {
+    /// Whether it holds anything besides `during`.
+    action: bool,
+    deny: Option<Span>,
+    deploy: Option<Span>,
+    approve: Option<Span>,
 }
 
 /// The declarations across all modules, and where each name was declared.

@@ -4,7 +4,8 @@
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::check_error::CheckError;
+use crate::diag::{Diagnostic, SourceFile, ToDiagnostic};
 use crate::syntax::{
     CmpOp, Expr, ExprKind, FieldType, Lit, Path, Quantifier, Root, SchemaField, Span,
 };
@@ -151,19 +152,9 @@ fn field_stype(t: &FieldType) -> SType {
 }
 
 impl Lowerer<'_> {
-    fn error(
-        &mut self,
-        code: &'static str,
-        span: Span,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        self.diags.push(
-            Diagnostic::error(code, self.file, message)
-                .label(span, label)
-                .help(help),
-        );
+    /// Reports `e`, about this file.
+    fn report(&mut self, e: CheckError) {
+        self.diags.push(e.to_diagnostic(self.file));
     }
 
     fn node(&self, kind: CKind, span: Span) -> CExpr {
@@ -178,16 +169,10 @@ impl Lowerer<'_> {
     pub(crate) fn condition(&mut self, e: &Expr) -> Option<CExpr> {
         let (c, t) = self.lower(e)?;
         if !t.compatible(&SType::Bool) {
-            self.error(
-                "changegate::type_mismatch",
-                e.span,
-                format!(
-                    "a condition must be true or false, but this is {}",
-                    t.describe()
-                ),
-                "not a boolean",
-                "compare it with something, e.g. `change.kind == \"firewall\"`".into(),
-            );
+            self.report(CheckError::NotACondition {
+                ty: t.describe(),
+                span: e.span,
+            });
             return None;
         }
         Some(c)
@@ -200,29 +185,7 @@ impl Lowerer<'_> {
                 let (v, t) = lit(l);
                 Some((self.node(CKind::Const(v), span), t))
             }
-            ExprKind::List(items) => {
-                let mut elem = None::<SType>;
-                let mut values = Vec::with_capacity(items.len());
-                for l in items {
-                    let (v, t) = lit(l);
-                    if let Some(prev) = &elem {
-                        if *prev != t {
-                            self.error(
-                                "changegate::type_mismatch",
-                                span,
-                                format!("this list mixes {} and {}", prev.plural(), t.plural()),
-                                "mixed list",
-                                "a list holds values of one type".into(),
-                            );
-                            return None;
-                        }
-                    }
-                    elem = Some(t);
-                    values.push(v);
-                }
-                let t = SType::List(Box::new(elem.unwrap_or(SType::Any)));
-                Some((self.node(CKind::Const(Value::List(values)), span), t))
-            }
+            ExprKind::List(items) => self.list(items, span),
             ExprKind::Path(p) => {
                 let (r, t) = self.path(p, span)?;
                 Some((self.node(CKind::Path(Box::new(r)), span), t))
@@ -237,34 +200,8 @@ impl Lowerer<'_> {
                 self.expect_bool(&t, inner.span, "not")?;
                 Some((self.node(CKind::Not(Box::new(c)), span), SType::Bool))
             }
-            ExprKind::And(parts) | ExprKind::Or(parts) => {
-                let is_and = matches!(e.kind, ExprKind::And(_));
-                let mut out = Vec::with_capacity(parts.len());
-                let mut ok = true;
-                for p in parts {
-                    match self.lower(p) {
-                        Some((c, t)) => {
-                            if self
-                                .expect_bool(&t, p.span, if is_and { "and" } else { "or" })
-                                .is_none()
-                            {
-                                ok = false;
-                            }
-                            out.push(c);
-                        }
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                let kind = if is_and {
-                    CKind::And(out)
-                } else {
-                    CKind::Or(out)
-                };
-                Some((self.node(kind, span), SType::Bool))
-            }
+            ExprKind::And(parts) => self.connective(parts, span, true),
+            ExprKind::Or(parts) => self.connective(parts, span, false),
             ExprKind::Compare(op, l, r) => {
                 let (lc, lt) = self.lower(l)?;
                 if *op == CmpOp::Match {
@@ -287,18 +224,11 @@ impl Lowerer<'_> {
             ExprKind::Quant(q, list, op, rhs) => {
                 let (lc, lt) = self.lower(list)?;
                 let Some(elem) = lt.element() else {
-                    self.error(
-                        "changegate::type_mismatch",
-                        list.span,
-                        format!(
-                            "`{}` needs a list, but this is {}",
-                            quant_word(*q),
-                            lt.describe()
-                        ),
-                        "not a list",
-                        "`any` and `all` range over a list, e.g. `any change.labels == \"urgent\"`"
-                            .into(),
-                    );
+                    self.report(CheckError::QuantifierNeedsList {
+                        quant: quant_word(*q),
+                        ty: lt.describe(),
+                        span: list.span,
+                    });
                     return None;
                 };
                 if *op == CmpOp::Match {
@@ -319,13 +249,10 @@ impl Lowerer<'_> {
             ExprKind::Count(inner) => {
                 let (c, t) = self.lower(inner)?;
                 if t.element().is_none() {
-                    self.error(
-                        "changegate::type_mismatch",
-                        inner.span,
-                        format!("`count` needs a list, but this is {}", t.describe()),
-                        "not a list",
-                        "`count` gives the length of a list, e.g. `count change.targets`".into(),
-                    );
+                    self.report(CheckError::CountNeedsList {
+                        ty: t.describe(),
+                        span: inner.span,
+                    });
                     return None;
                 }
                 Some((self.node(CKind::Count(Box::new(c)), span), SType::Int))
@@ -335,16 +262,10 @@ impl Lowerer<'_> {
                 match t.element() {
                     Some(SType::Int | SType::Any) => {}
                     _ => {
-                        self.error(
-                            "changegate::type_mismatch",
-                            inner.span,
-                            format!(
-                                "`sum` needs a list of integers, but this is {}",
-                                t.describe()
-                            ),
-                            "not a list of integers",
-                            "`sum` adds up a list of integers, e.g. `sum blast.customers`".into(),
-                        );
+                        self.report(CheckError::SumNeedsIntegers {
+                            ty: t.describe(),
+                            span: inner.span,
+                        });
                         return None;
                     }
                 }
@@ -353,17 +274,68 @@ impl Lowerer<'_> {
         }
     }
 
-    fn expect_bool(&mut self, t: &SType, span: Span, op: &str) -> Option<()> {
+    /// A list literal, whose items must share one type.
+    fn list(&mut self, items: &[Lit], span: Span) -> Option<(CExpr, SType)> {
+        let mut elem = None::<SType>;
+        let mut values = Vec::with_capacity(items.len());
+        for l in items {
+            let (v, t) = lit(l);
+            if let Some(prev) = &elem {
+                if *prev != t {
+                    self.report(CheckError::MixedList {
+                        first: prev.plural(),
+                        then: t.plural(),
+                        span,
+                    });
+                    return None;
+                }
+            }
+            elem = Some(t);
+            values.push(v);
+        }
+        let t = SType::List(Box::new(elem.unwrap_or(SType::Any)));
+        Some((self.node(CKind::Const(Value::List(values)), span), t))
+    }
+
+    /// `a and b …` (`is_and`) or `a or b …`: every part lowered (so each part's
+    /// errors are reported), and each must be boolean.
+    fn connective(&mut self, parts: &[Expr], span: Span, is_and: bool) -> Option<(CExpr, SType)> {
+        let mut out = Vec::with_capacity(parts.len());
+        let mut ok = true;
+        for p in parts {
+            match self.lower(p) {
+                Some((c, t)) => {
+                    if self
+                        .expect_bool(&t, p.span, if is_and { "and" } else { "or" })
+                        .is_none()
+                    {
+                        ok = false;
+                    }
+                    out.push(c);
+                }
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let kind = if is_and {
+            CKind::And(out)
+        } else {
+            CKind::Or(out)
+        };
+        Some((self.node(kind, span), SType::Bool))
+    }
+
+    fn expect_bool(&mut self, t: &SType, span: Span, op: &'static str) -> Option<()> {
         if t.compatible(&SType::Bool) {
             return Some(());
         }
-        self.error(
-            "changegate::type_mismatch",
+        self.report(CheckError::NotABoolean {
+            op,
+            ty: t.describe(),
             span,
-            format!("`{op}` needs true or false, but this is {}", t.describe()),
-            "not a boolean",
-            "compare it with something first, e.g. `change.risk > 3`".into(),
-        );
+        });
         None
     }
 
@@ -371,13 +343,10 @@ impl Lowerer<'_> {
         if t.compatible(&SType::Str) {
             return Some(());
         }
-        self.error(
-            "changegate::type_mismatch",
+        self.report(CheckError::MatchNeedsString {
+            ty: t.describe(),
             span,
-            format!("`match` needs a string, but this is {}", t.describe()),
-            "not a string",
-            "`match` tests a string against a glob, e.g. `change.repo match \"net/*\"`".into(),
-        );
+        });
         None
     }
 
@@ -387,13 +356,7 @@ impl Lowerer<'_> {
             _ => r,
         };
         let ExprKind::Lit(Lit::Str(pattern)) = &inner.kind else {
-            self.error(
-                "changegate::bad_glob",
-                r.span,
-                "the right side of `match` must be a glob in a string".into(),
-                "not a string literal",
-                "write the pattern literally, e.g. `match \"docs/**\"`".into(),
-            );
+            self.report(CheckError::GlobNotLiteral { span: r.span });
             return None;
         };
         match GlobBuilder::new(pattern)
@@ -405,13 +368,11 @@ impl Lowerer<'_> {
                 matcher: g.compile_matcher(),
             }),
             Err(err) => {
-                self.error(
-                    "changegate::bad_glob",
-                    r.span,
-                    format!("`{pattern}` is not a valid glob: {}", err.kind()),
-                    "invalid glob",
-                    "globs use `*` (within a path segment), `**` (across segments), `?`, `[abc]` and `{a,b}`".into(),
-                );
+                self.report(CheckError::BadGlob {
+                    pattern: pattern.clone(),
+                    why: err.kind().to_string(),
+                    span: r.span,
+                });
                 None
             }
         }
@@ -442,27 +403,19 @@ impl Lowerer<'_> {
             _ => Vec::new(),
         };
         for name in names {
-            let (message, help) = match crate::people::canonical(name) {
+            let e = match crate::people::canonical(name) {
                 Ok(c) if c == name => continue,
-                Ok(c) => (
-                    format!(
-                        "`{}` is compared with `change.author`, which is read in canonical form",
-                        crate::terminal::escape(name)
-                    ),
-                    format!("write the name as `{c}` (trimmed, NFKC, case-folded)"),
-                ),
-                Err(e) => (
-                    format!("this name cannot stand for a person: {e}"),
-                    "write the name without hidden characters".to_owned(),
-                ),
+                Ok(canonical) => CheckError::NoncanonicalName {
+                    name: crate::terminal::escape(name).to_string(),
+                    canonical,
+                    span: other.span,
+                },
+                Err(e) => CheckError::NotAPerson {
+                    why: e.to_string(),
+                    span: other.span,
+                },
             };
-            self.error(
-                "changegate::noncanonical_name",
-                other.span,
-                message,
-                "not the canonical spelling",
-                help,
-            );
+            self.report(e);
             return None;
         }
         Some(())
@@ -473,81 +426,51 @@ impl Lowerer<'_> {
         match op {
             CmpOp::Eq | CmpOp::Ne => {
                 if !lt.compatible(rt) {
-                    self.error(
-                        "changegate::type_mismatch",
-                        both,
-                        format!(
-                            "`{}` compares {} with {}, which can never be equal",
-                            op.as_str(),
-                            lt.describe(),
-                            rt.describe()
-                        ),
-                        "different types",
-                        "compare values of the same type; changegate never converts types".into(),
-                    );
+                    self.report(CheckError::NeverEqual {
+                        op: op.as_str(),
+                        left: lt.describe(),
+                        right: rt.describe(),
+                        span: both,
+                    });
                     return None;
                 }
             }
             CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
                 for (t, s) in [(lt, ls), (rt, rs)] {
                     if !matches!(t, SType::Int | SType::Str | SType::Any) {
-                        self.error(
-                            "changegate::type_mismatch",
-                            s,
-                            format!(
-                                "`{}` orders integers or strings, not {}",
-                                op.as_str(),
-                                t.plural()
-                            ),
-                            "cannot be ordered",
-                            "order integers (`change.risk >= 3`) or strings".into(),
-                        );
+                        self.report(CheckError::CannotOrder {
+                            op: op.as_str(),
+                            what: t.plural(),
+                            span: s,
+                        });
                         return None;
                     }
                 }
                 if !lt.compatible(rt) {
-                    self.error(
-                        "changegate::type_mismatch",
-                        both,
-                        format!(
-                            "`{}` compares {} with {}",
-                            op.as_str(),
-                            lt.describe(),
-                            rt.describe()
-                        ),
-                        "different types",
-                        "compare values of the same type; changegate never converts types".into(),
-                    );
+                    self.report(CheckError::OrderMismatch {
+                        op: op.as_str(),
+                        left: lt.describe(),
+                        right: rt.describe(),
+                        span: both,
+                    });
                     return None;
                 }
             }
             CmpOp::In => match rt.element() {
                 None => {
-                    self.error(
-                        "changegate::type_mismatch",
-                        rs,
-                        format!(
-                            "`in` needs a list on its right, but this is {}",
-                            rt.describe()
-                        ),
-                        "not a list",
-                        "write a list, e.g. `change.kind in [\"bgp\", \"ospf\"]`".into(),
-                    );
+                    self.report(CheckError::InNeedsList {
+                        ty: rt.describe(),
+                        span: rs,
+                    });
                     return None;
                 }
                 Some(elem) => {
                     if !lt.compatible(&elem) {
-                        self.error(
-                            "changegate::type_mismatch",
-                            both,
-                            format!(
-                                "`in` looks for {} in {}, which can never hold it",
-                                lt.describe(),
-                                rt.describe()
-                            ),
-                            "different types",
-                            "look for a value of the list's element type".into(),
-                        );
+                        self.report(CheckError::NeverIn {
+                            item: lt.describe(),
+                            list: rt.describe(),
+                            span: both,
+                        });
                         return None;
                     }
                 }
@@ -558,103 +481,108 @@ impl Lowerer<'_> {
     }
 
     fn path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
-        let text = p.to_string();
         match p.root {
-            Root::Change => {
-                let first = p.fields.first().cloned().unwrap_or_default();
-                if self.reads.change_fields_seen.insert(first.clone()) {
-                    self.reads
-                        .change_fields
-                        .push((first.clone(), self.file.location(span.start)));
-                }
-                let t = match self.schema {
-                    None => SType::Any,
-                    Some(fields) => {
-                        let Some(decl) = fields.iter().find(|f| f.name == first) else {
-                            let names = fields.iter().map(|f| f.name.as_str());
-                            let help = match crate::diag::did_you_mean(&first, names) {
-                                Some(s) => format!(
-                                    "did you mean `change.{s}`? Otherwise declare the field in the schema"
-                                ),
-                                None => "declare the field in the policy's `schema { … }`".into(),
-                            };
-                            self.error(
-                                "changegate::unknown_field",
-                                span,
-                                format!("the schema declares no field `{first}`"),
-                                "not in the schema",
-                                help,
-                            );
-                            return None;
-                        };
-                        let nested = p.fields.len() > 1;
-                        if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
-                            self.error(
-                                "changegate::type_mismatch",
-                                span,
-                                format!(
-                                    "`change.{first}` is declared `{}`, which has no fields",
-                                    decl.ty
-                                ),
-                                "no such field",
-                                "only `object` and `any` fields have fields of their own".into(),
-                            );
-                            return None;
-                        }
-                        if nested {
-                            SType::Any
-                        } else {
-                            field_stype(&decl.ty)
-                        }
-                    }
-                };
-                // Each distinct path is read from the change once per evaluation.
-                let reads = &mut *self.reads;
-                let slot = *reads
-                    .change_path_slots
-                    .entry(p.fields.clone())
-                    .or_insert_with(|| {
-                        reads.change_paths.push(p.fields.clone());
-                        reads.change_paths.len() - 1
-                    });
-                Some((
-                    PathRef {
-                        root: p.root,
-                        fields: p.fields.clone(),
-                        slot,
-                        text,
-                    },
-                    t,
-                ))
-            }
-            Root::Blast | Root::Targets => {
-                let field = p.fields.first().cloned().unwrap_or_default();
-                let key = (p.root, field.clone());
-                let reads = &mut *self.reads;
-                let slot = *reads.blast_slots.entry(key.clone()).or_insert_with(|| {
-                    reads.blast_fields.push(key);
-                    reads.blast_fields.len() - 1
-                });
-                let t = if p.fields.len() > 1 {
-                    SType::Any
-                } else {
-                    blast_type(&field)
-                };
-                Some((
-                    PathRef {
-                        root: p.root,
-                        fields: p
-                            .fields
-                            .get(1..)
-                            .map(<[String]>::to_vec)
-                            .unwrap_or_default(),
-                        slot,
-                        text,
-                    },
-                    t,
-                ))
-            }
+            Root::Change => self.change_path(p, span),
+            Root::Blast | Root::Targets => Some(self.blast_path(p)),
         }
+    }
+
+    /// A `change.…` path: noted as read, typed by the schema if there is one, and
+    /// given its slot in the evaluation's path cache.
+    fn change_path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
+        let first = p.fields.first().cloned().unwrap_or_default();
+        if self.reads.change_fields_seen.insert(first.clone()) {
+            self.reads
+                .change_fields
+                .push((first.clone(), self.file.location(span.start)));
+        }
+        let t = match self.schema {
+            None => SType::Any,
+            Some(fields) => self.schema_type(fields, p, first, span)?,
+        };
+        // Each distinct path is read from the change once per evaluation.
+        let reads = &mut *self.reads;
+        let slot = *reads
+            .change_path_slots
+            .entry(p.fields.clone())
+            .or_insert_with(|| {
+                reads.change_paths.push(p.fields.clone());
+                reads.change_paths.len() - 1
+            });
+        let r = PathRef {
+            root: p.root,
+            fields: p.fields.clone(),
+            slot,
+            text: p.to_string(),
+        };
+        Some((r, t))
+    }
+
+    /// The type the schema gives `change.FIRST…`, or `None` (reported) when it
+    /// declares no such field or the field has no fields.
+    fn schema_type(
+        &mut self,
+        fields: &[SchemaField],
+        p: &Path,
+        first: String,
+        span: Span,
+    ) -> Option<SType> {
+        let Some(decl) = fields.iter().find(|f| f.name == first) else {
+            let names = fields.iter().map(|f| f.name.as_str());
+            let help = match crate::diag::did_you_mean(&first, names) {
+                Some(s) => {
+                    format!("did you mean `change.{s}`? Otherwise declare the field in the schema")
+                }
+                None => "declare the field in the policy's `schema { … }`".into(),
+            };
+            self.report(CheckError::UnknownField {
+                field: first,
+                help,
+                span,
+            });
+            return None;
+        };
+        let nested = p.fields.len() > 1;
+        if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
+            self.report(CheckError::NoFields {
+                field: first,
+                ty: decl.ty.to_string(),
+                span,
+            });
+            return None;
+        }
+        Some(if nested {
+            SType::Any
+        } else {
+            field_stype(&decl.ty)
+        })
+    }
+
+    /// A `blast.x…` or `targets.x…` path, with its slot in the blast table.
+    fn blast_path(&mut self, p: &Path) -> (PathRef, SType) {
+        let field = p.fields.first().cloned().unwrap_or_default();
+        let key = (p.root, field.clone());
+        let reads = &mut *self.reads;
+        let slot = *reads.blast_slots.entry(key.clone()).or_insert_with(|| {
+            reads.blast_fields.push(key);
+            reads.blast_fields.len() - 1
+        });
+        let t = if p.fields.len() > 1 {
+            SType::Any
+        } else {
+            blast_type(&field)
+        };
+        let r = PathRef {
+            root: p.root,
+            fields: p
+                .fields
+                .get(1..)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            slot,
+            text: p.to_string(),
+        };
+        (r, t)
     }
 }
 

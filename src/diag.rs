@@ -366,6 +366,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// Further diagnostics, e.g. the other definition of a duplicate in another file.
     pub related: Vec<Diagnostic>,
+    /// The limit reached, for a limit error: a front end names its own setting for
+    /// it (the command line its `--max-*` flag).
+    pub limit: Option<crate::limits::Limit>,
 }
 
 impl Diagnostic {
@@ -379,6 +382,7 @@ impl Diagnostic {
             file: file.clone(),
             labels: Vec::new(),
             related: Vec::new(),
+            limit: None,
         }
     }
 
@@ -406,6 +410,12 @@ impl Diagnostic {
     /// Adds a help line.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Notes the limit this diagnostic reports reaching.
+    pub fn with_limit(mut self, limit: crate::limits::Limit) -> Diagnostic {
+        self.limit = Some(limit);
         self
     }
 
@@ -456,6 +466,11 @@ pub trait ToDiagnostic: miette::Diagnostic + Sized {
     /// Every code this type's variants carry, each once.
     const CODES: &'static [&'static str];
 
+    /// The limit this diagnostic reports reaching, if any ([`Diagnostic::limit`]).
+    fn limit(&self) -> Option<crate::limits::Limit> {
+        None
+    }
+
     /// This diagnostic, about `file`.
     fn to_diagnostic(&self, file: &SourceFile) -> Diagnostic {
         let code = miette::Diagnostic::code(self).map(|c| c.to_string());
@@ -487,6 +502,7 @@ pub trait ToDiagnostic: miette::Diagnostic + Sized {
             file: file.clone(),
             labels,
             related: Vec::new(),
+            limit: self.limit(),
         }
     }
 }

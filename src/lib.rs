@@ -94,6 +94,7 @@
 pub mod calendar;
 pub mod change;
 mod check;
+mod check_error;
 mod compile;
 pub mod diag;
 mod digest;

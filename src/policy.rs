@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile, ToDiagnostic};
 use crate::digest::FileDigest;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
@@ -96,12 +96,8 @@ impl Policy {
             Ok(s) => s,
             Err(message) => {
                 let file = SourceFile::new(&name, "");
-                return Err(Diagnostics(vec![Diagnostic::error(
-                    "changegate::io",
-                    &file,
-                    message,
-                )
-                .help("check the path and that the file is readable UTF-8 text")]));
+                let e = crate::check_error::CheckError::Io { message };
+                return Err(Diagnostics(vec![e.to_diagnostic(&file)]));
             }
         };
         Policy::parse_with_loader(&source, &name, limits, &|p: &Path| {
