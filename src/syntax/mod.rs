@@ -13,3 +13,6 @@ pub use error::SyntaxError;
 pub use keyword::Keyword;
 pub use parser::{parse_expr, parse_file};
 pub(crate) use print::needs_blank_line;
+
+#[cfg(test)]
+mod tests;

@@ -134,4 +134,6 @@ pub(crate) fn merge_sorted(pieces: &mut Vec<Interval>) {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
