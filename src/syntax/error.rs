@@ -9,7 +9,7 @@ use crate::diag::{Diagnostic, SourceFile};
 
 /// What is wrong with a policy's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-pub enum SyntaxError {
+pub(crate) enum SyntaxError {
     /// A bidirectional control anywhere in the file: `rule "a\u{202E}b" { … }`.
     #[error("bidirectional control `{codepoint}` in {place}")]
     #[diagnostic(code(changegate::text_direction_codepoint))]
@@ -141,7 +141,7 @@ pub enum SyntaxError {
 impl SyntaxError {
     /// The error's code, as `#[diagnostic(code(…))]` gives it (a test checks they agree):
     /// the crate's [`Diagnostic`] keeps codes as `&'static str`.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             SyntaxError::TextDirection { .. } => "changegate::text_direction_codepoint",
             SyntaxError::InvisibleCharacter { .. } => "changegate::invisible_character",

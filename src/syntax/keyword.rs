@@ -4,7 +4,7 @@
 
 /// A reserved word of the policy language: none can be a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Keyword {
+pub(crate) enum Keyword {
     /// `policy "name"`
     Policy,
     /// `import "path"`
@@ -81,7 +81,7 @@ pub enum Keyword {
 
 impl Keyword {
     /// Every keyword, in the grammar's order.
-    pub const ALL: [Keyword; 36] = [
+    pub(crate) const ALL: [Keyword; 36] = [
         Keyword::Policy,
         Keyword::Import,
         Keyword::Group,
@@ -121,7 +121,7 @@ impl Keyword {
     ];
 
     /// How the keyword is written.
-    pub fn spelling(self) -> &'static str {
+    pub(crate) fn spelling(self) -> &'static str {
         match self {
             Keyword::Policy => "policy",
             Keyword::Import => "import",
@@ -164,7 +164,7 @@ impl Keyword {
 
     /// Whether the keyword starts a top-level item (and so can start a line only
     /// there: strings cannot span lines and no expression contains these words).
-    pub fn starts_item(self) -> bool {
+    pub(crate) fn starts_item(self) -> bool {
         matches!(
             self,
             Keyword::Policy
@@ -179,17 +179,17 @@ impl Keyword {
     }
 
     /// The keyword spelled `word`, if it is one.
-    pub fn from_word(word: &str) -> Option<Keyword> {
+    pub(crate) fn from_word(word: &str) -> Option<Keyword> {
         Keyword::ALL.into_iter().find(|k| k.spelling() == word)
     }
 
     /// Whether `word` is a keyword that starts an item.
-    pub fn starts_item_word(word: &str) -> bool {
+    pub(crate) fn starts_item_word(word: &str) -> bool {
         Keyword::from_word(word).is_some_and(Keyword::starts_item)
     }
 
     /// The item keywords.
-    pub fn items() -> impl Iterator<Item = Keyword> {
+    pub(crate) fn items() -> impl Iterator<Item = Keyword> {
         Keyword::ALL.into_iter().filter(|k| k.starts_item())
     }
 }

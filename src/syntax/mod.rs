@@ -1,6 +1,6 @@
 //! Syntax: the grammar, the AST, and the canonical printer.
 
-pub mod ast;
+pub(crate) mod ast;
 mod error;
 mod keyword;
 mod parser;
@@ -8,8 +8,10 @@ pub(crate) mod pieces;
 mod print;
 pub(crate) mod text;
 
-pub use ast::*;
-pub use error::SyntaxError;
-pub use keyword::Keyword;
+pub use ast::File;
+pub(crate) use ast::*;
 pub use parser::{parse_expr, parse_file};
 pub(crate) use print::needs_blank_line;
+
+#[cfg(test)]
+mod tests;

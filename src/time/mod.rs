@@ -4,7 +4,7 @@
 //! and all arithmetic is in seconds. The policy compiler builds [`ZonedWindow`]s (a
 //! [`Shape`] in a concrete [`chrono_tz::Tz`]); this module turns them into
 //! [`IntervalStream`]s and answers the questions a verdict needs (`assess`,
-//! [`earliest`], `why_no_opening`, [`calendar`]).
+//! [`earliest`], `why_no_opening`, `calendar`).
 //!
 //! # The rules
 //!
@@ -55,16 +55,18 @@ mod stream;
 mod text;
 mod zone;
 
-pub(crate) use query::{assess, why_no_opening, NoOpening};
-pub use query::{calendar, earliest, is_open};
+pub use query::earliest;
+#[cfg(test)]
+pub(crate) use query::is_open;
+pub(crate) use query::{assess, calendar, why_no_opening, NoOpening};
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
 pub(crate) use stream::{Complement, Union};
 pub use stream::{IntervalStream, WindowStream, Zones};
-pub(crate) use text::parse_duration_token;
 pub use text::{
-    format_duration, format_human, format_rfc3339, format_rfc3339_utc, parse_at, parse_duration,
-    AtError, DurationError,
+    format_duration, format_human, format_rfc3339_utc, parse_at, parse_duration, AtError,
+    DurationError,
 };
+pub(crate) use text::{format_rfc3339, parse_duration_token};
 
 /// Seconds since the Unix epoch, UTC.
 pub type Instant = i64;
@@ -133,5 +135,7 @@ pub(crate) fn merge_sorted(pieces: &mut Vec<Interval>) {
     *pieces = out;
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,12 @@
 //! Questions about streams: is it open, when does it next open, what blocks.
 
-use super::shape::{ShapeError, ZonedWindow};
-use super::stream::{Complement, IntervalStream, Union, WindowStream, WEEK_SECS};
+use super::stream::{Complement, IntervalStream, Union, WEEK_SECS};
 use super::{Instant, Interval, DAY_SECS, HORIZON_DAYS, RUN_CUT_DAYS};
 
-/// Whether `window` is open at `t`.
-pub fn is_open(window: &ZonedWindow, t: Instant) -> Result<bool, ShapeError> {
-    Ok(WindowStream::new(window)?.is_open(t))
+/// Whether `window` is open at `t` (only the tests ask about a lone window).
+#[cfg(test)]
+pub(crate) fn is_open(window: &super::ZonedWindow, t: Instant) -> Result<bool, super::ShapeError> {
+    Ok(super::WindowStream::new(window)?.is_open(t))
 }
 
 /// The end of the run of `stream` that contains `s` (with `iv` the interval
@@ -238,7 +238,7 @@ pub(crate) fn why_no_opening(
 
 /// Every opening of `stream` that overlaps `[from, to)`, in order, touching pieces
 /// merged (intervals are not clipped to the period).
-pub fn calendar(stream: &dyn IntervalStream, from: Instant, to: Instant) -> Vec<Interval> {
+pub(crate) fn calendar(stream: &dyn IntervalStream, from: Instant, to: Instant) -> Vec<Interval> {
     let mut out: Vec<Interval> = Vec::new();
     let mut t = from;
     while t < to {

@@ -179,7 +179,7 @@ pub fn parse_at(text: &str) -> Result<Instant, AtError> {
 /// When the zone's offset at `t` has a seconds part (local mean time, before about
 /// 1900), which RFC 3339 cannot write, `t` is written in UTC instead. `None` when `t`
 /// is outside the years chrono can represent.
-pub fn format_rfc3339(t: Instant, tz: Tz) -> Option<String> {
+pub(crate) fn format_rfc3339(t: Instant, tz: Tz) -> Option<String> {
     let local = tz.timestamp_opt(t, 0).single()?;
     let offset = local.offset().fix().local_minus_utc();
     if offset % 60 != 0 {

@@ -2,8 +2,8 @@
 //! `parse(print(ast)) == ast`), `input -> error code at line:col`, recovery over
 //! several broken items, and inputs that are too deep or too large.
 
-use changegate::syntax::{parse_file, File};
-use changegate::{Diagnostic, Limits, SourceFile};
+use super::{parse_file, File};
+use crate::{Diagnostic, Limits, SourceFile};
 
 /// Parses `src` with the default limits.
 fn parse(src: &str) -> (File, Vec<Diagnostic>) {
@@ -16,7 +16,7 @@ fn parse_ok(src: &str) -> File {
     assert!(
         diags.is_empty(),
         "unexpected diagnostics for {src:?}:\n{}",
-        changegate::Diagnostics(diags).render_plain()
+        crate::Diagnostics(diags).render_plain()
     );
     file
 }
@@ -644,7 +644,7 @@ fn huge_file_is_too_large() {
 #[test]
 fn huge_file_through_the_policy_api_is_too_large() {
     let src = "# x\n".repeat(5_000_000);
-    let err = changegate::Policy::parse(&src, "big.gate").expect_err("too large");
+    let err = crate::Policy::parse(&src, "big.gate").expect_err("too large");
     assert_eq!(
         err.iter().map(|d| d.code).collect::<Vec<_>>(),
         ["changegate::too_large"]

@@ -2,12 +2,25 @@
 //! here, which converts each instant to local time with chrono-tz and applies the
 //! literal rules of the design (no intervals, no segments, no caching).
 
-use changegate::time::*;
+use super::*;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use std::cell::RefCell;
 use std::collections::HashMap;
+
+/// Proptest's configuration with `cases` cases, its failures kept next to this file
+/// (`properties.proptest-regressions`) rather than under `proptest-regressions/`.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 const ZONES: &[Tz] = &[
     Tz::UTC,
@@ -241,7 +254,7 @@ fn window() -> impl Strategy<Value = ZonedWindow> {
 const SCAN_DAYS: i64 = 9;
 
 proptest! {
-    #![proptest_config(crate::common::proptest_config(300))]
+    #![proptest_config(config(300))]
 
     #[test]
     fn is_open_matches_the_literal_rule(w in window(), when in when()) {
@@ -288,7 +301,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(crate::common::proptest_config(64))]
+    #![proptest_config(config(64))]
 
     #[test]
     fn earliest_matches_a_minute_scan(
