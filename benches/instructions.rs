@@ -31,7 +31,13 @@ use std::time::Instant;
 
 use changegate::{Change, Inventory, Policy};
 
-const CASES: [&str; 5] = ["w1000", "firewall", "lists1000", "compile1000", "compile10000"];
+const CASES: [&str; 5] = [
+    "w1000",
+    "firewall",
+    "lists1000",
+    "compile1000",
+    "compile10000",
+];
 
 fn main() {
     let chosen: Vec<String> = std::env::args()
