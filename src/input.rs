@@ -105,6 +105,21 @@ pub struct Limits {
     pub max_alias_events: usize,
 }
 
+// Here rather than in `limits`, so that `limits` stays a leaf that `input` and
+// `diag` both use.
+impl crate::limits::Limits {
+    /// The limits for reading changes, inventories and test files, taken from these.
+    pub fn documents(&self) -> Limits {
+        Limits {
+            max_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+            max_string_len: self.max_string_len,
+            max_list_len: self.max_list_len,
+            ..Limits::default()
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

@@ -37,18 +37,6 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
-    /// The limits for reading changes, inventories and test files, taken from these.
-    pub fn documents(&self) -> crate::input::Limits {
-        crate::input::Limits {
-            max_bytes: self.max_input_bytes,
-            max_depth: self.max_depth,
-            max_string_len: self.max_string_len,
-            max_list_len: self.max_list_len,
-            ..crate::input::Limits::default()
-        }
-    }
-}
 
 /// One of the [`Limits`], named: what a limit error says it broke, so that each front
 /// end can name the limit its own way (the command line names its `--max-*` flag).
@@ -69,12 +57,12 @@ pub enum Limit {
     ImportDepth,
     /// [`Limits::max_input_bytes`]: the size of a change or an inventory.
     InputBytes,
-    /// [`crate::input::Limits::max_alias_events`]: what YAML aliases may replay.
+    /// `input::Limits::max_alias_events`: what YAML aliases may replay.
     AliasEvents,
 }
 
 impl Limit {
-    /// The field of [`Limits`] (or [`crate::input::Limits`]) that sets this limit.
+    /// The field of [`Limits`] (or `input::Limits`) that sets this limit.
     pub fn field(self) -> &'static str {
         match self {
             Limit::SourceBytes => "max_source_bytes",
