@@ -37,7 +37,6 @@ impl Default for Limits {
     }
 }
 
-
 /// One of the [`Limits`], named: what a limit error says it broke, so that each front
 /// end can name the limit its own way (the command line names its `--max-*` flag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
