@@ -20,13 +20,29 @@ use serde_json::Value;
 const GRAMMAR: &str = "editors/changegate.tmLanguage.json";
 const VSCODE_COPY: &str = "editors/vscode/syntaxes/changegate.tmLanguage.json";
 
-/// Reserved words (`docs/language.md`, "Reserved words").
-const RESERVED: &[&str] = &[
-    "policy", "import", "group", "window", "freeze", "rule", "default", "advisory", "when", "then",
-    "deploy", "approve", "from", "deny", "during", "break", "glass", "and", "or", "not", "in",
-    "match", "any", "all", "count", "sum", "has", "true", "false", "daily", "local", "for",
-    "change", "blast", "targets", "schema",
-];
+/// The reserved words, read from the pest grammar's `keyword` rule: the one list the
+/// parser's `Keyword` is tested against too, so the editor grammar is checked
+/// against the language itself rather than against a copy.
+fn reserved() -> &'static [String] {
+    static WORDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        let grammar =
+            std::fs::read_to_string(crate::common::root().join("grammar/changegate.pest")).unwrap();
+        let start = grammar.find("\nkeyword = @{").expect("a `keyword` rule");
+        let body = &grammar[start..];
+        let body = &body[..body.find("~ !ident_char").expect("the rule's end")];
+        let words: Vec<String> = Regex::new(r#""([a-z]+)""#)
+            .unwrap()
+            .captures_iter(body)
+            .map(|c| c[1].to_owned())
+            .collect();
+        assert!(
+            words.len() > 30,
+            "the keyword rule lists the reserved words: {words:?}"
+        );
+        words
+    })
+}
 
 /// The rarer forms, in a policy that checks (see the `sample_checks` test).
 const SAMPLE: &str = r#"policy "sample \"quoted\" name"  # a comment with "quotes"
@@ -346,7 +362,7 @@ fn expectations(text: &str) -> Vec<Expect> {
                     (Some("variable.language.root"), None)
                 } else if word == "true" || word == "false" {
                     (Some("constant.language"), None)
-                } else if RESERVED.contains(&word) {
+                } else if reserved().iter().any(|w| w == word) {
                     (None, Some("keyword"))
                 } else {
                     (None, None)

@@ -216,6 +216,21 @@ mod tests {
             .collect()
     }
 
+    /// The language reference's "Reserved words" block lists exactly the keywords,
+    /// in the same order.
+    #[test]
+    fn the_reference_lists_exactly_these_words() {
+        let doc = include_str!("../../docs/language.md");
+        let block = doc
+            .split_once("**Reserved words**")
+            .and_then(|(_, rest)| rest.split_once("```text\n"))
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map_or("", |(block, _)| block);
+        let listed: Vec<&str> = block.split_whitespace().collect();
+        let words: Vec<&str> = Keyword::ALL.iter().map(|k| k.spelling()).collect();
+        assert_eq!(listed, words);
+    }
+
     #[test]
     fn the_grammar_reserves_exactly_these_words() {
         let grammar = include_str!("../../grammar/changegate.pest");
