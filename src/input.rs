@@ -461,6 +461,15 @@ pub fn read_file(path: &Path, limits: &Limits) -> Result<Value, InputError> {
     parse_bytes(&bytes, format, &name, limits)
 }
 
+/// [`read_file`], also giving the text the value was parsed from, in one read: for a
+/// caller that points at places in the file afterwards ([`position`]).
+pub fn read_file_with_text(path: &Path, limits: &Limits) -> Result<(Value, String), InputError> {
+    let (bytes, format, name) = read_source(path, limits)?;
+    let text = check_bytes(&bytes, &name, limits)?;
+    let value = parse_named(text, format, &name, limits)?;
+    Ok((value, text.to_owned()))
+}
+
 /// Reads a file's bytes and format, refusing an unknown extension or a file larger
 /// than the limit before reading it whole.
 pub(crate) fn read_source(

@@ -389,6 +389,18 @@ fn a_test_file_from_standard_input() {
         common::text(&out.stdout)
     );
 
+    // Malformed text on standard input is a failed file, never a pass.
+    let out = common::output_with_stdin(
+        common::changegate().args(["test", "-"]).current_dir(&t.0),
+        "policy: t.gate\ncases: [ {name: x\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::text(&out.stdout).contains("invalid YAML"),
+        "{}",
+        common::text(&out.stdout)
+    );
+
     let nameless = spec.replace("policy: t.gate\n", "");
     let out = common::output_with_stdin(
         common::changegate().args(["test", "-"]).current_dir(&t.0),

@@ -282,16 +282,11 @@ type ReadSpec = Result<(FileSpec, Vec<usize>), String>;
 
 /// Reads and parses the test file at `path`, within the document limits.
 fn read_file_spec(path: &Path, il: &input::Limits) -> ReadSpec {
-    let value = input::read_file(path, il).map_err(|e| e.to_string())?;
+    let (value, text) = input::read_file_with_text(path, il).map_err(|e| e.to_string())?;
     let spec = spec_of(value, &path.display().to_string())?;
-    // The file was just read within the limits; its text only places the cases.
-    let lines = match (
-        std::fs::read_to_string(path),
-        input::Format::from_path(path),
-    ) {
-        (Ok(text), Some(format)) => case_lines(&text, format, spec.cases.len()),
-        _ => Vec::new(),
-    };
+    let lines = input::Format::from_path(path)
+        .map(|format| case_lines(&text, format, spec.cases.len()))
+        .unwrap_or_default();
     Ok((spec, lines))
 }
 
@@ -299,11 +294,10 @@ fn read_file_spec(path: &Path, il: &input::Limits) -> ReadSpec {
 fn read_stdin_spec(il: &input::Limits) -> ReadSpec {
     let bytes = crate::cli::read_stdin(il.max_bytes, "the test file")?;
     let format = crate::cli::sniff(&bytes);
-    let value = input::parse_bytes(&bytes, format, "<stdin>", il).map_err(|e| e.to_string())?;
+    let text = input::check_bytes(&bytes, "<stdin>", il).map_err(|e| e.to_string())?;
+    let value = input::parse_named(text, format, "<stdin>", il).map_err(|e| e.to_string())?;
     let spec = spec_of(value, "<stdin>")?;
-    let lines = std::str::from_utf8(&bytes)
-        .map(|text| case_lines(text, format, spec.cases.len()))
-        .unwrap_or_default();
+    let lines = case_lines(text, format, spec.cases.len());
     Ok((spec, lines))
 }
 
