@@ -22,6 +22,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "common/growing.rs"]
+mod growing;
+
 #[path = "compare/src/workload.rs"]
 #[allow(dead_code, unused_imports, unreachable_pub, clippy::all)]
 mod workload;
@@ -117,29 +120,8 @@ fn run(case: &str) -> (usize, std::time::Duration) {
             (runs, start.elapsed())
         }
         _ => {
-            let policy = Policy::parse(
-                r#"policy "growing"
-group ops = ["a", "b"]
-rule "docs" {
-  when all change.files match "docs/**" and not ("urgent" in change.labels)
-  then deploy
-}
-rule "big" {
-  when count change.files > 5 and sum change.sizes > 100 and any change.labels == "wide"
-  then approve 1 from ops
-}
-default approve 1 from ops
-"#,
-                "growing.gate",
-            )
-            .unwrap();
-            let files: Vec<String> = (0..1000).map(|i| format!("docs/page{i}.md")).collect();
-            let labels: Vec<String> = (0..1000).map(|i| format!("label{i}")).collect();
-            let sizes: Vec<i64> = (0..1000).collect();
-            let change = Change::from_json(serde_json::json!({
-                "files": files, "labels": labels, "sizes": sizes
-            }))
-            .unwrap();
+            let policy = growing::policy();
+            let change = growing::change(1000);
             let runs = 1_000;
             let start = Instant::now();
             for _ in 0..runs {

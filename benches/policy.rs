@@ -9,6 +9,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "common/growing.rs"]
+mod growing;
+
 #[path = "compare/src/workload.rs"]
 #[allow(dead_code, unused_imports, unreachable_pub, clippy::all)]
 mod workload;
@@ -132,31 +135,10 @@ fn benches(c: &mut Criterion) {
 
     // Evaluation time grows linearly with the input: the same policy against changes
     // whose lists grow tenfold each step (quantifiers, `in`, `count`, `sum`).
-    let growing = Policy::parse(
-        r#"policy "growing"
-group ops = ["a", "b"]
-rule "docs" {
-  when all change.files match "docs/**" and not ("urgent" in change.labels)
-  then deploy
-}
-rule "big" {
-  when count change.files > 5 and sum change.sizes > 100 and any change.labels == "wide"
-  then approve 1 from ops
-}
-default approve 1 from ops
-"#,
-        "growing.gate",
-    )
-    .unwrap();
+    let growing = growing::policy();
     let mut grow = c.benchmark_group("evaluate with growing lists");
     for len in [10usize, 100, 1000, 10000] {
-        let files: Vec<String> = (0..len).map(|i| format!("docs/page{i}.md")).collect();
-        let labels: Vec<String> = (0..len).map(|i| format!("label{i}")).collect();
-        let sizes: Vec<i64> = (0..len as i64).collect();
-        let change = Change::from_json(serde_json::json!({
-            "files": files, "labels": labels, "sizes": sizes
-        }))
-        .unwrap();
+        let change = growing::change(len);
         grow.bench_function(format!("{len} elements"), |b| {
             b.iter(|| growing.evaluate(black_box(&change), &Inventory::empty(), at()))
         });
