@@ -8,12 +8,17 @@ use chrono_tz::Tz;
 
 use crate::change::Change;
 use crate::compile::{CExpr, CKind, PathRef};
-use crate::policy::{OutcomeDef, Policy, ZoneDef};
+use crate::policy::{OutcomeDef, Policy, RuleDef};
 use crate::syntax::{CmpOp, Quantifier, Root};
-use crate::time::{self, IntervalStream, WindowStream, ZonedWindow, Zones};
+use crate::time;
 use crate::topology::Inventory;
 use crate::value::{Type, Value};
 use crate::verdict::*;
+
+mod approvals;
+mod windows;
+
+use windows::TimeState;
 
 /// An error while evaluating one expression.
 pub(crate) struct Fault {
@@ -149,88 +154,22 @@ pub struct Exercised<'p> {
     pub freezes: Vec<&'p str>,
 }
 
-impl<'a> Ctx<'a> {
-    /// A context for evaluating conditions of `policy` on `change`.
-    pub(crate) fn new(policy: &'a Policy, change: &'a Change, inventory: &'a Inventory) -> Ctx<'a> {
-        Ctx {
-            policy,
-            change,
-            inventory,
-            blast: OnceCell::new(),
-            paths: std::iter::repeat_with(OnceCell::new)
-                .take(policy.change_path_count)
-                .collect(),
-            indexed: true,
-            coverage: std::cell::RefCell::default(),
-        }
-    }
+/// What the matched rules (or the default, when none matched) ask for, combined
+/// independent of their order.
+struct Asked {
+    default_applied: bool,
+    denied: bool,
+    break_glass: bool,
+    /// Why, so far: the denials.
+    reasons: Vec<String>,
+    /// (group, count): for each group the largest count asked, by group.
+    required: Vec<(usize, u32)>,
+    /// The windows named, sorted, each once.
+    window_ids: Vec<usize>,
+}
 
-    fn run(&self, at: DateTime<Utc>) -> Verdict {
-        let policy = self.policy;
-        let at_secs = at.timestamp();
-        let mut errors: Vec<EvalError> = self
-            .change
-            .problems
-            .iter()
-            .map(|p| EvalError {
-                rule: Some("change".into()),
-                location: None,
-                message: p.clone(),
-            })
-            .collect();
-
-        // The schema, when declared, holds for the change's own fields too.
-        if let Some(schema) = &policy.schema {
-            for message in schema_errors(schema, &self.change.value) {
-                errors.push(EvalError {
-                    rule: Some("schema".into()),
-                    location: None,
-                    message,
-                });
-            }
-        }
-
-        // The topology, before any rule or freeze: a policy that reads it never
-        // evaluates against targets it cannot place.
-        let topology_ok = self.check_topology(&mut errors);
-
-        // Rules: only the index's candidates can match.
-        let mut candidates = Vec::new();
-        if !topology_ok {
-            // Nothing is evaluated: the error is the verdict.
-        } else if self.indexed {
-            policy.index.candidates(&self.change.value, &mut candidates);
-        } else {
-            candidates.extend(0..u32::try_from(policy.rules.len()).unwrap_or(u32::MAX));
-        }
-        let mut matched_rules = Vec::new();
-        let mut advisory = Vec::new();
-        for &i in &candidates {
-            let Some(rule) = policy.rules.get(i as usize) else {
-                continue;
-            };
-            let result = self.truth(&rule.cond);
-            if matches!(result, Ok(true)) {
-                self.coverage.borrow_mut().rules_true.push(i as usize);
-            }
-            match result {
-                Ok(true) if rule.advisory => advisory.push(Advisory {
-                    rule: rule.name.clone(),
-                    location: rule.location.clone(),
-                    would: describe_outcome(policy, &rule.outcome),
-                }),
-                Ok(true) => matched_rules.push((i, rule)),
-                Ok(false) => {}
-                Err(f) if rule.advisory => advisory.push(Advisory {
-                    rule: rule.name.clone(),
-                    location: rule.location.clone(),
-                    would: format!("nothing: its condition failed: {}", f.message),
-                }),
-                Err(f) => errors.push(self.error(Some(&rule.name), f)),
-            }
-        }
-
-        // Combine, independent of order.
+impl Asked {
+    fn of(policy: &Policy, matched_rules: &[(u32, &RuleDef)], errors: &[EvalError]) -> Asked {
         // When a rule failed, nobody knows whether it would have matched: the verdict
         // is `deny` for the error, and the default does not apply.
         let rule_failed = errors.iter().any(|e| e.rule.as_deref() != Some("change"));
@@ -269,28 +208,153 @@ impl<'a> Ctx<'a> {
             .collect();
         window_ids.sort_unstable();
         window_ids.dedup();
+        Asked {
+            default_applied,
+            denied,
+            break_glass,
+            reasons,
+            required,
+            window_ids,
+        }
+    }
+}
+
+/// The decision: `deny` on a denial or an error, else `approve` while approvals are
+/// missing, else `wait` until the earliest instant (unless break glass), else
+/// `deploy`.
+fn decide(
+    denied: bool,
+    errors: &[EvalError],
+    missing: bool,
+    break_glass: bool,
+    earliest: Option<i64>,
+    at: i64,
+) -> Decision {
+    if denied || !errors.is_empty() {
+        Decision::Deny
+    } else if missing {
+        Decision::Approve
+    } else if !break_glass && earliest != Some(at) {
+        Decision::Wait
+    } else {
+        Decision::Deploy
+    }
+}
+
+/// The parts of a verdict that evaluation decided, before it is assembled.
+struct Decided<'p> {
+    decision: Decision,
+    matched_rules: Vec<(u32, &'p RuleDef)>,
+    default_applied: bool,
+    approvals: Vec<ApprovalStatus>,
+    ignored_approvals: Vec<Ignored>,
+    window: WindowStatus,
+    freeze: Option<FreezeStatus>,
+    break_glass: bool,
+    lifted: Vec<String>,
+    advisory: Vec<Advisory>,
+    earliest: Option<i64>,
+    reasons: Vec<String>,
+    errors: Vec<EvalError>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for evaluating conditions of `policy` on `change`.
+    pub(crate) fn new(policy: &'a Policy, change: &'a Change, inventory: &'a Inventory) -> Ctx<'a> {
+        Ctx {
+            policy,
+            change,
+            inventory,
+            blast: OnceCell::new(),
+            paths: std::iter::repeat_with(OnceCell::new)
+                .take(policy.change_path_count)
+                .collect(),
+            indexed: true,
+            coverage: std::cell::RefCell::default(),
+        }
+    }
+
+    fn run(&self, at: DateTime<Utc>) -> Verdict {
+        let at_secs = at.timestamp();
+        let mut errors = self.input_errors();
+
+        // The topology, before any rule or freeze: a policy that reads it never
+        // evaluates against targets it cannot place.
+        let topology_ok = self.check_topology(&mut errors);
+
+        let (matched_rules, advisory) = self.match_rules(topology_ok, &mut errors);
+        let mut asked = Asked::of(self.policy, &matched_rules, &errors);
 
         // Approvals as seats.
-        let seats = self.seats(&required);
+        let seats = self.seats(&asked.required);
         let missing = seats.missing;
-        reasons.extend(seats.reasons);
+        asked.reasons.extend(seats.reasons);
         if !seats.never.is_empty() {
-            denied = true;
-            reasons.extend(seats.never);
+            asked.denied = true;
+            asked.reasons.extend(seats.never);
         }
 
         // Time: windows named by the matched rules, and the freezes that apply.
-        let time = self.time(&window_ids, at_secs, topology_ok, &mut errors);
+        let mut time = self.time(&asked.window_ids, at_secs, topology_ok, &mut errors);
 
-        let decision = if denied || !errors.is_empty() {
-            Decision::Deny
-        } else if missing {
-            Decision::Approve
-        } else if !break_glass && time.earliest != Some(at_secs) {
-            Decision::Wait
-        } else {
-            Decision::Deploy
+        let Asked {
+            default_applied,
+            denied,
+            break_glass,
+            mut reasons,
+            ..
+        } = asked;
+        let decision = decide(
+            denied,
+            &errors,
+            missing,
+            break_glass,
+            time.earliest,
+            at_secs,
+        );
+        let lifted = self.last_reasons(
+            &mut reasons,
+            &errors,
+            break_glass,
+            default_applied,
+            &mut time,
+        );
+        let earliest = match decision {
+            Decision::Deny => None,
+            _ if break_glass => Some(at_secs),
+            _ => time.earliest,
         };
+        self.verdict(
+            at,
+            Decided {
+                decision,
+                matched_rules,
+                default_applied,
+                approvals: seats.statuses,
+                ignored_approvals: seats.ignored,
+                window: time.window,
+                freeze: time.freeze,
+                break_glass,
+                lifted,
+                advisory,
+                earliest,
+                reasons,
+                errors,
+            },
+        )
+    }
+
+    /// The reasons that come last, in order: the count of errors first, then why
+    /// the time is not now (or that break glass lifts it), then the default. Returns
+    /// the freezes break glass lifted.
+    fn last_reasons(
+        &self,
+        reasons: &mut Vec<String>,
+        errors: &[EvalError],
+        break_glass: bool,
+        default_applied: bool,
+        time: &mut TimeState,
+    ) -> Vec<String> {
         if !errors.is_empty() {
             reasons.insert(
                 0,
@@ -301,7 +365,6 @@ impl<'a> Ctx<'a> {
                 ),
             );
         }
-        let mut time = time;
         let mut lifted = Vec::new();
         if !break_glass {
             reasons.append(&mut time.reasons);
@@ -313,28 +376,103 @@ impl<'a> Ctx<'a> {
         if default_applied {
             reasons.push(format!(
                 "no rule matched: the default applies ({})",
-                policy.default_location
+                self.policy.default_location
             ));
         }
-        let earliest = match decision {
-            Decision::Deny => None,
-            _ if break_glass => Some(at_secs),
-            _ => time.earliest,
-        };
+        lifted
+    }
+
+    /// The errors in the change itself: its own problems, and where it disagrees
+    /// with the schema.
+    fn input_errors(&self) -> Vec<EvalError> {
+        let mut errors: Vec<EvalError> = self
+            .change
+            .problems
+            .iter()
+            .map(|p| EvalError {
+                rule: Some("change".into()),
+                location: None,
+                message: p.clone(),
+            })
+            .collect();
+
+        // The schema, when declared, holds for the change's own fields too.
+        if let Some(schema) = &self.policy.schema {
+            for message in schema_errors(schema, &self.change.value) {
+                errors.push(EvalError {
+                    rule: Some("schema".into()),
+                    location: None,
+                    message,
+                });
+            }
+        }
+        errors
+    }
+
+    /// The rules that match (by index), and the advisory rules whose condition held
+    /// or failed; a failing rule's error goes to `errors`.
+    fn match_rules(
+        &self,
+        topology_ok: bool,
+        errors: &mut Vec<EvalError>,
+    ) -> (Vec<(u32, &'a RuleDef)>, Vec<Advisory>) {
+        let policy = self.policy;
+        // Rules: only the index's candidates can match.
+        let mut candidates = Vec::new();
+        if !topology_ok {
+            // Nothing is evaluated: the error is the verdict.
+        } else if self.indexed {
+            policy.index.candidates(&self.change.value, &mut candidates);
+        } else {
+            candidates.extend(0..u32::try_from(policy.rules.len()).unwrap_or(u32::MAX));
+        }
+        let mut matched_rules = Vec::new();
+        let mut advisory = Vec::new();
+        for &i in &candidates {
+            let Some(rule) = policy.rules.get(i as usize) else {
+                continue;
+            };
+            let result = self.truth(&rule.cond);
+            if matches!(result, Ok(true)) {
+                self.coverage.borrow_mut().rules_true.push(i as usize);
+            }
+            match result {
+                Ok(true) if rule.advisory => advisory.push(Advisory {
+                    rule: rule.name.clone(),
+                    location: rule.location.clone(),
+                    would: describe_outcome(policy, &rule.outcome),
+                }),
+                Ok(true) => matched_rules.push((i, rule)),
+                Ok(false) => {}
+                Err(f) if rule.advisory => advisory.push(Advisory {
+                    rule: rule.name.clone(),
+                    location: rule.location.clone(),
+                    would: format!("nothing: its condition failed: {}", f.message),
+                }),
+                Err(f) => errors.push(self.error(Some(&rule.name), f)),
+            }
+        }
+        (matched_rules, advisory)
+    }
+
+    /// The verdict, assembled from what was decided.
+    fn verdict(&self, at: DateTime<Utc>, d: Decided<'_>) -> Verdict {
+        let policy = self.policy;
         let blast = self
             .blast
             .get()
             .and_then(|b| b.as_ref().ok())
             .and_then(|(_, s)| s.clone());
         Verdict {
-            decision,
+            decision: d.decision,
             change: self.change.id.clone(),
-            at: time::format_rfc3339_utc(at_secs).unwrap_or_else(|| at.to_rfc3339()),
+            at: time::format_rfc3339_utc(at.timestamp()).unwrap_or_else(|| at.to_rfc3339()),
             policy: PolicyRef {
                 name: policy.name.clone(),
                 sha256: policy.sha256.clone(),
             },
-            matched: matched_rules
+            matched: d
+                .matched_rules
                 .iter()
                 .map(|&(i, r)| Matched {
                     rule: r.name.clone(),
@@ -342,17 +480,17 @@ impl<'a> Ctx<'a> {
                     id: crate::RuleId::at(i as usize),
                 })
                 .collect(),
-            default_applied,
-            approvals: seats.statuses,
-            ignored_approvals: seats.ignored,
-            window: time.window,
-            freeze: time.freeze,
-            break_glass,
-            lifted,
-            advisory,
-            earliest: earliest.and_then(time::format_rfc3339_utc),
-            reasons,
-            errors,
+            default_applied: d.default_applied,
+            approvals: d.approvals,
+            ignored_approvals: d.ignored_approvals,
+            window: d.window,
+            freeze: d.freeze,
+            break_glass: d.break_glass,
+            lifted: d.lifted,
+            advisory: d.advisory,
+            earliest: d.earliest.and_then(time::format_rfc3339_utc),
+            reasons: d.reasons,
+            errors: d.errors,
             blast,
             decision_id: String::new(),
             changegate: crate::record::VERSION.to_owned(),
@@ -664,422 +802,6 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    // ---- approvals ---------------------------------------------------------------
-
-    fn seats(&self, required: &[(usize, u32)]) -> Seats {
-        let policy = self.policy;
-        let change = self.change;
-        let author = change.author.as_deref();
-        let mut seats = Seats::default();
-        if required.is_empty() {
-            return seats;
-        }
-        // Which approvals count, in the order given.
-        // Names are canonical (`crate::people`): one spelling per person.
-        let mut counted: Vec<&str> = Vec::new();
-        let mut counted_set: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-        let mut ignored_for: Vec<(&str, IgnoreReason)> = Vec::new();
-        // Where each counted and each ignored approval came from, when they say.
-        let mut counted_source: Vec<Option<&str>> = Vec::new();
-        let mut ignored_source: Vec<Option<&str>> = Vec::new();
-        let sourced = change.approvals.iter().any(|a| a.source.is_some());
-        for a in &change.approvals {
-            let by = a.by.as_str();
-            let groups = policy.member_of.get(by);
-            let why = if Some(by) == author {
-                Some(IgnoreReason::Author)
-            } else if a.revision != change.revision {
-                // For another revision, or a revision on one side only: either way
-                // not an approval of what would deploy.
-                Some(IgnoreReason::Stale)
-            } else if counted_set.contains(by) {
-                Some(IgnoreReason::Duplicate)
-            } else if groups.is_none() {
-                Some(IgnoreReason::Unknown)
-            } else if !groups
-                .is_some_and(|gs| gs.iter().any(|g| required.iter().any(|(rg, _)| rg == g)))
-            {
-                Some(IgnoreReason::NotNeeded)
-            } else {
-                None
-            };
-            let source = sourced.then(|| a.source.as_deref().unwrap_or("change"));
-            match why {
-                Some(w) => {
-                    ignored_for.push((by, w));
-                    ignored_source.push(source);
-                }
-                None => {
-                    counted_set.insert(by);
-                    counted.push(by);
-                    counted_source.push(source);
-                }
-            }
-        }
-        let source_of = |k: usize| ignored_source.get(k).copied().flatten().map(str::to_owned);
-        seats.ignored = ignored_for
-            .iter()
-            .enumerate()
-            .map(|(k, &(by, why))| Ignored {
-                by: by.to_owned(),
-                why,
-                source: source_of(k),
-            })
-            .collect();
-
-        // Fill seats: each counted person at most one seat, in a group they belong to.
-        let filled = fill(policy, required, &counted);
-        // Could the seats ever be filled? Every member but the author approving.
-        let mut everyone: Vec<&str> = Vec::new();
-        let mut everyone_set: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-        for &(g, _) in required {
-            if let Some(group) = policy.groups.get(g) {
-                for m in &group.members {
-                    if Some(m.as_str()) != author && everyone_set.insert(m.as_str()) {
-                        everyone.push(m);
-                    }
-                }
-            }
-        }
-        let possible = fill(policy, required, &everyone);
-
-        for (k, &(g, n)) in required.iter().enumerate() {
-            let Some(group) = policy.groups.get(g) else {
-                continue;
-            };
-            let by: Vec<String> = filled.get(k).cloned().unwrap_or_default();
-            let have = u32::try_from(by.len()).unwrap_or(u32::MAX);
-            let could = possible.get(k).map_or(0, Vec::len);
-            let ignored: Vec<Ignored> = ignored_for
-                .iter()
-                .enumerate()
-                .filter(|(_, (who, why))| {
-                    *why == IgnoreReason::Author
-                        || (!matches!(why, IgnoreReason::Unknown | IgnoreReason::NotNeeded)
-                            && policy.member_of.get(*who).is_some_and(|gs| gs.contains(&g)))
-                })
-                .map(|(k, (who, why))| Ignored {
-                    by: (*who).to_owned(),
-                    why: *why,
-                    source: source_of(k),
-                })
-                .collect();
-            let sources: Vec<String> = if sourced {
-                by.iter()
-                    .map(|b| {
-                        counted
-                            .iter()
-                            .position(|c| c == b)
-                            .and_then(|k| counted_source.get(k).copied().flatten())
-                            .unwrap_or("change")
-                            .to_owned()
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            if (could as u64) < u64::from(n) {
-                let author_note = match author {
-                    Some(a) if group.members.iter().any(|m| m == a) => {
-                        format!(" (the author `{a}` cannot approve their own change)")
-                    }
-                    _ => String::new(),
-                };
-                seats.never.push(format!(
-                    "approval from {} can never be met: {n} needed, but at most {could} eligible {} left for it{author_note}",
-                    group.name,
-                    if could == 1 { "person is" } else { "people are" },
-                ));
-            } else if have < n {
-                seats.missing = true;
-                let missing = n - have;
-                let mut reason = format!(
-                    "needs {missing} more approval{} from {}",
-                    if missing == 1 { "" } else { "s" },
-                    group.name
-                );
-                if !by.is_empty() {
-                    reason.push_str(&format!(" (have: {})", by.join(", ")));
-                }
-                seats.reasons.push(reason);
-            }
-            seats.statuses.push(ApprovalStatus {
-                group: group.name.clone(),
-                required: n,
-                have,
-                approved_by: by,
-                ignored,
-                sources,
-            });
-        }
-        seats
-    }
-
-    // ---- time --------------------------------------------------------------------
-
-    fn time(
-        &self,
-        window_ids: &[usize],
-        at: i64,
-        topology_ok: bool,
-        errors: &mut Vec<EvalError>,
-    ) -> TimeState {
-        let policy = self.policy;
-        let names: Vec<String> = window_ids
-            .iter()
-            .filter_map(|&w| policy.windows.get(w).map(|d| d.name.clone()))
-            .collect();
-        let mut state = TimeState {
-            earliest: Some(at),
-            window: WindowStatus {
-                open: true,
-                names: names.clone(),
-                next_open: None,
-                closes: None,
-                sites: Vec::new(),
-            },
-            freeze: None,
-            reasons: Vec::new(),
-            blocked: false,
-        };
-        // Freezes that apply to this change.
-        let mut freeze_ids = Vec::new();
-        // With the topology in error nothing is evaluated, freezes included: the
-        // verdict is already `deny`.
-        let freezes = if topology_ok {
-            &policy.freezes[..]
-        } else {
-            &[]
-        };
-        for (i, f) in freezes.iter().enumerate() {
-            let applies = match &f.when {
-                None => {
-                    self.coverage.borrow_mut().freezes_applied.push(i);
-                    true
-                }
-                Some(cond) => match self.truth(cond) {
-                    Ok(b) => {
-                        if b {
-                            self.coverage.borrow_mut().freezes_applied.push(i);
-                        }
-                        b
-                    }
-                    Err(fault) => {
-                        let mut e = self.error(Some(&format!("freeze {}", f.name)), fault);
-                        e.location = e.location.or_else(|| Some(f.location.clone()));
-                        errors.push(e);
-                        true
-                    }
-                },
-            };
-            if applies {
-                freeze_ids.push(i);
-            }
-        }
-        if window_ids.is_empty() && freeze_ids.is_empty() {
-            return state;
-        }
-
-        // Window streams: one per fixed window, one per (local window, site zone).
-        let mut unplaced = false;
-        let mut tables = Zones::new();
-        let mut streams: Vec<WindowStream> = Vec::new();
-        let mut stream_names: Vec<String> = Vec::new();
-        let mut zones: Vec<Tz> = Vec::new();
-        let mut sites: Vec<String> = Vec::new();
-        let mut site_set: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
-        for &w in window_ids {
-            let Some(def) = policy.windows.get(w) else {
-                continue;
-            };
-            match def.zone {
-                ZoneDef::Fixed(tz) => {
-                    if let Ok(s) =
-                        WindowStream::with_zones(&ZonedWindow::new(def.shape, tz), &mut tables)
-                    {
-                        streams.push(s);
-                        stream_names.push(def.name.clone());
-                        zones.push(tz);
-                    }
-                }
-                ZoneDef::Local => match self.site_zones() {
-                    Ok(site_zones) => {
-                        let mut seen: rustc_hash::FxHashSet<Tz> = rustc_hash::FxHashSet::default();
-                        for (site, tz) in site_zones {
-                            if site_set.insert(site.clone()) {
-                                sites.push(site.clone());
-                            }
-                            if !seen.insert(tz) {
-                                continue;
-                            }
-                            if let Ok(s) = WindowStream::with_zones(
-                                &ZonedWindow::new(def.shape, tz),
-                                &mut tables,
-                            ) {
-                                streams.push(s);
-                                stream_names.push(format!(
-                                    "{} (at {site}, {})",
-                                    def.name,
-                                    tz.name()
-                                ));
-                                zones.push(tz);
-                            }
-                        }
-                    }
-                    Err(message) => {
-                        // A window that cannot be placed is not open (fail closed).
-                        unplaced = true;
-                        errors.push(EvalError {
-                            rule: Some(format!("window {}", def.name)),
-                            location: Some(def.location.clone()),
-                            message,
-                        })
-                    }
-                },
-            }
-        }
-        sites.sort();
-        let mut freeze_streams: Vec<WindowStream> = Vec::new();
-        let mut freeze_names: Vec<String> = Vec::new();
-        for &i in &freeze_ids {
-            if let Some(f) = policy.freezes.get(i) {
-                if let Ok(s) =
-                    WindowStream::with_zones(&ZonedWindow::new(f.shape, f.tz), &mut tables)
-                {
-                    freeze_streams.push(s);
-                    freeze_names.push(f.name.clone());
-                }
-            }
-        }
-        let w_refs: Vec<&dyn IntervalStream> =
-            streams.iter().map(|s| s as &dyn IntervalStream).collect();
-        let f_refs: Vec<&dyn IntervalStream> = freeze_streams
-            .iter()
-            .map(|s| s as &dyn IntervalStream)
-            .collect();
-        let runway = self.change.duration.unwrap_or(0);
-        let a = time::assess(&w_refs, &f_refs, at, runway);
-
-        // Times are shown in the windows' zone when they share one, else in UTC.
-        let zone = match zones.split_first() {
-            Some((first, rest)) if rest.iter().all(|z| z == first) => Some(*first),
-            _ => None,
-        };
-        let fmt = |t: i64| match zone {
-            Some(tz) => time::format_rfc3339(t, tz),
-            None => time::format_rfc3339_utc(t),
-        };
-        state.window.open = a.windows_open && !unplaced;
-        state.window.closes = a.closes.and_then(fmt);
-        state.window.next_open = a.next_open.and_then(fmt);
-        state.window.sites = sites;
-        state.earliest = a.earliest;
-        let runway_note = if runway > 0 {
-            format!(" for the change's {} runway", format_duration(runway))
-        } else {
-            String::new()
-        };
-        if !names.is_empty() && !a.windows_open {
-            let list = names.join(", ");
-            let plural = if names.len() == 1 {
-                "window"
-            } else {
-                "windows"
-            };
-            match a.next_open {
-                Some(t) => {
-                    let human = zone
-                        .and_then(|tz| time::format_human(t, tz))
-                        .or_else(|| time::format_rfc3339_utc(t))
-                        .unwrap_or_default();
-                    state.reasons.push(format!(
-                        "outside {plural} {list}{runway_note}: waits for the next opening, {human}"
-                    ));
-                }
-                None => {
-                    let limit = at.saturating_add(time::HORIZON_DAYS * time::DAY_SECS);
-                    let why = match time::why_no_opening(&w_refs, at, runway, limit) {
-                        Some(time::NoOpening::Never(i)) => format!(
-                            "{} never opens{runway_note}",
-                            stream_names.get(i).map_or("a window", String::as_str)
-                        ),
-                        Some(time::NoOpening::NeverOverlap(i, j)) => format!(
-                            "{} and {} are never open at the same time{runway_note}",
-                            stream_names.get(i).map_or("a window", String::as_str),
-                            stream_names.get(j).map_or("another", String::as_str)
-                        ),
-                        _ => format!("{plural} {list} are never all open at once{runway_note}"),
-                    };
-                    state.reasons.push(format!(
-                        "outside {plural} {list}, and no opening within {} days: {why}",
-                        time::HORIZON_DAYS
-                    ));
-                }
-            }
-            state.blocked = true;
-        }
-        if !a.blocking.is_empty() {
-            // The freezes that block now, and those that take over before the change
-            // is free (a freeze followed by a weekend freeze, say): follow the chain,
-            // each time to the freeze that holds the change longest.
-            let mut chain: Vec<usize> = a.blocking.clone();
-            if let Some(until) = a.freeze_until {
-                let mut t = at;
-                for _ in 0..64 {
-                    if t >= until {
-                        break;
-                    }
-                    let next = freeze_streams
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, s)| s.next_interval(t).map(|iv| (i, iv)))
-                        .filter(|(_, iv)| iv.start < t.saturating_add(runway.max(1)))
-                        .max_by_key(|(_, iv)| iv.end);
-                    let Some((i, iv)) = next else { break };
-                    if !chain.contains(&i) {
-                        chain.push(i);
-                    }
-                    if iv.end <= t {
-                        break;
-                    }
-                    t = iv.end;
-                }
-            }
-            let names: Vec<String> = chain
-                .iter()
-                .filter_map(|&i| freeze_names.get(i).cloned())
-                .collect();
-            let until = a.freeze_until.and_then(time::format_rfc3339_utc);
-            let frozen_now = a
-                .blocking
-                .iter()
-                .filter_map(|&i| freeze_streams.get(i))
-                .any(|s| s.next_interval(at).is_some_and(|iv| iv.start <= at));
-            state.reasons.push(match &until {
-                Some(t) if !frozen_now => format!(
-                    "{} begins before the change's {} runway ends; it may start from {t}",
-                    names.join(", "),
-                    format_duration(runway)
-                ),
-                Some(t) => format!("frozen by {} until {t}", names.join(", ")),
-                None => format!(
-                    "frozen by {} beyond the {}-day horizon",
-                    names.join(", "),
-                    time::HORIZON_DAYS
-                ),
-            });
-            state.freeze = Some(FreezeStatus { names, until });
-            state.blocked = true;
-        }
-        if state.blocked && a.earliest.is_none() && a.next_open.is_some() {
-            state.reasons.push(format!(
-                "no instant within {} days is both inside the windows and outside every freeze",
-                time::HORIZON_DAYS
-            ));
-        }
-        state
-    }
-
     /// The distinct (site, zone) of the change's targets, for `local` windows.
     pub(crate) fn site_zones(&self) -> Result<Vec<(String, Tz)>, String> {
         let targets = self.targets()?;
@@ -1108,132 +830,6 @@ impl<'a> Ctx<'a> {
         }
         Ok(out)
     }
-}
-
-#[derive(Default)]
-struct Seats {
-    statuses: Vec<ApprovalStatus>,
-    ignored: Vec<Ignored>,
-    reasons: Vec<String>,
-    never: Vec<String>,
-    missing: bool,
-}
-
-struct TimeState {
-    earliest: Option<i64>,
-    window: WindowStatus,
-    freeze: Option<FreezeStatus>,
-    reasons: Vec<String>,
-    blocked: bool,
-}
-
-/// Fills `required` seats from `people` by maximum bipartite matching; returns,
-/// per required group, who fills its seats (in the order of `people`).
-fn fill(policy: &Policy, required: &[(usize, u32)], people: &[&str]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); required.len()];
-    if policy.disjoint {
-        // No one is in two groups: each group fills its seats on its own.
-        for (k, &(g, n)) in required.iter().enumerate() {
-            for p in people {
-                let member = policy.member_of.get(*p).is_some_and(|gs| gs.contains(&g));
-                if let Some(slot) = out.get_mut(k) {
-                    if member && slot.len() < n as usize {
-                        slot.push((*p).to_owned());
-                    }
-                }
-            }
-        }
-        return out;
-    }
-    // Groups overlap: a bipartite matching of people to groups with capacities, by
-    // augmenting paths, one person at a time in the order given. An augmenting path
-    // only moves people between groups, never drops one, so earlier approvals are
-    // always kept; the search stops once every seat is filled. Each attempt is a
-    // breadth-first search over the required groups: O(seats x groups per person),
-    // so the whole is O(people x seats x groups per person), with no cubic step.
-    let capacity: Vec<usize> = required.iter().map(|&(_, n)| n as usize).collect();
-    let total: usize = capacity.iter().sum();
-    // For each person, the required groups (by position in `required`) they are in.
-    let groups_of: Vec<Vec<usize>> = people
-        .iter()
-        .map(|p| {
-            policy.member_of.get(*p).map_or_else(Vec::new, |gs| {
-                gs.iter()
-                    .filter_map(|g| required.binary_search_by_key(g, |&(rg, _)| rg).ok())
-                    .collect()
-            })
-        })
-        .collect();
-    let mut assigned: Vec<Vec<usize>> = vec![Vec::new(); required.len()];
-    let mut filled = 0usize;
-    // `via[k]`: the person who would take a seat in group `k`, and the group they
-    // would leave for it (`None` for the person being placed).
-    let mut via: Vec<Option<(usize, Option<usize>)>> = vec![None; required.len()];
-    let mut queue: Vec<usize> = Vec::with_capacity(required.len());
-    for (pi, ks) in groups_of.iter().enumerate() {
-        if filled >= total {
-            break;
-        }
-        via.iter_mut().for_each(|v| *v = None);
-        queue.clear();
-        for &k in ks {
-            if let Some(slot @ None) = via.get_mut(k) {
-                *slot = Some((pi, None));
-                queue.push(k);
-            }
-        }
-        let mut head = 0;
-        let mut free = None;
-        while let Some(&k) = queue.get(head) {
-            head += 1;
-            let (Some(seats), Some(&cap)) = (assigned.get(k), capacity.get(k)) else {
-                continue;
-            };
-            if seats.len() < cap {
-                free = Some(k);
-                break;
-            }
-            for &q in seats {
-                for &k2 in groups_of.get(q).map_or(&[][..], Vec::as_slice) {
-                    if let Some(slot @ None) = via.get_mut(k2) {
-                        *slot = Some((q, Some(k)));
-                        queue.push(k2);
-                    }
-                }
-            }
-        }
-        // Augment: each person on the path moves into the group that reached them.
-        let mut at = free;
-        while let Some(k) = at {
-            let Some(Some((x, from))) = via.get(k).copied() else {
-                break;
-            };
-            if let Some(seats) = assigned.get_mut(k) {
-                seats.push(x);
-            }
-            if let Some(kf) = from {
-                if let Some(seats) = assigned.get_mut(kf) {
-                    seats.retain(|&y| y != x);
-                }
-            }
-            at = from;
-        }
-        if free.is_some() {
-            filled += 1;
-        }
-    }
-    for (k, seats) in assigned.iter_mut().enumerate() {
-        seats.sort_unstable();
-        if let Some(slot) = out.get_mut(k) {
-            slot.extend(
-                seats
-                    .iter()
-                    .filter_map(|&i| people.get(i))
-                    .map(|p| (*p).to_owned()),
-            );
-        }
-    }
-    out
 }
 
 /// Which side of a comparison is an element of a list (in `any`/`all`), for messages.

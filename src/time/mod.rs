@@ -58,7 +58,7 @@ mod zone;
 pub use query::earliest;
 #[cfg(test)]
 pub(crate) use query::is_open;
-pub(crate) use query::{assess, calendar, why_no_opening, NoOpening};
+pub(crate) use query::{assess, calendar, why_no_opening, Assessment, NoOpening};
 pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
 pub(crate) use stream::{Complement, Union};
 pub use stream::{IntervalStream, WindowStream, Zones};
