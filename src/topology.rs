@@ -763,6 +763,93 @@ fn key(k: &str) -> Seg {
     Seg::Key(k.to_owned(), 0)
 }
 
+/// Where a device's field is: `devices.NAME.FIELD` (paths are built only for
+/// problems: most devices have none).
+fn device_path(name: &str, field: &str) -> Vec<Seg> {
+    vec![key("devices"), key(name), key(field)]
+}
+
+/// The names one reading interned, resolved to indices once per distinct name,
+/// and the attribute columns devices fill.
+struct Ids {
+    site_names: Vec<String>,
+    /// Each interned site name's index in the inventory's sites.
+    site_ids: Vec<Option<usize>>,
+    /// Each interned role's index in the inventory's (sorted) roles.
+    role_ids: Vec<u32>,
+    upstream_names: Vec<String>,
+    /// Each interned `depends_on` name's device index.
+    upstream_ids: Vec<Option<usize>>,
+    /// Each interned attribute's column in `attributes`.
+    attr_rank: Vec<usize>,
+    /// The attributes, sorted by name.
+    attributes: Vec<Attribute>,
+}
+
+impl Ids {
+    /// The indices for `names`, against `inv`'s sites and device names; sets
+    /// `inv.roles`, sorted.
+    fn new(names: read::Names, inv: &mut Inventory) -> Ids {
+        let site_names = names.sites.into_inner().into_names();
+        let site_ids: Vec<Option<usize>> = site_names.iter().map(|s| inv.site_index(s)).collect();
+        let role_names = names.roles.into_inner().into_names();
+        let mut sorted_roles: Vec<(usize, String)> = role_names.into_iter().enumerate().collect();
+        sorted_roles.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut role_ids = vec![NONE; sorted_roles.len()];
+        for (rank, (id, _)) in sorted_roles.iter().enumerate() {
+            if let Some(slot) = role_ids.get_mut(*id) {
+                *slot = rank as u32;
+            }
+        }
+        inv.roles = sorted_roles.into_iter().map(|(_, r)| r).collect();
+        let upstream_names = names.upstream.into_inner().into_names();
+        let upstream_ids: Vec<Option<usize>> =
+            upstream_names.iter().map(|d| inv.index(d)).collect();
+        let attr_names = names.attributes.into_inner().into_names();
+        let mut attr_order: Vec<usize> = (0..attr_names.len()).collect();
+        attr_order.sort_by(|&a, &b| attr_names.get(a).cmp(&attr_names.get(b)));
+        let mut attr_rank = vec![0usize; attr_names.len()];
+        for (rank, &id) in attr_order.iter().enumerate() {
+            if let Some(slot) = attr_rank.get_mut(id) {
+                *slot = rank;
+            }
+        }
+        let attributes: Vec<Attribute> = attr_order
+            .iter()
+            .map(|&id| Attribute {
+                name: attr_names.get(id).cloned().unwrap_or_default(),
+                values: Vec::new(),
+            })
+            .collect();
+        Ids {
+            site_names,
+            site_ids,
+            role_ids,
+            upstream_names,
+            upstream_ids,
+            attr_rank,
+            attributes,
+        }
+    }
+}
+
+/// The dependency graph of `n` devices: an edge from each device to each that
+/// depends on it.
+fn dependency_graph(n: usize, edges: Vec<(u32, u32)>) -> DiGraph<(), ()> {
+    let mut graph = DiGraph::with_capacity(n, edges.len());
+    for _ in 0..n {
+        graph.add_node(());
+    }
+    for (up, down) in edges {
+        graph.add_edge(
+            NodeIndex::new(up as usize),
+            NodeIndex::new(down as usize),
+            (),
+        );
+    }
+    graph
+}
+
 #[derive(Default)]
 struct Builder {
     problems: Vec<Pending>,
@@ -923,14 +1010,30 @@ impl Builder {
         sites
     }
 
-    fn devices(
-        &mut self,
-        mut devices: Vec<read::RawDevice>,
-        names: read::Names,
-        inv: &mut Inventory,
-    ) {
-        // Name order; a stable sort keeps repeats in document order, so the first
-        // definition stands and each later one is reported where it is.
+    fn devices(&mut self, devices: Vec<read::RawDevice>, names: read::Names, inv: &mut Inventory) {
+        let kept = self.distinct_devices(devices);
+        let n = kept.len();
+        inv.names = Vec::with_capacity(n);
+        inv.site_of = Vec::with_capacity(n);
+        inv.role_of = Vec::with_capacity(n);
+        for device in &kept {
+            inv.names.push(device.name.clone());
+        }
+        let mut ids = Ids::new(names, inv);
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        for (index, device) in kept.into_iter().enumerate() {
+            let (site, role) = self.device(index as u32, device, &mut ids, inv, &mut edges);
+            inv.site_of.push(site);
+            inv.role_of.push(role);
+        }
+        inv.attributes = ids.attributes;
+        inv.graph = dependency_graph(n, edges);
+    }
+
+    /// The devices in name order, each name once: a stable sort keeps repeats in
+    /// document order, so the first definition stands and each later one is
+    /// reported where it is.
+    fn distinct_devices(&mut self, mut devices: Vec<read::RawDevice>) -> Vec<read::RawDevice> {
         devices.sort_by(|a, b| a.name.cmp(&b.name));
         let mut kept: Vec<read::RawDevice> = Vec::with_capacity(devices.len());
         let mut repeat = 0;
@@ -943,194 +1046,149 @@ impl Builder {
                 kept.push(device);
             }
         }
-        let n = kept.len();
-        inv.names = Vec::with_capacity(n);
-        inv.site_of = Vec::with_capacity(n);
-        inv.role_of = Vec::with_capacity(n);
-        for device in &kept {
-            inv.names.push(device.name.clone());
-        }
+        kept
+    }
 
-        // Interned names to indices, once per distinct name.
-        let site_names = names.sites.into_inner().into_names();
-        let site_ids: Vec<Option<usize>> = site_names.iter().map(|s| inv.site_index(s)).collect();
-        let role_names = names.roles.into_inner().into_names();
-        let mut sorted_roles: Vec<(usize, String)> = role_names.into_iter().enumerate().collect();
-        sorted_roles.sort_by(|a, b| a.1.cmp(&b.1));
-        let mut role_ids = vec![NONE; sorted_roles.len()];
-        for (rank, (id, _)) in sorted_roles.iter().enumerate() {
-            if let Some(slot) = role_ids.get_mut(*id) {
-                *slot = rank as u32;
-            }
-        }
-        inv.roles = sorted_roles.into_iter().map(|(_, r)| r).collect();
-        let upstream_names = names.upstream.into_inner().into_names();
-        let upstream_ids: Vec<Option<usize>> =
-            upstream_names.iter().map(|d| inv.index(d)).collect();
-        let attr_names = names.attributes.into_inner().into_names();
-        let mut attr_order: Vec<usize> = (0..attr_names.len()).collect();
-        attr_order.sort_by(|&a, &b| attr_names.get(a).cmp(&attr_names.get(b)));
-        let mut attr_rank = vec![0usize; attr_names.len()];
-        for (rank, &id) in attr_order.iter().enumerate() {
-            if let Some(slot) = attr_rank.get_mut(id) {
-                *slot = rank;
-            }
-        }
-        let mut attributes: Vec<Attribute> = attr_order
-            .iter()
-            .map(|&id| Attribute {
-                name: attr_names.get(id).cloned().unwrap_or_default(),
-                values: Vec::new(),
-            })
-            .collect();
-
-        let mut edges: Vec<(u32, u32)> = Vec::new();
-        for (index, device) in kept.into_iter().enumerate() {
-            let id = index as u32;
-            let name = device.name;
-            // Paths are built only for problems: most devices have none.
-            let path = |field: &str| vec![key("devices"), key(&name), key(field)];
-            let mut site = NONE;
-            let mut role = NONE;
-            match device.body {
-                read::RawBody::Fields(fields) => {
-                    match fields.site {
-                        read::Field::Absent => {}
-                        read::Field::Name(s) => match site_ids.get(s as usize).copied().flatten() {
-                            Some(i) => site = i as u32,
-                            None => {
-                                let wanted = site_names.get(s as usize).map_or("", String::as_str);
-                                let help =
-                                    suggest(wanted, inv.sites.iter().map(|x| x.name.as_str()))
-                                        .map(|x| format!("did you mean `{x}`?"))
-                                        .or_else(|| {
-                                            Some("declare the site under `sites`".to_owned())
-                                        });
-                                self.problem(
-                                    ProblemKind::UnknownSite,
-                                    format!("device `{name}` is at unknown site `{wanted}`"),
-                                    "not declared under `sites`",
-                                    help,
-                                    path(SITE),
-                                    Part::Value,
-                                );
-                            }
-                        },
-                        read::Field::Wrong(v) => {
-                            self.wrong_type("a device's `site`", "a string", &v, path(SITE));
-                        }
+    /// Device `id`'s fields: returns its site and role ([`NONE`] when it has none),
+    /// adds its dependencies to `edges` and its attributes to `ids.attributes`.
+    fn device(
+        &mut self,
+        id: u32,
+        device: read::RawDevice,
+        ids: &mut Ids,
+        inv: &Inventory,
+        edges: &mut Vec<(u32, u32)>,
+    ) -> (u32, u32) {
+        let name = device.name;
+        let mut site = NONE;
+        let mut role = NONE;
+        match device.body {
+            read::RawBody::Fields(fields) => {
+                site = self.device_site(&name, fields.site, ids, inv);
+                match fields.role {
+                    read::Field::Absent => {}
+                    read::Field::Name(r) => {
+                        role = ids.role_ids.get(r as usize).copied().unwrap_or(NONE)
                     }
-                    match fields.role {
-                        read::Field::Absent => {}
-                        read::Field::Name(r) => {
-                            role = role_ids.get(r as usize).copied().unwrap_or(NONE)
-                        }
-                        read::Field::Wrong(v) => {
-                            self.wrong_type("a device's `role`", "a string", &v, path(ROLE));
-                        }
-                    }
-                    match fields.depends_on {
-                        None => {}
-                        Some(read::Depends::Wrong(v)) => {
-                            self.wrong_type(
-                                "`depends_on`",
-                                "a list of device names",
-                                &v,
-                                path(DEPENDS_ON),
-                            );
-                        }
-                        Some(read::Depends::List(items)) => {
-                            for (i, item) in items.into_iter().enumerate() {
-                                let at = || {
-                                    let mut at = path(DEPENDS_ON);
-                                    at.push(Seg::Index(i));
-                                    at
-                                };
-                                match item {
-                                    read::Field::Name(u) => {
-                                        match upstream_ids.get(u as usize).copied().flatten() {
-                                            Some(up) => edges.push((up as u32, id)),
-                                            None => {
-                                                let wanted = upstream_names
-                                                    .get(u as usize)
-                                                    .map_or("", String::as_str);
-                                                let help = suggest(wanted, inv.devices())
-                                                    .map(|x| format!("did you mean `{x}`?"))
-                                                    .or_else(|| {
-                                                        Some(
-                                                            "declare the device under `devices`"
-                                                                .to_owned(),
-                                                        )
-                                                    });
-                                                self.problem(
-                                                ProblemKind::UnknownDependency,
-                                                format!("device `{name}` depends on unknown device `{wanted}`"),
-                                                "no such device",
-                                                help,
-                                                at(),
-                                                Part::Value,
-                                            );
-                                            }
-                                        }
-                                    }
-                                    read::Field::Wrong(v) => {
-                                        self.wrong_type(
-                                            "a `depends_on` entry",
-                                            "a device name",
-                                            &v,
-                                            at(),
-                                        );
-                                    }
-                                    read::Field::Absent => {}
-                                }
-                            }
-                        }
-                    }
-                    for reserved in fields.reserved {
-                        self.problem(
-                            ProblemKind::ReservedField,
-                            format!("device field `{reserved}` is reserved"),
-                            "reserved name",
-                            Some(format!(
-                                "`blast.{reserved}` means the blast radius's own {reserved}; rename the field"
-                            )),
-                            path(&reserved),
-                            Part::Key,
-                        );
-                    }
-                    for (attr, value) in fields.attributes {
-                        let rank = attr_rank.get(attr as usize).copied().unwrap_or(0);
-                        if let Some(column) = attributes.get_mut(rank) {
-                            column.values.push((id, value));
-                        }
+                    read::Field::Wrong(v) => {
+                        let at = device_path(&name, ROLE);
+                        self.wrong_type("a device's `role`", "a string", &v, at);
                     }
                 }
-                read::RawBody::Other(other) => {
-                    self.wrong_type(
-                        &format!("device `{name}`"),
-                        "an object",
-                        &other,
-                        vec![key("devices"), key(&name)],
+                match fields.depends_on {
+                    None => {}
+                    Some(read::Depends::Wrong(v)) => {
+                        let at = device_path(&name, DEPENDS_ON);
+                        self.wrong_type("`depends_on`", "a list of device names", &v, at);
+                    }
+                    Some(read::Depends::List(items)) => {
+                        self.dependencies(id, &name, items, ids, inv, edges);
+                    }
+                }
+                for reserved in fields.reserved {
+                    self.problem(
+                        ProblemKind::ReservedField,
+                        format!("device field `{reserved}` is reserved"),
+                        "reserved name",
+                        Some(format!(
+                            "`blast.{reserved}` means the blast radius's own {reserved}; rename the field"
+                        )),
+                        device_path(&name, &reserved),
+                        Part::Key,
                     );
                 }
+                for (attr, value) in fields.attributes {
+                    let rank = ids.attr_rank.get(attr as usize).copied().unwrap_or(0);
+                    if let Some(column) = ids.attributes.get_mut(rank) {
+                        column.values.push((id, value));
+                    }
+                }
             }
-            inv.site_of.push(site);
-            inv.role_of.push(role);
+            read::RawBody::Other(other) => {
+                self.wrong_type(
+                    &format!("device `{name}`"),
+                    "an object",
+                    &other,
+                    vec![key("devices"), key(&name)],
+                );
+            }
         }
-        inv.attributes = attributes;
+        (site, role)
+    }
 
-        let mut graph = DiGraph::with_capacity(n, edges.len());
-        for _ in 0..n {
-            graph.add_node(());
+    /// Device `name`'s site, or [`NONE`] when it has none or it is wrong (reported).
+    fn device_site(&mut self, name: &str, field: read::Field, ids: &Ids, inv: &Inventory) -> u32 {
+        match field {
+            read::Field::Absent => NONE,
+            read::Field::Name(s) => match ids.site_ids.get(s as usize).copied().flatten() {
+                Some(i) => i as u32,
+                None => {
+                    let wanted = ids.site_names.get(s as usize).map_or("", String::as_str);
+                    let help = suggest(wanted, inv.sites.iter().map(|x| x.name.as_str()))
+                        .map(|x| format!("did you mean `{x}`?"))
+                        .or_else(|| Some("declare the site under `sites`".to_owned()));
+                    self.problem(
+                        ProblemKind::UnknownSite,
+                        format!("device `{name}` is at unknown site `{wanted}`"),
+                        "not declared under `sites`",
+                        help,
+                        device_path(name, SITE),
+                        Part::Value,
+                    );
+                    NONE
+                }
+            },
+            read::Field::Wrong(v) => {
+                self.wrong_type("a device's `site`", "a string", &v, device_path(name, SITE));
+                NONE
+            }
         }
-        for (up, down) in edges {
-            graph.add_edge(
-                NodeIndex::new(up as usize),
-                NodeIndex::new(down as usize),
-                (),
-            );
+    }
+
+    /// Device `id`'s `depends_on` entries: an edge from each device they name, or a
+    /// problem.
+    fn dependencies(
+        &mut self,
+        id: u32,
+        name: &str,
+        items: Vec<read::Field>,
+        ids: &Ids,
+        inv: &Inventory,
+        edges: &mut Vec<(u32, u32)>,
+    ) {
+        for (i, item) in items.into_iter().enumerate() {
+            let at = || {
+                let mut at = device_path(name, DEPENDS_ON);
+                at.push(Seg::Index(i));
+                at
+            };
+            match item {
+                read::Field::Name(u) => match ids.upstream_ids.get(u as usize).copied().flatten() {
+                    Some(up) => edges.push((up as u32, id)),
+                    None => {
+                        let wanted = ids
+                            .upstream_names
+                            .get(u as usize)
+                            .map_or("", String::as_str);
+                        let help = suggest(wanted, inv.devices())
+                            .map(|x| format!("did you mean `{x}`?"))
+                            .or_else(|| Some("declare the device under `devices`".to_owned()));
+                        self.problem(
+                            ProblemKind::UnknownDependency,
+                            format!("device `{name}` depends on unknown device `{wanted}`"),
+                            "no such device",
+                            help,
+                            at(),
+                            Part::Value,
+                        );
+                    }
+                },
+                read::Field::Wrong(v) => {
+                    self.wrong_type("a `depends_on` entry", "a device name", &v, at());
+                }
+                read::Field::Absent => {}
+            }
         }
-        inv.graph = graph;
     }
 
     fn into_error(self, text: &str, format: Format, name: &str) -> InventoryError {
