@@ -10,13 +10,16 @@ use chrono_tz::Tz;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::check_error::CheckError;
-use crate::compile::Lowerer;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, SourceFile, ToDiagnostic};
 use crate::ir::{Checked, FreezeDef, GroupDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 use crate::limits::Limits;
 use crate::lint::Lint;
 use crate::syntax::{self, *};
 use crate::time::{Days, End, OnceEnd, Shape};
+
+mod typing;
+
+use typing::{ChangeFields, Typer};
 
 /// Longest duration a window may have.
 const MAX_DURATION_SECS: i64 = 366 * 86_400;
@@ -52,7 +55,7 @@ pub(crate) fn check(
     let mut b = Builder {
         modules: &modules,
         diags,
-        reads: crate::compile::Reads::default(),
+        change_fields: ChangeFields::default(),
         fallback: modules
             .first()
             .map_or_else(|| SourceFile::new(name, source), |m| m.file.clone()),
@@ -285,8 +288,8 @@ fn normalize(p: &Path) -> PathBuf {
 struct Builder<'a> {
     modules: &'a [Module],
     diags: Vec<Diagnostic>,
-    /// What the conditions read (blast fields, change fields and paths).
-    reads: crate::compile::Reads,
+    /// The change fields the conditions read.
+    change_fields: ChangeFields,
     fallback: SourceFile,
     schema: Option<Vec<SchemaField>>,
 }
@@ -341,10 +344,8 @@ impl Builder<'_> {
             default,
             default_location,
             default_span,
-            blast_fields: std::mem::take(&mut self.reads.blast_fields),
             schema: self.schema.take(),
-            change_fields: std::mem::take(&mut self.reads.change_fields),
-            change_path_count: self.reads.change_paths.len(),
+            change_fields: std::mem::take(&mut self.change_fields.fields),
             warnings: Vec::new(),
         })
     }
@@ -716,16 +717,16 @@ impl Builder<'_> {
         Some(members)
     }
 
-    fn condition(&mut self, fi: usize, e: &Expr) -> Option<crate::compile::CExpr> {
+    fn condition(&mut self, fi: usize, e: &Expr) -> Option<crate::ir::CExpr> {
         let file = self.file(fi).clone();
-        let mut lowerer = Lowerer {
+        let mut typer = Typer {
             file: &file,
             file_index: u16::try_from(fi).unwrap_or(u16::MAX),
             diags: &mut self.diags,
             schema: self.schema.as_deref(),
-            reads: &mut self.reads,
+            reads: &mut self.change_fields,
         };
-        lowerer.condition(e)
+        typer.condition(e)
     }
 
     fn window_spec(

@@ -1,602 +1,100 @@
-//! Conditions, lowered from the AST into a compact form that evaluation walks
-//! without looking at syntax: literals are values, globs are compiled, field paths
-//! are split, and every node keeps the span an error should point at.
+//! The checked policy in evaluation form: every path a condition reads gets its
+//! slot in what one evaluation keeps (the cache of `change.…` paths, the blast
+//! table), and the rules are indexed ([`RuleIndex`]). Nothing here reports: what
+//! could be wrong with a policy, `check` has found.
 
-use globset::{GlobBuilder, GlobMatcher};
+use rustc_hash::FxHashMap;
 
-use crate::check_error::CheckError;
-use crate::diag::{Diagnostic, SourceFile, ToDiagnostic};
-use crate::syntax::{
-    CmpOp, Expr, ExprKind, FieldType, Lit, Path, Quantifier, Root, SchemaField, Span,
-};
-use crate::value::Value;
+use crate::index::RuleIndex;
+use crate::ir::{CExpr, CKind, Checked, PathRef};
+use crate::syntax::Root;
 
-/// A compiled condition.
-#[derive(Debug, Clone)]
-pub(crate) struct CExpr {
-    pub kind: CKind,
-    pub span: Span,
-    /// Which file of the policy the span is in.
-    pub file: u16,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum CKind {
-    Const(Value),
-    Path(Box<PathRef>),
-    Has(Box<PathRef>),
-    Not(Box<CExpr>),
-    And(Vec<CExpr>),
-    Or(Vec<CExpr>),
-    Cmp(CmpOp, Box<CExpr>, Box<CExpr>),
-    Match(Box<CExpr>, Box<Glob>),
-    Quant(Quantifier, Box<CExpr>, CmpOp, Box<CExpr>),
-    QuantMatch(Quantifier, Box<CExpr>, Box<Glob>),
-    Count(Box<CExpr>),
-    Sum(Box<CExpr>),
-}
-
-/// A compiled glob and the pattern it came from.
-#[derive(Debug, Clone)]
-pub(crate) struct Glob {
-    pub matcher: GlobMatcher,
-}
-
-/// A resolved field path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct PathRef {
-    pub root: Root,
-    pub fields: Vec<String>,
-    /// For `change.…`: the slot in the evaluation's path cache; for `blast.x` /
-    /// `targets.x`: the slot in the evaluation's blast table.
-    pub slot: usize,
-    /// The path as written (`change.kind`), for messages.
-    pub text: String,
-}
-
-/// What is known of an expression's type before evaluation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SType {
-    Bool,
-    Int,
-    Str,
-    List(Box<SType>),
-    /// Read from input: known only at evaluation.
-    Any,
-}
-
-impl SType {
-    fn describe(&self) -> String {
-        match self {
-            SType::Bool => "a boolean".into(),
-            SType::Int => "an integer".into(),
-            SType::Str => "a string".into(),
-            SType::List(e) if **e == SType::Any => "a list".into(),
-            SType::List(e) => format!("a list of {}", e.plural()),
-            SType::Any => "a value".into(),
-        }
-    }
-
-    fn plural(&self) -> &'static str {
-        match self {
-            SType::Bool => "booleans",
-            SType::Int => "integers",
-            SType::Str => "strings",
-            SType::List(_) => "lists",
-            SType::Any => "values",
-        }
-    }
-
-    fn compatible(&self, other: &SType) -> bool {
-        match (self, other) {
-            (SType::Any, _) | (_, SType::Any) => true,
-            (SType::List(a), SType::List(b)) => a.compatible(b),
-            (a, b) => a == b,
-        }
-    }
-
-    fn element(&self) -> Option<SType> {
-        match self {
-            SType::List(e) => Some((**e).clone()),
-            SType::Any => Some(SType::Any),
-            _ => None,
-        }
-    }
-}
-
-/// The blast fields whose types are known.
-fn blast_type(field: &str) -> SType {
-    match field {
-        "devices" | "sites" | "roles" => SType::List(Box::new(SType::Str)),
-        "depth" => SType::Int,
-        _ => SType::List(Box::new(SType::Any)),
-    }
-}
-
-/// Lowers expressions of one file, collecting diagnostics; also collects the
-/// distinct blast/targets fields the policy reads.
-pub(crate) struct Lowerer<'a> {
-    pub file: &'a SourceFile,
-    pub file_index: u16,
-    pub diags: &'a mut Vec<Diagnostic>,
-    /// The change's declared fields, when the policy has a schema.
-    pub schema: Option<&'a [SchemaField]>,
-    /// What the conditions read, across the whole policy.
-    pub reads: &'a mut Reads,
-}
-
-/// What a policy's conditions read, each distinct item once, with hash indexes so
-/// that lowering stays linear in the number of paths.
-#[derive(Debug, Default)]
-pub(crate) struct Reads {
-    /// The distinct `blast.x` / `targets.x` fields, by slot.
+/// What `compile` makes of a checked policy, besides the slots it writes into the
+/// conditions' paths.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    /// The distinct `blast.x` / `targets.x` fields conditions read, by slot.
     pub blast_fields: Vec<(Root, String)>,
-    blast_slots: rustc_hash::FxHashMap<(Root, String), usize>,
-    /// Top-level change fields read, with where (`file:line:col`) first.
-    pub change_fields: Vec<(String, String)>,
-    change_fields_seen: rustc_hash::FxHashSet<String>,
-    /// The distinct `change.…` paths read, by slot.
-    pub change_paths: Vec<Vec<String>>,
-    change_path_slots: rustc_hash::FxHashMap<Vec<String>, usize>,
+    /// How many distinct `change.…` paths the conditions read (the path cache's size).
+    pub change_path_count: usize,
+    /// Which rules can match a change, found without evaluating them all.
+    pub index: RuleIndex,
 }
 
-/// The static type of a declared field.
-fn field_stype(t: &FieldType) -> SType {
-    match t {
-        FieldType::Str => SType::Str,
-        FieldType::Int => SType::Int,
-        FieldType::Bool => SType::Bool,
-        FieldType::Object | FieldType::Any => SType::Any,
-        FieldType::List(e) => SType::List(Box::new(field_stype(e))),
+/// Lays out the slots of every path in `c`'s conditions, and indexes its rules.
+pub(crate) fn compile(c: &mut Checked) -> Compiled {
+    let mut slots = Slots::default();
+    // In the order `check` read the conditions: the freezes' (as declared), then
+    // the rules'.
+    for f in &mut c.freezes {
+        if let Some(when) = &mut f.when {
+            slots.expr(when);
+        }
+    }
+    for r in &mut c.rules {
+        slots.expr(&mut r.cond);
+    }
+    Compiled {
+        blast_fields: slots.blast_fields,
+        change_path_count: slots.change_path_slots.len(),
+        index: RuleIndex::build(&c.rules),
     }
 }
 
-impl Lowerer<'_> {
-    /// Reports `e`, about this file.
-    fn report(&mut self, e: CheckError) {
-        self.diags.push(e.to_diagnostic(self.file));
-    }
+/// The slots given so far, each distinct item once, with hash indexes so that the
+/// layout stays linear in the number of paths.
+#[derive(Default)]
+struct Slots {
+    /// The distinct `blast.x` / `targets.x` fields, by slot.
+    blast_fields: Vec<(Root, String)>,
+    blast_slots: FxHashMap<(Root, String), usize>,
+    /// Each distinct `change.…` path's slot.
+    change_path_slots: FxHashMap<Vec<String>, usize>,
+}
 
-    fn node(&self, kind: CKind, span: Span) -> CExpr {
-        CExpr {
-            kind,
-            span,
-            file: self.file_index,
-        }
-    }
-
-    /// Lowers a condition, which must be boolean.
-    pub(crate) fn condition(&mut self, e: &Expr) -> Option<CExpr> {
-        let (c, t) = self.lower(e)?;
-        if !t.compatible(&SType::Bool) {
-            self.report(CheckError::NotACondition {
-                ty: t.describe(),
-                span: e.span,
-            });
-            return None;
-        }
-        Some(c)
-    }
-
-    fn lower(&mut self, e: &Expr) -> Option<(CExpr, SType)> {
-        let span = e.span;
-        match &e.kind {
-            ExprKind::Lit(l) => {
-                let (v, t) = lit(l);
-                Some((self.node(CKind::Const(v), span), t))
-            }
-            ExprKind::List(items) => self.list(items, span),
-            ExprKind::Path(p) => {
-                let (r, t) = self.path(p, span)?;
-                Some((self.node(CKind::Path(Box::new(r)), span), t))
-            }
-            ExprKind::Has(p) => {
-                let (r, _) = self.path(p, span)?;
-                Some((self.node(CKind::Has(Box::new(r)), span), SType::Bool))
-            }
-            ExprKind::Paren(inner) => self.lower(inner),
-            ExprKind::Not(inner) => {
-                let (c, t) = self.lower(inner)?;
-                self.expect_bool(&t, inner.span, "not")?;
-                Some((self.node(CKind::Not(Box::new(c)), span), SType::Bool))
-            }
-            ExprKind::And(parts) => self.connective(parts, span, true),
-            ExprKind::Or(parts) => self.connective(parts, span, false),
-            ExprKind::Compare(op, l, r) => {
-                let (lc, lt) = self.lower(l)?;
-                if *op == CmpOp::Match {
-                    self.expect_string_operand(&lt, l.span)?;
-                    let glob = self.glob(r)?;
-                    return Some((
-                        self.node(CKind::Match(Box::new(lc), Box::new(glob)), span),
-                        SType::Bool,
-                    ));
-                }
-                let (rc, rt) = self.lower(r)?;
-                self.check_cmp(*op, &lt, &rt, l.span, r.span)?;
-                self.check_name_literal(&lc, &rc)?;
-                self.check_name_literal(&rc, &lc)?;
-                Some((
-                    self.node(CKind::Cmp(*op, Box::new(lc), Box::new(rc)), span),
-                    SType::Bool,
-                ))
-            }
-            ExprKind::Quant(q, list, op, rhs) => {
-                let (lc, lt) = self.lower(list)?;
-                let Some(elem) = lt.element() else {
-                    self.report(CheckError::QuantifierNeedsList {
-                        quant: quant_word(*q),
-                        ty: lt.describe(),
-                        span: list.span,
-                    });
-                    return None;
-                };
-                if *op == CmpOp::Match {
-                    self.expect_string_operand(&elem, list.span)?;
-                    let glob = self.glob(rhs)?;
-                    return Some((
-                        self.node(CKind::QuantMatch(*q, Box::new(lc), Box::new(glob)), span),
-                        SType::Bool,
-                    ));
-                }
-                let (rc, rt) = self.lower(rhs)?;
-                self.check_cmp(*op, &elem, &rt, list.span, rhs.span)?;
-                Some((
-                    self.node(CKind::Quant(*q, Box::new(lc), *op, Box::new(rc)), span),
-                    SType::Bool,
-                ))
-            }
-            ExprKind::Count(inner) => {
-                let (c, t) = self.lower(inner)?;
-                if t.element().is_none() {
-                    self.report(CheckError::CountNeedsList {
-                        ty: t.describe(),
-                        span: inner.span,
-                    });
-                    return None;
-                }
-                Some((self.node(CKind::Count(Box::new(c)), span), SType::Int))
-            }
-            ExprKind::Sum(inner) => {
-                let (c, t) = self.lower(inner)?;
-                match t.element() {
-                    Some(SType::Int | SType::Any) => {}
-                    _ => {
-                        self.report(CheckError::SumNeedsIntegers {
-                            ty: t.describe(),
-                            span: inner.span,
-                        });
-                        return None;
-                    }
-                }
-                Some((self.node(CKind::Sum(Box::new(c)), span), SType::Int))
-            }
-        }
-    }
-
-    /// A list literal, whose items must share one type.
-    fn list(&mut self, items: &[Lit], span: Span) -> Option<(CExpr, SType)> {
-        let mut elem = None::<SType>;
-        let mut values = Vec::with_capacity(items.len());
-        for l in items {
-            let (v, t) = lit(l);
-            if let Some(prev) = &elem {
-                if *prev != t {
-                    self.report(CheckError::MixedList {
-                        first: prev.plural(),
-                        then: t.plural(),
-                        span,
-                    });
-                    return None;
+impl Slots {
+    /// Gives the paths of `e` their slots, left to right.
+    fn expr(&mut self, e: &mut CExpr) {
+        match &mut e.kind {
+            CKind::Const(_) => {}
+            CKind::Path(p) | CKind::Has(p) => self.path(p),
+            CKind::Not(inner)
+            | CKind::Count(inner)
+            | CKind::Sum(inner)
+            | CKind::Match(inner, _)
+            | CKind::QuantMatch(_, inner, _) => self.expr(inner),
+            CKind::And(parts) | CKind::Or(parts) => {
+                for p in parts {
+                    self.expr(p);
                 }
             }
-            elem = Some(t);
-            values.push(v);
-        }
-        let t = SType::List(Box::new(elem.unwrap_or(SType::Any)));
-        Some((self.node(CKind::Const(Value::List(values)), span), t))
-    }
-
-    /// `a and b …` (`is_and`) or `a or b …`: every part lowered (so each part's
-    /// errors are reported), and each must be boolean.
-    fn connective(&mut self, parts: &[Expr], span: Span, is_and: bool) -> Option<(CExpr, SType)> {
-        let mut out = Vec::with_capacity(parts.len());
-        let mut ok = true;
-        for p in parts {
-            match self.lower(p) {
-                Some((c, t)) => {
-                    if self
-                        .expect_bool(&t, p.span, if is_and { "and" } else { "or" })
-                        .is_none()
-                    {
-                        ok = false;
-                    }
-                    out.push(c);
-                }
-                None => ok = false,
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let kind = if is_and {
-            CKind::And(out)
-        } else {
-            CKind::Or(out)
-        };
-        Some((self.node(kind, span), SType::Bool))
-    }
-
-    fn expect_bool(&mut self, t: &SType, span: Span, op: &'static str) -> Option<()> {
-        if t.compatible(&SType::Bool) {
-            return Some(());
-        }
-        self.report(CheckError::NotABoolean {
-            op,
-            ty: t.describe(),
-            span,
-        });
-        None
-    }
-
-    fn expect_string_operand(&mut self, t: &SType, span: Span) -> Option<()> {
-        if t.compatible(&SType::Str) {
-            return Some(());
-        }
-        self.report(CheckError::MatchNeedsString {
-            ty: t.describe(),
-            span,
-        });
-        None
-    }
-
-    fn glob(&mut self, r: &Expr) -> Option<Glob> {
-        let inner = match &r.kind {
-            ExprKind::Paren(e) => e.as_ref(),
-            _ => r,
-        };
-        let ExprKind::Lit(Lit::Str(pattern)) = &inner.kind else {
-            self.report(CheckError::GlobNotLiteral { span: r.span });
-            return None;
-        };
-        match GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-        {
-            Ok(g) => Some(Glob {
-                matcher: g.compile_matcher(),
-            }),
-            Err(err) => {
-                self.report(CheckError::BadGlob {
-                    pattern: pattern.clone(),
-                    why: err.kind().to_string(),
-                    span: r.span,
-                });
-                None
+            CKind::Cmp(_, l, r) | CKind::Quant(_, l, _, r) => {
+                self.expr(l);
+                self.expr(r);
             }
         }
     }
 
-    /// Conditions see `change.author` in its canonical form ([`crate::people`]), so a
-    /// name written in another spelling could never equal it: `change.author ==
-    /// "Mallory"` would silently never match. Such a literal is an error.
-    fn check_name_literal(&mut self, path: &CExpr, other: &CExpr) -> Option<()> {
-        let CKind::Path(p) = &path.kind else {
-            return Some(());
-        };
-        if p.root != Root::Change || p.fields.as_slice() != ["author"] {
-            return Some(());
-        }
-        let CKind::Const(v) = &other.kind else {
-            return Some(());
-        };
-        let names: Vec<&str> = match v {
-            Value::Str(s) => vec![s.as_str()],
-            Value::List(items) => items
-                .iter()
-                .filter_map(|i| match i {
-                    Value::Str(s) => Some(s.as_str()),
-                    _ => None,
+    /// A `change.…` path's slot in the path cache (each distinct path is read from
+    /// the change once per evaluation), or a `blast.x…` / `targets.x…` path's slot
+    /// in the blast table (one per distinct root and field).
+    fn path(&mut self, p: &mut PathRef) {
+        p.slot = match p.root {
+            Root::Change => {
+                let next = self.change_path_slots.len();
+                *self
+                    .change_path_slots
+                    .entry(p.fields.clone())
+                    .or_insert(next)
+            }
+            Root::Blast | Root::Targets => {
+                let key = (p.root, p.fields.first().cloned().unwrap_or_default());
+                let blast_fields = &mut self.blast_fields;
+                *self.blast_slots.entry(key.clone()).or_insert_with(|| {
+                    blast_fields.push(key);
+                    blast_fields.len() - 1
                 })
-                .collect(),
-            _ => Vec::new(),
-        };
-        for name in names {
-            let e = match crate::people::canonical(name) {
-                Ok(c) if c == name => continue,
-                Ok(canonical) => CheckError::NoncanonicalName {
-                    name: crate::terminal::escape(name).to_string(),
-                    canonical,
-                    span: other.span,
-                },
-                Err(e) => CheckError::NotAPerson {
-                    why: e.to_string(),
-                    span: other.span,
-                },
-            };
-            self.report(e);
-            return None;
-        }
-        Some(())
-    }
-
-    fn check_cmp(&mut self, op: CmpOp, lt: &SType, rt: &SType, ls: Span, rs: Span) -> Option<()> {
-        let both = Span::new(ls.start, rs.end);
-        match op {
-            CmpOp::Eq | CmpOp::Ne => {
-                if !lt.compatible(rt) {
-                    self.report(CheckError::NeverEqual {
-                        op: op.as_str(),
-                        left: lt.describe(),
-                        right: rt.describe(),
-                        span: both,
-                    });
-                    return None;
-                }
             }
-            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
-                for (t, s) in [(lt, ls), (rt, rs)] {
-                    if !matches!(t, SType::Int | SType::Str | SType::Any) {
-                        self.report(CheckError::CannotOrder {
-                            op: op.as_str(),
-                            what: t.plural(),
-                            span: s,
-                        });
-                        return None;
-                    }
-                }
-                if !lt.compatible(rt) {
-                    self.report(CheckError::OrderMismatch {
-                        op: op.as_str(),
-                        left: lt.describe(),
-                        right: rt.describe(),
-                        span: both,
-                    });
-                    return None;
-                }
-            }
-            CmpOp::In => match rt.element() {
-                None => {
-                    self.report(CheckError::InNeedsList {
-                        ty: rt.describe(),
-                        span: rs,
-                    });
-                    return None;
-                }
-                Some(elem) => {
-                    if !lt.compatible(&elem) {
-                        self.report(CheckError::NeverIn {
-                            item: lt.describe(),
-                            list: rt.describe(),
-                            span: both,
-                        });
-                        return None;
-                    }
-                }
-            },
-            CmpOp::Match => {}
-        }
-        Some(())
-    }
-
-    fn path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
-        match p.root {
-            Root::Change => self.change_path(p, span),
-            Root::Blast | Root::Targets => Some(self.blast_path(p)),
-        }
-    }
-
-    /// A `change.…` path: noted as read, typed by the schema if there is one, and
-    /// given its slot in the evaluation's path cache.
-    fn change_path(&mut self, p: &Path, span: Span) -> Option<(PathRef, SType)> {
-        let first = p.fields.first().cloned().unwrap_or_default();
-        if self.reads.change_fields_seen.insert(first.clone()) {
-            self.reads
-                .change_fields
-                .push((first.clone(), self.file.location(span.start)));
-        }
-        let t = match self.schema {
-            None => SType::Any,
-            Some(fields) => self.schema_type(fields, p, first, span)?,
         };
-        // Each distinct path is read from the change once per evaluation.
-        let reads = &mut *self.reads;
-        let slot = *reads
-            .change_path_slots
-            .entry(p.fields.clone())
-            .or_insert_with(|| {
-                reads.change_paths.push(p.fields.clone());
-                reads.change_paths.len() - 1
-            });
-        let r = PathRef {
-            root: p.root,
-            fields: p.fields.clone(),
-            slot,
-            text: p.to_string(),
-        };
-        Some((r, t))
-    }
-
-    /// The type the schema gives `change.FIRST…`, or `None` (reported) when it
-    /// declares no such field or the field has no fields.
-    fn schema_type(
-        &mut self,
-        fields: &[SchemaField],
-        p: &Path,
-        first: String,
-        span: Span,
-    ) -> Option<SType> {
-        let Some(decl) = fields.iter().find(|f| f.name == first) else {
-            let names = fields.iter().map(|f| f.name.as_str());
-            let help = match crate::diag::did_you_mean(&first, names) {
-                Some(s) => {
-                    format!("did you mean `change.{s}`? Otherwise declare the field in the schema")
-                }
-                None => "declare the field in the policy's `schema { … }`".into(),
-            };
-            self.report(CheckError::UnknownField {
-                field: first,
-                help,
-                span,
-            });
-            return None;
-        };
-        let nested = p.fields.len() > 1;
-        if nested && !matches!(decl.ty, FieldType::Object | FieldType::Any) {
-            self.report(CheckError::NoFields {
-                field: first,
-                ty: decl.ty.to_string(),
-                span,
-            });
-            return None;
-        }
-        Some(if nested {
-            SType::Any
-        } else {
-            field_stype(&decl.ty)
-        })
-    }
-
-    /// A `blast.x…` or `targets.x…` path, with its slot in the blast table.
-    fn blast_path(&mut self, p: &Path) -> (PathRef, SType) {
-        let field = p.fields.first().cloned().unwrap_or_default();
-        let key = (p.root, field.clone());
-        let reads = &mut *self.reads;
-        let slot = *reads.blast_slots.entry(key.clone()).or_insert_with(|| {
-            reads.blast_fields.push(key);
-            reads.blast_fields.len() - 1
-        });
-        let t = if p.fields.len() > 1 {
-            SType::Any
-        } else {
-            blast_type(&field)
-        };
-        let r = PathRef {
-            root: p.root,
-            fields: p
-                .fields
-                .get(1..)
-                .map(<[String]>::to_vec)
-                .unwrap_or_default(),
-            slot,
-            text: p.to_string(),
-        };
-        (r, t)
-    }
-}
-
-fn quant_word(q: Quantifier) -> &'static str {
-    match q {
-        Quantifier::Any => "any",
-        Quantifier::All => "all",
-    }
-}
-
-fn lit(l: &Lit) -> (Value, SType) {
-    match l {
-        Lit::Str(s) => (Value::Str(s.clone()), SType::Str),
-        Lit::Int(i) => (Value::Int(*i), SType::Int),
-        Lit::Bool(b) => (Value::Bool(*b), SType::Bool),
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::change::Change;
-use crate::compile::{CExpr, CKind, PathRef};
+use crate::ir::{CExpr, CKind, PathRef};
 use crate::policy::{OutcomeDef, Policy, RuleDef};
 use crate::syntax::{CmpOp, Quantifier, Root};
 use crate::time;
@@ -705,7 +705,8 @@ impl<'a> Ctx<'a> {
                 }
             }
         };
-        Ok(p.fields.iter().try_fold(start, |v, f| v.get(f)))
+        // The first field is the blast field, which `start` is the value of.
+        Ok(p.fields.iter().skip(1).try_fold(start, |v, f| v.get(f)))
     }
 
     /// For a policy that reads the topology: whether the change's targets are a

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::change::Change;
-use crate::compile::{CExpr, CKind};
 use crate::eval::{compare, describe_outcome, Ctx, Fault, V};
+use crate::ir::{CExpr, CKind};
 use crate::policy::{Policy, ZoneDef};
 use crate::time::{self, IntervalStream, WindowStream, ZonedWindow};
 use crate::topology::Inventory;

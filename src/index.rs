@@ -14,8 +14,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::compile::{CExpr, CKind};
-use crate::ir::RuleDef;
+use crate::ir::{CExpr, CKind, RuleDef};
 use crate::syntax::{CmpOp, Root};
 use crate::value::{Type, Value};
 

@@ -1,15 +1,17 @@
 //! The checked policy as data: what `check` hands on, with every name resolved to an
-//! index and every condition typed and lowered. `compile`'s rule index and `lint`
-//! read it; [`crate::policy::Policy`] is assembled from it once. Nothing here calls
-//! a stage: the pipeline only points down (`check` -> `ir` <- `index`, `lint`,
-//! `policy`).
+//! index and every condition typed and lowered ([`CExpr`]). `compile` lays out the
+//! conditions' slots and indexes the rules, `lint` reads it, and
+//! [`crate::policy::Policy`] is assembled from it once. Nothing here calls a stage:
+//! the pipeline only points down (`check` -> `ir` <- `compile`, `index`, `lint`,
+//! `policy`, `eval`).
 
 use chrono_tz::Tz;
+use globset::GlobMatcher;
 
-use crate::compile::CExpr;
 use crate::diag::{Diagnostic, SourceFile};
-use crate::syntax::{Root, SchemaField, Span};
+use crate::syntax::{CmpOp, Quantifier, Root, SchemaField, Span};
 use crate::time::Shape;
+use crate::value::Value;
 
 /// `check`'s output: everything a policy is built from.
 #[derive(Debug)]
@@ -25,14 +27,10 @@ pub(crate) struct Checked {
     pub default: OutcomeDef,
     pub default_location: String,
     pub default_span: Span,
-    /// The distinct `blast.x` / `targets.x` fields conditions read, by slot.
-    pub blast_fields: Vec<(Root, String)>,
     /// The change's declared fields (`schema { … }`), if any.
     pub schema: Option<Vec<SchemaField>>,
     /// Top-level change fields the conditions read, with where.
     pub change_fields: Vec<(String, String)>,
-    /// How many distinct `change.…` paths the conditions read.
-    pub change_path_count: usize,
     /// The warnings found while checking (never errors: those fail the check).
     pub warnings: Vec<Diagnostic>,
 }
@@ -95,10 +93,58 @@ pub(crate) struct OutcomeDef {
     pub windows: Vec<usize>,
 }
 
+/// A checked condition: literals are values, globs are compiled, field paths are
+/// split, and every node keeps the span an error should point at.
+#[derive(Debug, Clone)]
+pub(crate) struct CExpr {
+    pub kind: CKind,
+    pub span: Span,
+    /// Which file of the policy the span is in.
+    pub file: u16,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CKind {
+    Const(Value),
+    Path(Box<PathRef>),
+    Has(Box<PathRef>),
+    Not(Box<CExpr>),
+    And(Vec<CExpr>),
+    Or(Vec<CExpr>),
+    Cmp(CmpOp, Box<CExpr>, Box<CExpr>),
+    Match(Box<CExpr>, Box<Glob>),
+    Quant(Quantifier, Box<CExpr>, CmpOp, Box<CExpr>),
+    QuantMatch(Quantifier, Box<CExpr>, Box<Glob>),
+    Count(Box<CExpr>),
+    Sum(Box<CExpr>),
+}
+
+/// A compiled glob.
+#[derive(Debug, Clone)]
+pub(crate) struct Glob {
+    pub matcher: GlobMatcher,
+}
+
+/// A resolved field path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PathRef {
+    pub root: Root,
+    /// The fields after the root, as written: for `blast.x…` / `targets.x…` the
+    /// first is the blast field `x`, whose value `slot` stands for.
+    pub fields: Vec<String>,
+    /// Laid out by `compile` (0 until then): for `change.…`, the slot in the
+    /// evaluation's path cache; for `blast.x` / `targets.x`, the slot in the
+    /// evaluation's blast table.
+    pub slot: usize,
+    /// The path as written (`change.kind`), for messages.
+    pub text: String,
+}
+
 #[cfg(test)]
 mod tests {
     /// The middle end's modules import one another only downwards: no cycle among
-    /// them (a reference `crate::x` outside comments counts as an import of `x`).
+    /// them (a reference `crate::x` outside comments counts as an import of `x`). A
+    /// module is its file `src/x.rs` and every file under `src/x/`.
     #[test]
     fn the_pipeline_has_no_import_cycle() {
         const MODULES: [&str; 11] = [
@@ -108,13 +154,16 @@ mod tests {
         let deps: Vec<Vec<usize>> = MODULES
             .iter()
             .map(|m| {
-                let path = format!("{}/src/{m}.rs", env!("CARGO_MANIFEST_DIR"));
-                let text = std::fs::read_to_string(path).unwrap();
-                let code: String = text
-                    .lines()
-                    .filter(|l| !l.trim_start().starts_with("//"))
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let code: String = module_files(m)
+                    .iter()
+                    .map(|path| std::fs::read_to_string(path).unwrap())
+                    .flat_map(|text| {
+                        text.lines()
+                            .filter(|l| !l.trim_start().starts_with("//"))
+                            .map(|l| format!("{l}\n"))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
                 (0..MODULES.len())
                     .filter(|&j| {
                         MODULES[j] != *m
@@ -124,6 +173,10 @@ mod tests {
                     .collect()
             })
             .collect();
+        // The submodules are read: `check`'s type checker is one.
+        assert!(module_files("check")
+            .iter()
+            .any(|p| p.ends_with("check/typing.rs")));
         // Depth-first search; state 1 = on the stack, 2 = done.
         fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], path: &mut Vec<usize>) {
             path.push(i);
@@ -148,5 +201,28 @@ mod tests {
                 visit(i, &deps, &mut state, &mut Vec::new());
             }
         }
+    }
+
+    /// The files of module `m`: `src/m.rs`, then those under `src/m/`, sorted.
+    fn module_files(m: &str) -> Vec<std::path::PathBuf> {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        let mut dirs = vec![src.join(m)];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        files.insert(0, src.join(format!("{m}.rs")));
+        files
     }
 }

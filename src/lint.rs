@@ -2,10 +2,9 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 
-use crate::compile::{CExpr, CKind};
 use crate::diag::SourceFile;
 use crate::diag::{Diagnostic, ToDiagnostic};
-use crate::ir::{FreezeDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
+use crate::ir::{CExpr, CKind, FreezeDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 use crate::syntax::{CmpOp, Span};
 use crate::time::{
     self, Complement, IntervalStream, Shape, Union, WindowStream, ZonedWindow, Zones,

@@ -9,6 +9,7 @@ use crate::limits::Limits;
 use crate::syntax::{Root, Span};
 
 // The checked policy's parts live in `ir`, below every stage that reads them.
+use crate::compile::Compiled;
 use crate::ir::Checked;
 pub(crate) use crate::ir::{FreezeDef, GroupDef, OutcomeDef, RuleDef, WindowDef, ZoneDef};
 
@@ -114,13 +115,15 @@ impl Policy {
         limits: &Limits,
         loader: &dyn Fn(&Path) -> std::io::Result<String>,
     ) -> Result<Policy, Diagnostics> {
-        let checked = crate::check::check(source, name, limits, loader)?;
-        Ok(Policy::assemble(checked))
+        let mut checked = crate::check::check(source, name, limits, loader)?;
+        let compiled = crate::compile::compile(&mut checked);
+        Ok(Policy::assemble(checked, compiled))
     }
 
-    /// The policy, built once from `check`'s output: the digests of its files, who
-    /// belongs to which group, and the rule index (`compile`'s second product).
-    fn assemble(c: Checked) -> Policy {
+    /// The policy, built once from `check`'s output and `compile`'s (the slots'
+    /// layout and the rule index): the digests of its files, and who belongs to
+    /// which group.
+    fn assemble(c: Checked, compiled: Compiled) -> Policy {
         let file_digests: std::sync::Arc<[FileDigest]> =
             crate::digest::file_digests(c.files.iter().map(|f| (f.name(), f.original()))).into();
         let sha256 = crate::digest::policy_digest(&file_digests);
@@ -133,8 +136,7 @@ impl Policy {
         }
         let disjoint = member_of.values().all(|gs| gs.len() == 1);
         let reads_topology =
-            !c.blast_fields.is_empty() || c.windows.iter().any(|w| w.zone == ZoneDef::Local);
-        let index = RuleIndex::build(&c.rules);
+            !compiled.blast_fields.is_empty() || c.windows.iter().any(|w| w.zone == ZoneDef::Local);
         Policy {
             reads_topology,
             member_of,
@@ -150,11 +152,11 @@ impl Policy {
             default: c.default,
             default_location: c.default_location,
             default_span: c.default_span,
-            blast_fields: c.blast_fields,
+            blast_fields: compiled.blast_fields,
             schema: c.schema,
             change_fields: c.change_fields,
-            change_path_count: c.change_path_count,
-            index,
+            change_path_count: compiled.change_path_count,
+            index: compiled.index,
             check_warnings: c.warnings,
             warnings: std::sync::OnceLock::new(),
         }
