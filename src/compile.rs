@@ -98,3 +98,74 @@ impl Slots {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{CExpr, CKind};
+    use crate::syntax::Root;
+
+    /// Each path's slot, left to right.
+    fn slots(e: &CExpr, out: &mut Vec<(String, usize)>) {
+        match &e.kind {
+            CKind::Path(p) | CKind::Has(p) => out.push((p.text.clone(), p.slot)),
+            CKind::Cmp(_, l, r) | CKind::Quant(_, l, _, r) => {
+                slots(l, out);
+                slots(r, out);
+            }
+            CKind::And(parts) | CKind::Or(parts) => parts.iter().for_each(|p| slots(p, out)),
+            CKind::Not(i) | CKind::Count(i) | CKind::Sum(i) | CKind::Match(i, _) => slots(i, out),
+            CKind::QuantMatch(_, i, _) => slots(i, out),
+            CKind::Const(_) => {}
+        }
+    }
+
+    #[test]
+    fn slots_are_given_in_the_order_conditions_are_read() {
+        let policy = crate::Policy::parse(
+            r#"policy "p"
+rule "r" {
+  when change.a == "x" and "core" in targets.roles and count blast.devices.x > 1
+  then deploy
+}
+freeze f = fri 12:00-23:59 in "UTC" when change.b.c == "y" and "edge" in blast.devices
+rule "s" {
+  when has(change.b.c) and change.a != "z" and "core" in blast.roles
+  then deploy
+}
+default deploy
+"#,
+            "p.gate",
+        )
+        .unwrap();
+        // The freezes' conditions are read first, then the rules', in order.
+        assert_eq!(
+            policy.blast_fields,
+            [
+                (Root::Blast, "devices".to_owned()),
+                (Root::Targets, "roles".to_owned()),
+                (Root::Blast, "roles".to_owned()),
+            ]
+        );
+        assert_eq!(policy.change_path_count, 2);
+        let mut seen = Vec::new();
+        for f in &policy.freezes {
+            slots(f.when.as_ref().unwrap(), &mut seen);
+        }
+        for r in &policy.rules {
+            slots(&r.cond, &mut seen);
+        }
+        let expected = [
+            ("change.b.c", 0),
+            ("blast.devices", 0),
+            ("change.a", 1),
+            ("targets.roles", 1),
+            ("blast.devices.x", 0),
+            ("change.b.c", 0),
+            ("change.a", 1),
+            ("blast.roles", 2),
+        ];
+        let expected: Vec<(String, usize)> =
+            expected.iter().map(|&(t, s)| (t.to_owned(), s)).collect();
+        assert_eq!(seen, expected);
+    }
+}
