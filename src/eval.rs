@@ -898,76 +898,27 @@ fn compare_as(
         return Err(fraction(re));
     }
     match op {
-        CmpOp::In => {
-            let items = match r {
-                V::Ref(Value::List(items)) => items,
-                _ => {
-                    return Err(Ctx::fault(
-                        re,
-                        format!(
-                            "{} is {}, not a list",
-                            describe(re),
-                            r.type_of().with_article()
-                        ),
-                    ))
-                }
-            };
-            let lt = l.type_of();
-            let mut found = false;
-            for item in items {
-                if item.type_of() != lt {
-                    return Err(Ctx::fault(
-                        whole,
-                        format!(
-                            "`in` looks for {} in {}, which holds {}",
-                            lt.with_article(),
-                            describe(re),
-                            item.type_of().with_article()
-                        ),
-                    ));
-                }
-                if !found && eq(l, item) {
-                    found = true;
-                }
-            }
-            Ok(found)
-        }
+        CmpOp::In => member(l, r, re, whole),
         CmpOp::Eq | CmpOp::Ne => {
             if l.type_of() != r.type_of() {
                 return Err(mismatch());
             }
-            let same = match r {
-                V::Ref(v) => eq(l, v),
-                V::Int(i) => {
-                    matches!(l, V::Int(j) if i == j)
-                        || matches!(l, V::Ref(Value::Int(j)) if i == *j)
-                }
-                V::Bool(b) => {
-                    matches!(l, V::Bool(c) if b == c)
-                        || matches!(l, V::Ref(Value::Bool(c)) if b == *c)
-                }
-            };
+            let same = equal(l, r);
             Ok(if op == CmpOp::Eq { same } else { !same })
         }
         CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
-            let ord = match (l, r) {
-                (V::Ref(Value::Str(a)), V::Ref(Value::Str(b))) => a.cmp(b),
-                _ => match (int(l), int(r)) {
-                    (Some(a), Some(b)) => a.cmp(&b),
-                    _ => {
-                        if l.type_of() != r.type_of() {
-                            return Err(mismatch());
-                        }
-                        return Err(Ctx::fault(
-                            whole,
-                            format!(
-                                "`{}` orders integers or strings, not {}",
-                                op.as_str(),
-                                l.type_of().with_article()
-                            ),
-                        ));
-                    }
-                },
+            let Some(ord) = ordering(l, r) else {
+                if l.type_of() != r.type_of() {
+                    return Err(mismatch());
+                }
+                return Err(Ctx::fault(
+                    whole,
+                    format!(
+                        "`{}` orders integers or strings, not {}",
+                        op.as_str(),
+                        l.type_of().with_article()
+                    ),
+                ));
             };
             Ok(match op {
                 CmpOp::Lt => ord.is_lt(),
@@ -977,6 +928,68 @@ fn compare_as(
             })
         }
         CmpOp::Match => Err(mismatch()),
+    }
+}
+
+/// `l in r`: whether the list `r` holds `l` (an error when `r` is no list or holds
+/// items of another type).
+fn member(l: V<'_>, r: V<'_>, re: &CExpr, whole: &CExpr) -> Result<bool, Fault> {
+    let items = match r {
+        V::Ref(Value::List(items)) => items,
+        _ => {
+            return Err(Ctx::fault(
+                re,
+                format!(
+                    "{} is {}, not a list",
+                    describe(re),
+                    r.type_of().with_article()
+                ),
+            ))
+        }
+    };
+    let lt = l.type_of();
+    let mut found = false;
+    for item in items {
+        if item.type_of() != lt {
+            return Err(Ctx::fault(
+                whole,
+                format!(
+                    "`in` looks for {} in {}, which holds {}",
+                    lt.with_article(),
+                    describe(re),
+                    item.type_of().with_article()
+                ),
+            ));
+        }
+        if !found && eq(l, item) {
+            found = true;
+        }
+    }
+    Ok(found)
+}
+
+/// `l == r`, of values of one type.
+fn equal(l: V<'_>, r: V<'_>) -> bool {
+    match r {
+        V::Ref(v) => eq(l, v),
+        V::Int(i) => {
+            matches!(l, V::Int(j) if i == j) || matches!(l, V::Ref(Value::Int(j)) if i == *j)
+        }
+        V::Bool(b) => {
+            matches!(l, V::Bool(c) if b == c) || matches!(l, V::Ref(Value::Bool(c)) if b == *c)
+        }
+    }
+}
+
+/// How `l` and `r` order: strings as strings, integers as integers; `None` for
+/// anything else.
+fn ordering(l: V<'_>, r: V<'_>) -> Option<std::cmp::Ordering> {
+    match (l, r) {
+        (V::Ref(Value::Str(a)), V::Ref(Value::Str(b))) => Some(a.cmp(b)),
+        _ => match (int(l), int(r)) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
+            _ => None,
+        },
     }
 }
 
