@@ -1,4 +1,6 @@
-//! Reading documents: JSON, YAML or TOML text to a [`Value`], within [`Limits`].
+//! Reading documents: JSON, YAML or TOML text to a [`Value`], within the document
+//! bounds of [`Limits`] (`max_input_bytes`, `max_depth`, `max_string_len`,
+//! `max_list_len`, `max_alias_events`).
 //!
 //! Changes and inventories both come through here. Every format is read by its own
 //! well-kept parser and converted by one visitor, which enforces the limits as it
@@ -17,8 +19,8 @@
 //!   duplicate keys.
 //!
 //! ```
-//! use changegate::input::{parse_value, Format, Limits};
-//! use changegate::Value;
+//! use changegate::input::{parse_value, Format};
+//! use changegate::{Limits, Value};
 //!
 //! let v = parse_value("risk: low\nenabled: on\n", Format::Yaml, &Limits::default())?;
 //! assert_eq!(v.get("enabled"), Some(&Value::from("on")));
@@ -35,6 +37,13 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use thiserror::Error;
 
 use crate::value::{Map, Value};
+
+// The bounds on a document are fields of the crate's one [`Limits`]
+// (`max_input_bytes`, `max_depth`, `max_string_len`, `max_list_len`,
+// `max_alias_events`). This re-export is not part of the API: it stays only until
+// `topology` names `crate::Limits` itself; use `changegate::Limits`.
+#[doc(hidden)]
+pub use crate::limits::Limits;
 
 /// A document format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,60 +87,6 @@ impl fmt::Display for Format {
     }
 }
 
-/// Bounds on what a document may contain, checked while it is read.
-///
-/// The defaults ([`Limits::default`]) suit changes and inventories of a large
-/// network (100,000 devices fit in about 12 MiB of JSON):
-///
-/// | limit | default |
-/// |---|---|
-/// | `max_bytes` | 16 MiB |
-/// | `max_depth` | 64 levels of lists and objects |
-/// | `max_string_len` | 64 KiB per string (keys included) |
-/// | `max_list_len` | 100,000 items per list |
-/// | `max_alias_events` | 250,000 YAML events replayed by aliases |
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest document, in bytes.
-    pub max_bytes: usize,
-    /// Deepest nesting of lists and objects; the top-level object is level 1.
-    pub max_depth: usize,
-    /// Longest string or key, in bytes.
-    pub max_string_len: usize,
-    /// Most items in one list (objects are bounded by `max_bytes` alone).
-    pub max_list_len: usize,
-    /// Most YAML parser events that aliases (`*name`) and merges (`<<`) may replay
-    /// in one document: what stops "billion laughs".
-    pub max_alias_events: usize,
-}
-
-// Here rather than in `limits`, so that `limits` stays a leaf that `input` and
-// `diag` both use.
-impl crate::limits::Limits {
-    /// The limits for reading changes, inventories and test files, taken from these.
-    pub fn documents(&self) -> Limits {
-        Limits {
-            max_bytes: self.max_input_bytes,
-            max_depth: self.max_depth,
-            max_string_len: self.max_string_len,
-            max_list_len: self.max_list_len,
-            ..Limits::default()
-        }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 64,
-            max_string_len: 64 * 1024,
-            max_list_len: 100_000,
-            max_alias_events: 250_000,
-        }
-    }
-}
-
 /// What went wrong while reading a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -140,7 +95,7 @@ pub enum InputErrorKind {
     Io,
     /// The file's extension names no known format.
     UnknownFormat,
-    /// The document is larger than [`Limits::max_bytes`].
+    /// The document is larger than [`Limits::max_input_bytes`].
     TooLarge,
     /// The bytes are not UTF-8.
     NotUtf8,
@@ -186,8 +141,8 @@ pub enum InputProblem {
         /// The file, as given.
         name: String,
     },
-    /// The document is larger than [`Limits::max_bytes`]: `{"a": 1}` with
-    /// `max_bytes: 4`.
+    /// The document is larger than [`Limits::max_input_bytes`]: `{"a": 1}` with
+    /// `max_input_bytes: 4`.
     #[error("`{name}` {} more than the limit of {limit} bytes", size_words(.size))]
     #[diagnostic(code(changegate::input))]
     TooLarge {
@@ -443,7 +398,7 @@ pub fn parse_named(
     }
 }
 
-/// Parses raw bytes: refuses more than [`Limits::max_bytes`] and anything that is not
+/// Parses raw bytes: refuses more than [`Limits::max_input_bytes`] and anything that is not
 /// UTF-8 (the error points at the first bad byte), then reads as [`parse_named`].
 pub fn parse_bytes(
     bytes: &[u8],
@@ -494,7 +449,7 @@ pub(crate) fn read_source(
             None,
         )
     };
-    let bytes = match read_bounded(path, limits.max_bytes, FileKinds::Any) {
+    let bytes = match read_bounded(path, limits.max_input_bytes, FileKinds::Any) {
         Ok(bytes) => bytes,
         Err(ReadError::Io(e)) => return Err(io_error(e)),
         Err(ReadError::TooLarge) => return Err(too_large(&name, None, limits)),
@@ -601,7 +556,7 @@ pub fn check_bytes<'b>(
     name: &str,
     limits: &Limits,
 ) -> Result<&'b str, InputError> {
-    if bytes.len() > limits.max_bytes {
+    if bytes.len() > limits.max_input_bytes {
         return Err(too_large(name, Some(bytes.len() as u64), limits));
     }
     std::str::from_utf8(bytes).map_err(|e| {
@@ -626,7 +581,7 @@ fn too_large(name: &str, len: Option<u64>, limits: &Limits) -> InputError {
         InputProblem::TooLarge {
             name: name.to_owned(),
             size: len,
-            limit: limits.max_bytes,
+            limit: limits.max_input_bytes,
         },
         name,
         Some("split the document, or raise the size limit".to_owned()),
@@ -706,7 +661,7 @@ where
     S: for<'de> DeserializeSeed<'de, Value = T>,
 {
     let limits = state.limits;
-    if text.len() > limits.max_bytes {
+    if text.len() > limits.max_input_bytes {
         return Err(too_large(name, Some(text.len() as u64), limits));
     }
     if format == Format::Yaml {
@@ -911,13 +866,13 @@ where
     let body = text.get(bom..).unwrap_or_default();
     let options = serde_saphyr::Options {
         budget: Some(serde_saphyr::Budget {
-            max_reader_input_bytes: Some(limits.max_bytes),
+            max_reader_input_bytes: Some(limits.max_input_bytes),
             // Every raw event but the stream and document markers takes at least one
             // byte of input, so the size limit bounds them already; the budget is a
             // second fence, not the policy.
-            max_events: limits.max_bytes.saturating_add(16),
-            max_nodes: limits.max_bytes.saturating_add(16),
-            max_total_scalar_bytes: limits.max_bytes,
+            max_events: limits.max_input_bytes.saturating_add(16),
+            max_nodes: limits.max_input_bytes.saturating_add(16),
+            max_total_scalar_bytes: limits.max_input_bytes,
             max_depth: limits.depth_limit(),
             ..serde_saphyr::Budget::default()
         }),
@@ -1920,7 +1875,7 @@ mod tests {
     #[test]
     fn problems_are_typed() {
         let tight = Limits {
-            max_bytes: 64,
+            max_input_bytes: 64,
             max_depth: 2,
             max_string_len: 5,
             max_list_len: 2,

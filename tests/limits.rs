@@ -1,5 +1,4 @@
-//! Every limit in `changegate::Limits` and `changegate::input::Limits` is enforced
-//! with a clear diagnostic, through the library and through the CLI flag that sets it
+//! Every limit in `changegate::Limits` is enforced with a clear diagnostic, through the library and through the CLI flag that sets it
 //! (docs/hardening.md lists them with their defaults).
 
 use std::path::{Path, PathBuf};
@@ -61,12 +60,6 @@ fn small(f: impl FnOnce(&mut Limits)) -> Limits {
     l
 }
 
-fn input_limits(f: impl FnOnce(&mut input::Limits)) -> input::Limits {
-    let mut l = input::Limits::default();
-    f(&mut l);
-    l
-}
-
 fn cli(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_changegate"))
         .args(args)
@@ -90,12 +83,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(l.max_list_len, 100_000);
     assert_eq!(l.max_import_depth, 16);
     assert_eq!(l.max_input_bytes, 64 << 20);
-    let i = input::Limits::default();
-    assert_eq!(i.max_bytes, 16 << 20);
-    assert_eq!(i.max_depth, 64);
-    assert_eq!(i.max_string_len, 64 << 10);
-    assert_eq!(i.max_list_len, 100_000);
-    assert_eq!(i.max_alias_events, 250_000);
+    assert_eq!(l.max_alias_events, 250_000);
 }
 
 // ---- policy limits ----------------------------------------------------------------
@@ -318,13 +306,13 @@ fn policy_not_utf8_names_the_offset() {
 
 // ---- input (change and inventory) limits -------------------------------------------
 
-fn input_err(bytes: &[u8], format: Format, limits: &input::Limits) -> input::InputError {
+fn input_err(bytes: &[u8], format: Format, limits: &Limits) -> input::InputError {
     input::parse_bytes(bytes, format, "doc", limits).expect_err("refused")
 }
 
 #[test]
 fn input_size() {
-    let limits = input_limits(|l| l.max_bytes = 8);
+    let limits = small(|l| l.max_input_bytes = 8);
     let e = input_err(br#"{"id": "CHG-1"}"#, Format::Json, &limits);
     assert_eq!(e.kind(), InputErrorKind::TooLarge);
     assert!(
@@ -351,11 +339,7 @@ fn input_size() {
 #[test]
 fn input_depth_json_and_yaml() {
     let deep_json = format!("{}{}", "[".repeat(65), "]".repeat(65));
-    let e = input_err(
-        deep_json.as_bytes(),
-        Format::Json,
-        &input::Limits::default(),
-    );
+    let e = input_err(deep_json.as_bytes(), Format::Json, &Limits::default());
     assert_eq!(e.kind(), InputErrorKind::TooDeep);
     assert!(
         e.message().contains("deeper than the limit of 64 levels"),
@@ -365,27 +349,17 @@ fn input_depth_json_and_yaml() {
     assert_eq!((e.line(), e.column() > 0), (1, true));
     // 64 levels are fine.
     let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
-    input::parse_bytes(
-        ok.as_bytes(),
-        Format::Json,
-        "doc",
-        &input::Limits::default(),
-    )
-    .expect("64 levels");
+    input::parse_bytes(ok.as_bytes(), Format::Json, "doc", &Limits::default()).expect("64 levels");
     // A million open brackets: refused, not a stack overflow.
     let e = input_err(
         "[".repeat(1_000_000).as_bytes(),
         Format::Json,
-        &input::Limits::default(),
+        &Limits::default(),
     );
     assert_eq!(e.kind(), InputErrorKind::TooDeep);
 
     let deep_yaml = format!("{}1{}", "[".repeat(65), "]".repeat(65));
-    let e = input_err(
-        deep_yaml.as_bytes(),
-        Format::Yaml,
-        &input::Limits::default(),
-    );
+    let e = input_err(deep_yaml.as_bytes(), Format::Yaml, &Limits::default());
     assert_eq!(e.kind(), InputErrorKind::TooDeep);
     assert!(
         e.message().contains("limit of 64 levels"),
@@ -396,16 +370,16 @@ fn input_depth_json_and_yaml() {
     for i in 0..70 {
         block.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
     }
-    let e = input_err(block.as_bytes(), Format::Yaml, &input::Limits::default());
+    let e = input_err(block.as_bytes(), Format::Yaml, &Limits::default());
     assert_eq!(e.kind(), InputErrorKind::TooDeep);
     let toml = format!("a = {}{}", "[".repeat(70), "]".repeat(70));
-    let e = input_err(toml.as_bytes(), Format::Toml, &input::Limits::default());
+    let e = input_err(toml.as_bytes(), Format::Toml, &Limits::default());
     assert_eq!(e.kind(), InputErrorKind::TooDeep, "{}", e.message());
 }
 
 #[test]
 fn input_string_length() {
-    let limits = input_limits(|l| l.max_string_len = 5);
+    let limits = small(|l| l.max_string_len = 5);
     for (doc, format) in [
         (&br#"{"id": "CHG-1042"}"#[..], Format::Json),
         (b"id: CHG-1042\n", Format::Yaml),
@@ -425,7 +399,7 @@ fn input_string_length() {
 
 #[test]
 fn input_list_length() {
-    let limits = input_limits(|l| l.max_list_len = 3);
+    let limits = small(|l| l.max_list_len = 3);
     for (doc, format) in [
         (&br#"{"targets": [1, 2, 3, 4]}"#[..], Format::Json),
         (b"targets: [1, 2, 3, 4]\n", Format::Yaml),
@@ -446,7 +420,7 @@ fn yaml_billion_laughs_is_refused() {
         doc.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
     }
     let started = std::time::Instant::now();
-    let e = input_err(doc.as_bytes(), Format::Yaml, &input::Limits::default());
+    let e = input_err(doc.as_bytes(), Format::Yaml, &Limits::default());
     assert!(
         started.elapsed().as_secs() < 5,
         "took {:?}",
@@ -467,8 +441,8 @@ fn yaml_billion_laughs_is_refused() {
         e.message()
     );
     // The inventory loader refuses it the same way.
-    let err = Inventory::parse(&doc, Format::Yaml, "inv.yaml", &input::Limits::default())
-        .expect_err("refused");
+    let err =
+        Inventory::parse(&doc, Format::Yaml, "inv.yaml", &Limits::default()).expect_err("refused");
     assert!(
         err.to_string().contains("alias") || err.to_string().contains("budget"),
         "{err}"
@@ -477,20 +451,12 @@ fn yaml_billion_laughs_is_refused() {
 
 #[test]
 fn input_not_utf8_names_the_byte_offset() {
-    let e = input_err(
-        b"{\"id\": \"caf\xe9\"}",
-        Format::Json,
-        &input::Limits::default(),
-    );
+    let e = input_err(b"{\"id\": \"caf\xe9\"}", Format::Json, &Limits::default());
     assert_eq!(e.kind(), InputErrorKind::NotUtf8);
     assert_eq!(e.message(), "invalid UTF-8 at byte 11 (byte 0xe9)");
     assert_eq!((e.line(), e.column()), (1, 12));
     // UTF-16 with a byte-order mark.
-    let e = input_err(
-        b"\xff\xfe{\x00}\x00",
-        Format::Json,
-        &input::Limits::default(),
-    );
+    let e = input_err(b"\xff\xfe{\x00}\x00", Format::Json, &Limits::default());
     assert_eq!(e.message(), "invalid UTF-8 at byte 0 (byte 0xff)");
     // Through an inventory file, on a later line.
     let dir = temp_dir("input-utf8");

@@ -79,7 +79,7 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
     };
     let new_name = new_path.display().to_string();
     let common = match &args.inventory {
-        Some(p) => match Inventory::from_file_with(p, &limits.documents()) {
+        Some(p) => match Inventory::from_file_with(p, &limits) {
             Ok(i) => Some(i),
             Err(e) => {
                 eprint!("{}", render(&e));
@@ -283,7 +283,7 @@ pub(crate) fn replay(
                 (Some(i), _) => i,
                 (None, Some(path)) => {
                     if !inventories.contains_key(path) {
-                        let inv = Inventory::from_file_with(path, &limits.documents())
+                        let inv = Inventory::from_file_with(path, limits)
                             .map_err(|e| format!("{}: {e}", path.display()))?;
                         inventories.insert(path.clone(), inv);
                     }
