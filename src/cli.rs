@@ -459,7 +459,7 @@ fn load_policy(path: &Path, limits: &Limits, format: ErrorFormat) -> Option<Poli
     match loaded {
         Ok(p) => Some(p),
         Err(diags) => {
-            eprint_diags(&diags, format);
+            eprint_diags(&limit_args::name_flags(diags), format);
             None
         }
     }
@@ -976,7 +976,7 @@ fn check(args: &CheckArgs) -> u8 {
         } else {
             Policy::from_file_with_limits(path, &limits)
         };
-        let diags = match loaded {
+        let diags = limit_args::name_flags(match loaded {
             Ok(policy) => {
                 if args.deny_warnings && !policy.warnings().is_empty() {
                     failed = true;
@@ -987,7 +987,7 @@ fn check(args: &CheckArgs) -> u8 {
                 failed = true;
                 diags
             }
-        };
+        });
         match stream {
             Some(format) if !diags.is_empty() => eprint_diags(&diags, format),
             Some(_) => {}
@@ -1194,7 +1194,7 @@ fn fmt(args: &FmtArgs) -> u8 {
         let formatted = match changegate::fmt::format_source(&source, &name, &limits) {
             Ok(f) => f,
             Err(diags) => {
-                eprint_diags(&diags, ErrorFormat::Human);
+                eprint_diags(&limit_args::name_flags(diags), ErrorFormat::Human);
                 failed = true;
                 continue;
             }

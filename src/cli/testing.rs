@@ -361,7 +361,10 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
     let policy_name = policy_path.display().to_string();
     let policy = match Policy::from_file_with_limits(&policy_path, limits) {
         Ok(p) => p,
-        Err(d) => return FileReport::broken(path, policy_name, d.render_plain()),
+        Err(d) => {
+            let text = crate::cli::limit_args::name_flags(d).render_plain();
+            return FileReport::broken(path, policy_name, text);
+        }
     };
     // Each inventory is loaded once, however many cases use it.
     let mut inventories: BTreeMap<PathBuf, Result<Inventory, String>> = BTreeMap::new();

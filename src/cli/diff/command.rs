@@ -436,7 +436,7 @@ fn replay_lines(
 fn load(path: &Path, limits: &Limits) -> Result<Policy, String> {
     Policy::from_file_with_limits(path, limits).map_err(|diags| {
         let mut out = String::new();
-        for d in diags.iter() {
+        for d in crate::cli::limit_args::name_flags(diags).iter() {
             out.push_str(&render(d));
         }
         out
@@ -456,7 +456,7 @@ pub(crate) fn load_at_revision(rev: &str, path: &Path, limits: &Limits) -> Resul
     let name = path.display().to_string();
     Policy::parse_with_loader(&source, &name, limits, &show).map_err(|diags| {
         let mut out = String::new();
-        for d in diags.iter() {
+        for d in crate::cli::limit_args::name_flags(diags).iter() {
             out.push_str(&render(d));
         }
         out
