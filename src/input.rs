@@ -687,56 +687,118 @@ where
 /// The walk is over the parser's events with an explicit stack, so it costs no
 /// recursion; the depth limit is the reader's own.
 fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
-    use saphyr_parser::{Event, Parser, ScalarStyle};
-    #[derive(Clone, Copy)]
-    enum Frame {
-        /// A mapping: whether its next node is a key, and whether the value about
-        /// to come is that of a merge key.
-        Map { key_next: bool, merge_value: bool },
-        /// A sequence: whether it is a merge value, and its items so far.
-        Seq { merge: bool, items: usize },
-    }
     let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
     let body = text.get(bom..).unwrap_or_default();
-    let place = |span: &saphyr_parser::Span| {
-        let at = offset_of_line_col(body, span.start.line(), span.start.col(), true);
-        point(body, at).start + bom..point(body, at).end + bom
-    };
-    let fail = |span: &saphyr_parser::Span, message: String, help: &str| {
-        InputError::at(
-            InputProblem::Syntax { message },
-            name,
-            text,
-            place(span),
-            "here",
-            Some(help.to_owned()),
-        )
-    };
-    let mut stack: Vec<Frame> = Vec::new();
-    // Anchors of sequences of more than one item: merging one is refused too.
-    let mut long_seqs = rustc_hash::FxHashSet::default();
-    let mut seq_anchor: Vec<usize> = Vec::new();
-    let mut parser = Parser::new_from_str(body);
+    let mut walk = PrecheckWalk::default();
+    let mut parser = saphyr_parser::Parser::new_from_str(body);
     while let Some(next) = parser.next_event() {
         // Syntax errors are the reader's to report, with its wording.
         let Ok((event, span)) = next else {
             return Ok(());
         };
-        let tag = match &event {
-            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
-                t.as_ref()
-            }
-            _ => None,
-        };
-        if let Some(tag) = tag {
-            return Err(fail(
-                &span,
-                format!("YAML tag `{}{}` is not supported", tag.handle, tag.suffix),
-                "remove the tag; quote a value that must be a string (`\"true\"`)",
-            ));
+        if let Err(refusal) = walk.step(&event) {
+            let at = offset_of_line_col(body, span.start.line(), span.start.col(), true);
+            let place = point(body, at);
+            return Err(refusal.into_error(name, text, place.start + bom..place.end + bom));
         }
-        // Whether this node is the value of a merge key, and whether it is a key.
-        let (is_merge_value, is_key) = match stack.last_mut() {
+    }
+    Ok(())
+}
+
+/// What [`yaml_precheck`] refuses.
+enum YamlRefusal {
+    /// A tag on a node, as written (`!!str`).
+    Tag(String),
+    /// A merge key whose value is a list of more than one map.
+    MergeOfSeveral,
+}
+
+impl YamlRefusal {
+    /// The refusal as the error at `span` of `text`.
+    fn into_error(self, name: &str, text: &str, span: Range<usize>) -> InputError {
+        let (message, help) = match self {
+            YamlRefusal::Tag(tag) => (
+                format!("YAML tag `{tag}` is not supported"),
+                "remove the tag; quote a value that must be a string (`\"true\"`)",
+            ),
+            YamlRefusal::MergeOfSeveral => (
+                "a merge key (`<<`) with a list of several maps is not supported".to_owned(),
+                "merge one map, or write the keys out: which map wins is read differently by different tools",
+            ),
+        };
+        InputError::at(
+            InputProblem::Syntax { message },
+            name,
+            text,
+            span,
+            "here",
+            Some(help.to_owned()),
+        )
+    }
+}
+
+/// A collection open in [`yaml_precheck`]'s walk.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// A mapping: whether its next node is a key, and whether the value about to
+    /// come is that of a merge key.
+    Map { key_next: bool, merge_value: bool },
+    /// A sequence: whether it is a merge value, and its items so far.
+    Seq { merge: bool, items: usize },
+}
+
+/// [`yaml_precheck`]'s walk over the parser's events, with an explicit stack.
+#[derive(Default)]
+struct PrecheckWalk {
+    /// The open collections, innermost last.
+    stack: Vec<Frame>,
+    /// Anchors of sequences of more than one item: merging one is refused too.
+    long_seqs: rustc_hash::FxHashSet<usize>,
+    /// The anchor of each open sequence (0 for none).
+    seq_anchor: Vec<usize>,
+}
+
+impl PrecheckWalk {
+    /// Takes the next event, refusing what the reader would misread.
+    fn step(&mut self, event: &saphyr_parser::Event<'_>) -> Result<(), YamlRefusal> {
+        use saphyr_parser::{Event, ScalarStyle};
+        if let Some(tag) = tag_of(event) {
+            return Err(YamlRefusal::Tag(format!("{}{}", tag.handle, tag.suffix)));
+        }
+        let (is_merge_value, is_key) = self.enter(event);
+        match event {
+            Event::Scalar(v, ScalarStyle::Plain, _, None) if is_key && v == "<<" => {
+                if let Some(Frame::Map { merge_value, .. }) = self.stack.last_mut() {
+                    *merge_value = true;
+                }
+            }
+            Event::Alias(id) if is_merge_value && self.long_seqs.contains(id) => {
+                return Err(YamlRefusal::MergeOfSeveral);
+            }
+            Event::MappingStart(..) => self.stack.push(Frame::Map {
+                key_next: true,
+                merge_value: false,
+            }),
+            Event::SequenceStart(anchor, _) => {
+                self.seq_anchor.push(*anchor);
+                self.stack.push(Frame::Seq {
+                    merge: is_merge_value,
+                    items: 0,
+                });
+            }
+            Event::MappingEnd => {
+                self.stack.pop();
+            }
+            Event::SequenceEnd => self.end_sequence()?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Counts `event` in the innermost open collection: whether it is the value of
+    /// a merge key, and whether it is a key.
+    fn enter(&mut self, event: &saphyr_parser::Event<'_>) -> (bool, bool) {
+        match self.stack.last_mut() {
             Some(Frame::Map {
                 key_next,
                 merge_value,
@@ -748,60 +810,40 @@ fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
                 (m && !was_key, was_key)
             }
             Some(Frame::Seq { items, .. }) => {
-                if !matches!(event, Event::SequenceEnd) {
+                if !matches!(event, saphyr_parser::Event::SequenceEnd) {
                     *items += 1;
                 }
                 (false, false)
             }
             None => (false, false),
-        };
-        match event {
-            Event::Scalar(v, ScalarStyle::Plain, _, None) if is_key && v == "<<" => {
-                if let Some(Frame::Map { merge_value, .. }) = stack.last_mut() {
-                    *merge_value = true;
-                }
-            }
-            Event::Alias(id) if is_merge_value && long_seqs.contains(&id) => {
-                return Err(fail(
-                    &span,
-                    "a merge key (`<<`) with a list of several maps is not supported".to_owned(),
-                    "merge one map, or write the keys out: which map wins is read differently by different tools",
-                ));
-            }
-            Event::MappingStart(..) => stack.push(Frame::Map {
-                key_next: true,
-                merge_value: false,
-            }),
-            Event::SequenceStart(anchor, _) => {
-                seq_anchor.push(anchor);
-                stack.push(Frame::Seq {
-                    merge: is_merge_value,
-                    items: 0,
-                });
-            }
-            Event::MappingEnd => {
-                stack.pop();
-            }
-            Event::SequenceEnd => {
-                let anchor = seq_anchor.pop().unwrap_or(0);
-                if let Some(Frame::Seq { merge, items }) = stack.pop() {
-                    if items > 1 && merge {
-                        return Err(fail(
-                            &span,
-                            "a merge key (`<<`) with a list of several maps is not supported"
-                                .to_owned(),
-                            "merge one map, or write the keys out: which map wins is read differently by different tools",
-                        ));
-                    }
-                    if items > 1 && anchor != 0 {
-                        long_seqs.insert(anchor);
-                    }
-                }
-            }
-            _ => {}
         }
     }
-    Ok(())
+
+    /// Closes the innermost sequence: refused if it is a merge value of several
+    /// items, remembered by its anchor if it has several.
+    fn end_sequence(&mut self) -> Result<(), YamlRefusal> {
+        let anchor = self.seq_anchor.pop().unwrap_or(0);
+        if let Some(Frame::Seq { merge, items }) = self.stack.pop() {
+            if items > 1 && merge {
+                return Err(YamlRefusal::MergeOfSeveral);
+            }
+            if items > 1 && anchor != 0 {
+                self.long_seqs.insert(anchor);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The tag on a node event, if it has one.
+fn tag_of<'e>(event: &'e saphyr_parser::Event<'_>) -> Option<&'e saphyr_parser::Tag> {
+    use saphyr_parser::Event;
+    match event {
+        Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
+            t.as_deref()
+        }
+        _ => None,
+    }
 }
 
 /// A parser's error before it becomes an [`InputError`]: a message and a place.
