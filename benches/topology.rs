@@ -15,8 +15,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use changegate::input::{Format, Limits};
+use changegate::input::Format;
 use changegate::topology::Inventory;
+use changegate::Limits;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 
@@ -81,7 +82,7 @@ fn check(text: &str, format: Format) {
 
 fn limits() -> Limits {
     Limits {
-        max_bytes: 64 * 1024 * 1024,
+        max_input_bytes: 64 * 1024 * 1024,
         ..Limits::default()
     }
 }

@@ -202,9 +202,9 @@ pub(crate) enum CheckError {
     #[error("imports nest deeper than the limit of {max}")]
     #[diagnostic(
         code(changegate::import_depth),
-        // The flag stays in this text while the library's own tests look for it
-        // here; the diagnostic carries `Limit::ImportDepth` for a front end too.
-        help("flatten the chain of imports, or raise the limit with `--max-import-depth`")
+        // The diagnostic carries `Limit::ImportDepth`: a front end names its own
+        // setting after "raise the limit" (the command line its flag).
+        help("flatten the chain of imports, or raise the limit")
     )]
     ImportDepth {
         max: usize,

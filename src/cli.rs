@@ -459,7 +459,7 @@ fn load_policy(path: &Path, limits: &Limits, format: ErrorFormat) -> Option<Poli
     match loaded {
         Ok(p) => Some(p),
         Err(diags) => {
-            eprint_diags(&diags, format);
+            eprint_diags(&limit_args::name_flags(diags), format);
             None
         }
     }
@@ -469,20 +469,19 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
     let Some(path) = path else {
         return Some(Inventory::empty());
     };
-    let il = limits.documents();
     let loaded = if is_stdin(path) {
-        let bytes = match read_stdin(il.max_bytes, "the inventory") {
+        let bytes = match read_stdin(limits.max_input_bytes, "the inventory") {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {e}");
                 return None;
             }
         };
-        input::check_bytes(&bytes, "<stdin>", &il)
+        input::check_bytes(&bytes, "<stdin>", limits)
             .map_err(changegate::topology::InventoryError::from)
-            .and_then(|text| Inventory::parse(text, sniff(&bytes), "<stdin>", &il))
+            .and_then(|text| Inventory::parse(text, sniff(&bytes), "<stdin>", limits))
     } else {
-        Inventory::from_file_with(path, &il)
+        Inventory::from_file_with(path, limits)
     };
     match loaded {
         Ok(i) => Some(i),
@@ -495,18 +494,17 @@ fn load_inventory(path: Option<&Path>, limits: &Limits) -> Option<Inventory> {
 
 /// Reads a change document (file or `-`), returning it or printing a diagnostic.
 fn load_change(path: &Path, limits: &Limits) -> Option<Change> {
-    let il = limits.documents();
     let value = if is_stdin(path) {
-        let bytes = match read_stdin(il.max_bytes, "the change") {
+        let bytes = match read_stdin(limits.max_input_bytes, "the change") {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {e}");
                 return None;
             }
         };
-        input::parse_bytes(&bytes, sniff(&bytes), "<stdin>", &il)
+        input::parse_bytes(&bytes, sniff(&bytes), "<stdin>", limits)
     } else {
-        input::read_file(path, &il)
+        input::read_file(path, limits)
     };
     match value {
         Ok(v) => match Change::from_value(v) {
@@ -821,7 +819,6 @@ fn evaluate_batch(
             }
         }
     };
-    let il = limits.documents();
     let name = if is_stdin(&args.change) {
         "<stdin>".to_owned()
     } else {
@@ -837,7 +834,7 @@ fn evaluate_batch(
         // A line is one change: it may not outgrow the input limit, so a stream
         // without newlines (`/dev/zero`) cannot exhaust memory; a longer line is
         // refused below and skipped a bounded piece at a time.
-        let cap = u64::try_from(il.max_bytes)
+        let cap = u64::try_from(limits.max_input_bytes)
             .unwrap_or(u64::MAX)
             .saturating_add(1);
         match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
@@ -850,15 +847,18 @@ fn evaluate_batch(
             }
         }
         number += 1;
-        if line.len() > il.max_bytes && line.last() != Some(&b'\n') {
+        if line.len() > limits.max_input_bytes && line.last() != Some(&b'\n') {
             bad = true;
-            let e = format!("line is longer than the limit of {} bytes", il.max_bytes);
+            let e = format!(
+                "line is longer than the limit of {} bytes",
+                limits.max_input_bytes
+            );
             let _ = writeln!(out, "{}", serde_json::json!({"line": number, "error": e}));
             // Skip the rest of the line, a bounded piece at a time, and at most 16
             // limits' worth: a stream that never ends a line (`/dev/zero`) stops the
             // batch instead of being read for ever.
             let mut skipped = 0usize;
-            let budget = il.max_bytes.max(1).saturating_mul(16);
+            let budget = limits.max_input_bytes.max(1).saturating_mul(16);
             let ended = loop {
                 line.clear();
                 match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
@@ -883,7 +883,7 @@ fn evaluate_batch(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = input::parse_bytes(&line, Format::Json, &format!("{name}:{number}"), &il)
+        let parsed = input::parse_bytes(&line, Format::Json, &format!("{name}:{number}"), limits)
             .map_err(|e| e.to_string())
             .and_then(|v| Change::from_value(v).map_err(|e| e.to_string()))
             .and_then(|c| match c.input_errors() {
@@ -976,7 +976,7 @@ fn check(args: &CheckArgs) -> u8 {
         } else {
             Policy::from_file_with_limits(path, &limits)
         };
-        let diags = match loaded {
+        let diags = limit_args::name_flags(match loaded {
             Ok(policy) => {
                 if args.deny_warnings && !policy.warnings().is_empty() {
                     failed = true;
@@ -987,7 +987,7 @@ fn check(args: &CheckArgs) -> u8 {
                 failed = true;
                 diags
             }
-        };
+        });
         match stream {
             Some(format) if !diags.is_empty() => eprint_diags(&diags, format),
             Some(_) => {}
@@ -1194,7 +1194,7 @@ fn fmt(args: &FmtArgs) -> u8 {
         let formatted = match changegate::fmt::format_source(&source, &name, &limits) {
             Ok(f) => f,
             Err(diags) => {
-                eprint_diags(&diags, ErrorFormat::Human);
+                eprint_diags(&limit_args::name_flags(diags), ErrorFormat::Human);
                 failed = true;
                 continue;
             }

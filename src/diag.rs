@@ -367,7 +367,13 @@ pub struct Diagnostic {
     /// Further diagnostics, e.g. the other definition of a duplicate in another file.
     pub related: Vec<Diagnostic>,
     /// The limit reached, for a limit error: a front end names its own setting for
-    /// it (the command line its `--max-*` flag).
+    /// it. The library's help for a limit error names no setting and ends in "raise
+    /// the limit", so that a front end can add how (the command line appends
+    /// "with `--max-depth`" and the like); a library user has the [`Limits`] field
+    /// from [`Limit::field`].
+    ///
+    /// [`Limits`]: crate::Limits
+    /// [`Limit::field`]: crate::limits::Limit::field
     pub limit: Option<crate::limits::Limit>,
 }
 

@@ -1,4 +1,6 @@
-//! Reading documents: JSON, YAML or TOML text to a [`Value`], within [`Limits`].
+//! Reading documents: JSON, YAML or TOML text to a [`Value`], within the document
+//! bounds of [`Limits`] (`max_input_bytes`, `max_depth`, `max_string_len`,
+//! `max_list_len`, `max_alias_events`).
 //!
 //! Changes and inventories both come through here. Every format is read by its own
 //! well-kept parser and converted by one visitor, which enforces the limits as it
@@ -17,8 +19,8 @@
 //!   duplicate keys.
 //!
 //! ```
-//! use changegate::input::{parse_value, Format, Limits};
-//! use changegate::Value;
+//! use changegate::input::{parse_value, Format};
+//! use changegate::{Limits, Value};
 //!
 //! let v = parse_value("risk: low\nenabled: on\n", Format::Yaml, &Limits::default())?;
 //! assert_eq!(v.get("enabled"), Some(&Value::from("on")));
@@ -35,6 +37,13 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use thiserror::Error;
 
 use crate::value::{Map, Value};
+
+// The bounds on a document are fields of the crate's one [`Limits`]
+// (`max_input_bytes`, `max_depth`, `max_string_len`, `max_list_len`,
+// `max_alias_events`). This re-export is not part of the API: it stays only until
+// `topology` names `crate::Limits` itself; use `changegate::Limits`.
+#[doc(hidden)]
+pub use crate::limits::Limits;
 
 /// A document format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,60 +87,6 @@ impl fmt::Display for Format {
     }
 }
 
-/// Bounds on what a document may contain, checked while it is read.
-///
-/// The defaults ([`Limits::default`]) suit changes and inventories of a large
-/// network (100,000 devices fit in about 12 MiB of JSON):
-///
-/// | limit | default |
-/// |---|---|
-/// | `max_bytes` | 16 MiB |
-/// | `max_depth` | 64 levels of lists and objects |
-/// | `max_string_len` | 64 KiB per string (keys included) |
-/// | `max_list_len` | 100,000 items per list |
-/// | `max_alias_events` | 250,000 YAML events replayed by aliases |
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest document, in bytes.
-    pub max_bytes: usize,
-    /// Deepest nesting of lists and objects; the top-level object is level 1.
-    pub max_depth: usize,
-    /// Longest string or key, in bytes.
-    pub max_string_len: usize,
-    /// Most items in one list (objects are bounded by `max_bytes` alone).
-    pub max_list_len: usize,
-    /// Most YAML parser events that aliases (`*name`) and merges (`<<`) may replay
-    /// in one document: what stops "billion laughs".
-    pub max_alias_events: usize,
-}
-
-// Here rather than in `limits`, so that `limits` stays a leaf that `input` and
-// `diag` both use.
-impl crate::limits::Limits {
-    /// The limits for reading changes, inventories and test files, taken from these.
-    pub fn documents(&self) -> Limits {
-        Limits {
-            max_bytes: self.max_input_bytes,
-            max_depth: self.max_depth,
-            max_string_len: self.max_string_len,
-            max_list_len: self.max_list_len,
-            ..Limits::default()
-        }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 64,
-            max_string_len: 64 * 1024,
-            max_list_len: 100_000,
-            max_alias_events: 250_000,
-        }
-    }
-}
-
 /// What went wrong while reading a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -140,7 +95,7 @@ pub enum InputErrorKind {
     Io,
     /// The file's extension names no known format.
     UnknownFormat,
-    /// The document is larger than [`Limits::max_bytes`].
+    /// The document is larger than [`Limits::max_input_bytes`].
     TooLarge,
     /// The bytes are not UTF-8.
     NotUtf8,
@@ -186,8 +141,8 @@ pub enum InputProblem {
         /// The file, as given.
         name: String,
     },
-    /// The document is larger than [`Limits::max_bytes`]: `{"a": 1}` with
-    /// `max_bytes: 4`.
+    /// The document is larger than [`Limits::max_input_bytes`]: `{"a": 1}` with
+    /// `max_input_bytes: 4`.
     #[error("`{name}` {} more than the limit of {limit} bytes", size_words(.size))]
     #[diagnostic(code(changegate::input))]
     TooLarge {
@@ -443,7 +398,7 @@ pub fn parse_named(
     }
 }
 
-/// Parses raw bytes: refuses more than [`Limits::max_bytes`] and anything that is not
+/// Parses raw bytes: refuses more than [`Limits::max_input_bytes`] and anything that is not
 /// UTF-8 (the error points at the first bad byte), then reads as [`parse_named`].
 pub fn parse_bytes(
     bytes: &[u8],
@@ -494,7 +449,7 @@ pub(crate) fn read_source(
             None,
         )
     };
-    let bytes = match read_bounded(path, limits.max_bytes, FileKinds::Any) {
+    let bytes = match read_bounded(path, limits.max_input_bytes, FileKinds::Any) {
         Ok(bytes) => bytes,
         Err(ReadError::Io(e)) => return Err(io_error(e)),
         Err(ReadError::TooLarge) => return Err(too_large(&name, None, limits)),
@@ -601,7 +556,7 @@ pub fn check_bytes<'b>(
     name: &str,
     limits: &Limits,
 ) -> Result<&'b str, InputError> {
-    if bytes.len() > limits.max_bytes {
+    if bytes.len() > limits.max_input_bytes {
         return Err(too_large(name, Some(bytes.len() as u64), limits));
     }
     std::str::from_utf8(bytes).map_err(|e| {
@@ -626,7 +581,7 @@ fn too_large(name: &str, len: Option<u64>, limits: &Limits) -> InputError {
         InputProblem::TooLarge {
             name: name.to_owned(),
             size: len,
-            limit: limits.max_bytes,
+            limit: limits.max_input_bytes,
         },
         name,
         Some("split the document, or raise the size limit".to_owned()),
@@ -706,7 +661,7 @@ where
     S: for<'de> DeserializeSeed<'de, Value = T>,
 {
     let limits = state.limits;
-    if text.len() > limits.max_bytes {
+    if text.len() > limits.max_input_bytes {
         return Err(too_large(name, Some(text.len() as u64), limits));
     }
     if format == Format::Yaml {
@@ -732,56 +687,118 @@ where
 /// The walk is over the parser's events with an explicit stack, so it costs no
 /// recursion; the depth limit is the reader's own.
 fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
-    use saphyr_parser::{Event, Parser, ScalarStyle};
-    #[derive(Clone, Copy)]
-    enum Frame {
-        /// A mapping: whether its next node is a key, and whether the value about
-        /// to come is that of a merge key.
-        Map { key_next: bool, merge_value: bool },
-        /// A sequence: whether it is a merge value, and its items so far.
-        Seq { merge: bool, items: usize },
-    }
     let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
     let body = text.get(bom..).unwrap_or_default();
-    let place = |span: &saphyr_parser::Span| {
-        let at = offset_of_line_col(body, span.start.line(), span.start.col(), true);
-        point(body, at).start + bom..point(body, at).end + bom
-    };
-    let fail = |span: &saphyr_parser::Span, message: String, help: &str| {
-        InputError::at(
-            InputProblem::Syntax { message },
-            name,
-            text,
-            place(span),
-            "here",
-            Some(help.to_owned()),
-        )
-    };
-    let mut stack: Vec<Frame> = Vec::new();
-    // Anchors of sequences of more than one item: merging one is refused too.
-    let mut long_seqs = rustc_hash::FxHashSet::default();
-    let mut seq_anchor: Vec<usize> = Vec::new();
-    let mut parser = Parser::new_from_str(body);
+    let mut walk = PrecheckWalk::default();
+    let mut parser = saphyr_parser::Parser::new_from_str(body);
     while let Some(next) = parser.next_event() {
         // Syntax errors are the reader's to report, with its wording.
         let Ok((event, span)) = next else {
             return Ok(());
         };
-        let tag = match &event {
-            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
-                t.as_ref()
-            }
-            _ => None,
-        };
-        if let Some(tag) = tag {
-            return Err(fail(
-                &span,
-                format!("YAML tag `{}{}` is not supported", tag.handle, tag.suffix),
-                "remove the tag; quote a value that must be a string (`\"true\"`)",
-            ));
+        if let Err(refusal) = walk.step(&event) {
+            let at = offset_of_line_col(body, span.start.line(), span.start.col(), true);
+            let place = point(body, at);
+            return Err(refusal.into_error(name, text, place.start + bom..place.end + bom));
         }
-        // Whether this node is the value of a merge key, and whether it is a key.
-        let (is_merge_value, is_key) = match stack.last_mut() {
+    }
+    Ok(())
+}
+
+/// What [`yaml_precheck`] refuses.
+enum YamlRefusal {
+    /// A tag on a node, as written (`!!str`).
+    Tag(String),
+    /// A merge key whose value is a list of more than one map.
+    MergeOfSeveral,
+}
+
+impl YamlRefusal {
+    /// The refusal as the error at `span` of `text`.
+    fn into_error(self, name: &str, text: &str, span: Range<usize>) -> InputError {
+        let (message, help) = match self {
+            YamlRefusal::Tag(tag) => (
+                format!("YAML tag `{tag}` is not supported"),
+                "remove the tag; quote a value that must be a string (`\"true\"`)",
+            ),
+            YamlRefusal::MergeOfSeveral => (
+                "a merge key (`<<`) with a list of several maps is not supported".to_owned(),
+                "merge one map, or write the keys out: which map wins is read differently by different tools",
+            ),
+        };
+        InputError::at(
+            InputProblem::Syntax { message },
+            name,
+            text,
+            span,
+            "here",
+            Some(help.to_owned()),
+        )
+    }
+}
+
+/// A collection open in [`yaml_precheck`]'s walk.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// A mapping: whether its next node is a key, and whether the value about to
+    /// come is that of a merge key.
+    Map { key_next: bool, merge_value: bool },
+    /// A sequence: whether it is a merge value, and its items so far.
+    Seq { merge: bool, items: usize },
+}
+
+/// [`yaml_precheck`]'s walk over the parser's events, with an explicit stack.
+#[derive(Default)]
+struct PrecheckWalk {
+    /// The open collections, innermost last.
+    stack: Vec<Frame>,
+    /// Anchors of sequences of more than one item: merging one is refused too.
+    long_seqs: rustc_hash::FxHashSet<usize>,
+    /// The anchor of each open sequence (0 for none).
+    seq_anchor: Vec<usize>,
+}
+
+impl PrecheckWalk {
+    /// Takes the next event, refusing what the reader would misread.
+    fn step(&mut self, event: &saphyr_parser::Event<'_>) -> Result<(), YamlRefusal> {
+        use saphyr_parser::{Event, ScalarStyle};
+        if let Some(tag) = tag_of(event) {
+            return Err(YamlRefusal::Tag(format!("{}{}", tag.handle, tag.suffix)));
+        }
+        let (is_merge_value, is_key) = self.enter(event);
+        match event {
+            Event::Scalar(v, ScalarStyle::Plain, _, None) if is_key && v == "<<" => {
+                if let Some(Frame::Map { merge_value, .. }) = self.stack.last_mut() {
+                    *merge_value = true;
+                }
+            }
+            Event::Alias(id) if is_merge_value && self.long_seqs.contains(id) => {
+                return Err(YamlRefusal::MergeOfSeveral);
+            }
+            Event::MappingStart(..) => self.stack.push(Frame::Map {
+                key_next: true,
+                merge_value: false,
+            }),
+            Event::SequenceStart(anchor, _) => {
+                self.seq_anchor.push(*anchor);
+                self.stack.push(Frame::Seq {
+                    merge: is_merge_value,
+                    items: 0,
+                });
+            }
+            Event::MappingEnd => {
+                self.stack.pop();
+            }
+            Event::SequenceEnd => self.end_sequence()?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Counts `event` in the innermost open collection: whether it is the value of
+    /// a merge key, and whether it is a key.
+    fn enter(&mut self, event: &saphyr_parser::Event<'_>) -> (bool, bool) {
+        match self.stack.last_mut() {
             Some(Frame::Map {
                 key_next,
                 merge_value,
@@ -793,60 +810,40 @@ fn yaml_precheck(text: &str, name: &str) -> Result<(), InputError> {
                 (m && !was_key, was_key)
             }
             Some(Frame::Seq { items, .. }) => {
-                if !matches!(event, Event::SequenceEnd) {
+                if !matches!(event, saphyr_parser::Event::SequenceEnd) {
                     *items += 1;
                 }
                 (false, false)
             }
             None => (false, false),
-        };
-        match event {
-            Event::Scalar(v, ScalarStyle::Plain, _, None) if is_key && v == "<<" => {
-                if let Some(Frame::Map { merge_value, .. }) = stack.last_mut() {
-                    *merge_value = true;
-                }
-            }
-            Event::Alias(id) if is_merge_value && long_seqs.contains(&id) => {
-                return Err(fail(
-                    &span,
-                    "a merge key (`<<`) with a list of several maps is not supported".to_owned(),
-                    "merge one map, or write the keys out: which map wins is read differently by different tools",
-                ));
-            }
-            Event::MappingStart(..) => stack.push(Frame::Map {
-                key_next: true,
-                merge_value: false,
-            }),
-            Event::SequenceStart(anchor, _) => {
-                seq_anchor.push(anchor);
-                stack.push(Frame::Seq {
-                    merge: is_merge_value,
-                    items: 0,
-                });
-            }
-            Event::MappingEnd => {
-                stack.pop();
-            }
-            Event::SequenceEnd => {
-                let anchor = seq_anchor.pop().unwrap_or(0);
-                if let Some(Frame::Seq { merge, items }) = stack.pop() {
-                    if items > 1 && merge {
-                        return Err(fail(
-                            &span,
-                            "a merge key (`<<`) with a list of several maps is not supported"
-                                .to_owned(),
-                            "merge one map, or write the keys out: which map wins is read differently by different tools",
-                        ));
-                    }
-                    if items > 1 && anchor != 0 {
-                        long_seqs.insert(anchor);
-                    }
-                }
-            }
-            _ => {}
         }
     }
-    Ok(())
+
+    /// Closes the innermost sequence: refused if it is a merge value of several
+    /// items, remembered by its anchor if it has several.
+    fn end_sequence(&mut self) -> Result<(), YamlRefusal> {
+        let anchor = self.seq_anchor.pop().unwrap_or(0);
+        if let Some(Frame::Seq { merge, items }) = self.stack.pop() {
+            if items > 1 && merge {
+                return Err(YamlRefusal::MergeOfSeveral);
+            }
+            if items > 1 && anchor != 0 {
+                self.long_seqs.insert(anchor);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The tag on a node event, if it has one.
+fn tag_of<'e>(event: &'e saphyr_parser::Event<'_>) -> Option<&'e saphyr_parser::Tag> {
+    use saphyr_parser::Event;
+    match event {
+        Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
+            t.as_deref()
+        }
+        _ => None,
+    }
 }
 
 /// A parser's error before it becomes an [`InputError`]: a message and a place.
@@ -911,13 +908,13 @@ where
     let body = text.get(bom..).unwrap_or_default();
     let options = serde_saphyr::Options {
         budget: Some(serde_saphyr::Budget {
-            max_reader_input_bytes: Some(limits.max_bytes),
+            max_reader_input_bytes: Some(limits.max_input_bytes),
             // Every raw event but the stream and document markers takes at least one
             // byte of input, so the size limit bounds them already; the budget is a
             // second fence, not the policy.
-            max_events: limits.max_bytes.saturating_add(16),
-            max_nodes: limits.max_bytes.saturating_add(16),
-            max_total_scalar_bytes: limits.max_bytes,
+            max_events: limits.max_input_bytes.saturating_add(16),
+            max_nodes: limits.max_input_bytes.saturating_add(16),
+            max_total_scalar_bytes: limits.max_input_bytes,
             max_depth: limits.depth_limit(),
             ..serde_saphyr::Budget::default()
         }),
@@ -1920,7 +1917,7 @@ mod tests {
     #[test]
     fn problems_are_typed() {
         let tight = Limits {
-            max_bytes: 64,
+            max_input_bytes: 64,
             max_depth: 2,
             max_string_len: 5,
             max_list_len: 2,

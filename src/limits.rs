@@ -1,9 +1,29 @@
 //! Resource limits on every input, each with a documented default a CLI flag can change.
 
-/// Limits applied while reading policies, changes and inventories.
+/// Limits applied while reading policies, changes, inventories and other documents
+/// (JSON, YAML or TOML, read by [`crate::input`]): one set of bounds for every input.
 ///
-/// The defaults are generous for real policies and small enough that no input can
-/// exhaust memory or the stack. `docs/hardening.md` lists them.
+/// The defaults are generous for real policies and for the changes and inventories
+/// of a large network (100,000 devices fit in about 12 MiB of JSON), and small
+/// enough that no input can exhaust memory or the stack. `docs/hardening.md` lists
+/// them:
+///
+/// | limit | default | applies to |
+/// |---|---|---|
+/// | `max_source_bytes` | 16 MiB | a policy file |
+/// | `max_depth` | 64 levels | policies and documents |
+/// | `max_items` | 100,000 | a policy file's top-level items |
+/// | `max_string_len` | 64 KiB per string (document keys included) | policies and documents |
+/// | `max_list_len` | 100,000 items per list | policies and documents |
+/// | `max_import_depth` | 16 | a policy's chain of imports |
+/// | `max_input_bytes` | 64 MiB | a document (change, inventory, test file…) |
+/// | `max_alias_events` | 250,000 YAML events replayed by aliases | a YAML document |
+///
+/// The library's document readers ([`crate::input::read_file`],
+/// [`crate::Inventory::from_file`]…) and the command line share these defaults:
+/// `max_input_bytes` is the `--max-input-bytes` default, 64 MiB. (The document
+/// limits had a type of their own, `input::Limits`, until they joined this one; its
+/// default was 16 MiB per document.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest policy source file, in bytes (default 16 MiB).
@@ -19,8 +39,12 @@ pub struct Limits {
     pub max_list_len: usize,
     /// Deepest chain of imports (default 16).
     pub max_import_depth: usize,
-    /// Largest change or inventory file, in bytes (default 64 MiB).
+    /// Largest document (a change, an inventory, a test file…), in bytes
+    /// (default 64 MiB).
     pub max_input_bytes: usize,
+    /// Most YAML parser events that aliases (`*name`) and merges (`<<`) may replay
+    /// in one document: what stops "billion laughs" (default 250,000).
+    pub max_alias_events: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +57,7 @@ impl Default for Limits {
             max_list_len: 100_000,
             max_import_depth: 16,
             max_input_bytes: 64 << 20,
+            max_alias_events: 250_000,
         }
     }
 }
@@ -54,14 +79,14 @@ pub enum Limit {
     ListLen,
     /// [`Limits::max_import_depth`]: the chain of imports.
     ImportDepth,
-    /// [`Limits::max_input_bytes`]: the size of a change or an inventory.
+    /// [`Limits::max_input_bytes`]: the size of a document (a change, an inventory…).
     InputBytes,
-    /// `input::Limits::max_alias_events`: what YAML aliases may replay.
+    /// [`Limits::max_alias_events`]: what YAML aliases may replay.
     AliasEvents,
 }
 
 impl Limit {
-    /// The field of [`Limits`] (or `input::Limits`) that sets this limit.
+    /// The field of [`Limits`] that sets this limit.
     pub fn field(self) -> &'static str {
         match self {
             Limit::SourceBytes => "max_source_bytes",

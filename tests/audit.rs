@@ -451,7 +451,7 @@ fn example_cases() -> Vec<(String, Option<String>, String, Value)> {
         .collect();
     files.sort();
     for file in files {
-        let spec = changegate::input::read_file(&file, &changegate::input::Limits::default())
+        let spec = changegate::input::read_file(&file, &changegate::Limits::default())
             .unwrap()
             .to_json();
         let stem = file
@@ -468,7 +468,7 @@ fn example_cases() -> Vec<(String, Option<String>, String, Value)> {
             let change = match &case["change"] {
                 Value::String(path) => changegate::input::read_file(
                     &Path::new("policies").join(path),
-                    &changegate::input::Limits::default(),
+                    &changegate::Limits::default(),
                 )
                 .unwrap()
                 .to_json(),

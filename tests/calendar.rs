@@ -26,7 +26,7 @@ fn secs(t: &str) -> i64 {
 /// (case name, policy, inventory, change, at) for every case with an instant.
 fn all_cases() -> Vec<(String, PathBuf, Option<PathBuf>, Change, String)> {
     let mut out = Vec::new();
-    let limits = changegate::Limits::default().documents();
+    let limits = changegate::Limits::default();
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("policies"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -581,7 +581,7 @@ fn two_sites() -> Inventory {
         text,
         changegate::input::Format::Json,
         "sites.json",
-        &changegate::Limits::default().documents(),
+        &changegate::Limits::default(),
     )
     .unwrap()
 }
@@ -625,11 +625,8 @@ fn a_denied_change_never_starts_and_break_glass_starts_any_time() {
     let inventory = Inventory::from_file(root().join("policies/netops.inventory.json")).unwrap();
     let from = secs("2026-12-20T00:00:00Z");
     let read = |p: &str| {
-        let v = changegate::input::read_file(
-            &root().join(p),
-            &changegate::Limits::default().documents(),
-        )
-        .unwrap();
+        let v =
+            changegate::input::read_file(&root().join(p), &changegate::Limits::default()).unwrap();
         Change::from_value(v).unwrap()
     };
     let denied = policy.change_calendar(

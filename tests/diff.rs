@@ -55,7 +55,7 @@ fn one_more_rule_shows_exactly_the_cases_it_touches() {
     // kind `firewall` without a ticket (read from the case itself), that the old
     // policy does not already deny (the new rule's `deny` changes the decision of
     // exactly those).
-    let limits = changegate::Limits::default().documents();
+    let limits = changegate::Limits::default();
     let test_file = root().join("policies/netops.test.yaml");
     let spec = changegate::input::read_file(&test_file, &limits)
         .unwrap()
@@ -500,7 +500,7 @@ fn folders_pair_policies_by_name_and_route_test_cases_to_their_policy() {
     assert_eq!(code, 3, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     // Every case of every test file is replayed once, under its own policy.
-    let limits = changegate::Limits::default().documents();
+    let limits = changegate::Limits::default();
     let mut cases = 0;
     for entry in std::fs::read_dir(root().join("policies")).unwrap() {
         let p = entry.unwrap().path();

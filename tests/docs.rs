@@ -301,7 +301,7 @@ impl Checker {
                 &inv.to_string(),
                 changegate::input::Format::Json,
                 "inventory",
-                &changegate::input::Limits::default(),
+                &changegate::Limits::default(),
             )
             .map_err(|e| format!("inventory: {e}"))?,
         };

@@ -1,8 +1,8 @@
 //! Inventories, blast radii and document limits.
 
-use changegate::input::{parse_bytes, parse_value, Format, InputErrorKind, Limits};
+use changegate::input::{parse_bytes, parse_value, Format, InputErrorKind};
 use changegate::topology::{Blast, Inventory, InventoryError, ProblemKind};
-use changegate::Value;
+use changegate::{Limits, Value};
 
 fn load(text: &str, format: Format) -> Inventory {
     match Inventory::parse(text, format, "test", &Limits::default()) {
@@ -617,7 +617,7 @@ fn the_rendered_diagnostic_shows_the_place() {
 
 fn limited() -> Limits {
     Limits {
-        max_bytes: 200,
+        max_input_bytes: 200,
         max_depth: 3,
         max_string_len: 5,
         max_list_len: 2,

@@ -303,7 +303,7 @@ fn inventory() -> Inventory {
         INVENTORY,
         changegate::input::Format::Json,
         "inventory.json",
-        &changegate::input::Limits::default(),
+        &changegate::Limits::default(),
     )
     .unwrap()
 }

@@ -167,7 +167,7 @@ fn fmt_normalizes_line_terminators() {
 use changegate::input::{self, Format};
 
 fn yaml(text: &str) -> Result<serde_json::Value, input::InputError> {
-    input::parse_value(text, Format::Yaml, &input::Limits::default()).map(|v| v.to_json())
+    input::parse_value(text, Format::Yaml, &changegate::Limits::default()).map(|v| v.to_json())
 }
 
 /// `<<: [*strict, *loose]`: the YAML merge-key spec (and PyYAML) give the earlier
@@ -229,9 +229,13 @@ fn inventories_refuse_tags_and_multi_merges() {
         "devices:\n  a: {role: !!str core}\n",
         "d: &d {role: x}\ne: &e {role: y}\ndevices:\n  a: {<<: [*d, *e]}\n",
     ] {
-        let e =
-            changegate::Inventory::parse(doc, Format::Yaml, "inv.yaml", &input::Limits::default())
-                .expect_err(doc);
+        let e = changegate::Inventory::parse(
+            doc,
+            Format::Yaml,
+            "inv.yaml",
+            &changegate::Limits::default(),
+        )
+        .expect_err(doc);
         assert!(e.to_string().contains("not supported"), "{doc}: {e}");
     }
 }

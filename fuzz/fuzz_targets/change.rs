@@ -1,7 +1,8 @@
 //! Any bytes as a change document (the first byte picks JSON, YAML or TOML).
 #![no_main]
 
-use changegate::input::{parse_bytes, Format, Limits};
+use changegate::input::{parse_bytes, Format};
+use changegate::Limits;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

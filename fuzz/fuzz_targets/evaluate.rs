@@ -10,8 +10,8 @@
 
 use std::sync::OnceLock;
 
-use changegate::input::{parse_bytes, Format, Limits};
-use changegate::{Change, Decision, Inventory, Policy};
+use changegate::input::{parse_bytes, Format};
+use changegate::{Change, Decision, Inventory, Limits, Policy};
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,8 +2,8 @@
 //! blast radius of its first devices.
 #![no_main]
 
-use changegate::input::{Format, Limits};
-use changegate::Inventory;
+use changegate::input::Format;
+use changegate::{Inventory, Limits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

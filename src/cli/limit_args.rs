@@ -6,6 +6,7 @@
 
 use clap::Args;
 
+use changegate::diag::{Diagnostic, Diagnostics};
 use changegate::limits::{Limit, Limits};
 
 /// The flag that sets `limit` on the command line (`--max-depth`), if one does: the
@@ -22,6 +23,26 @@ pub(crate) fn flag(limit: Limit) -> Option<&'static str> {
         // `Limit` is non-exhaustive: a limit added later has no flag until one is made.
         _ => None,
     }
+}
+
+/// `diags` in the command line's words: the library's help for a limit error ends
+/// in "raise the limit" (naming no setting), and here it goes on to name the flag
+/// that does ("…, or raise the limit with `--max-depth`"). Every policy diagnostic
+/// the command line shows or reports comes through here.
+pub(crate) fn name_flags(mut diags: Diagnostics) -> Diagnostics {
+    diags.0.iter_mut().for_each(name_flag);
+    diags
+}
+
+fn name_flag(d: &mut Diagnostic) {
+    if let (Some(flag), Some(help)) = (d.limit.and_then(flag), d.help.as_mut()) {
+        if help.ends_with("raise the limit") {
+            help.push_str(" with `");
+            help.push_str(flag);
+            help.push('`');
+        }
+    }
+    d.related.iter_mut().for_each(name_flag);
 }
 
 /// Limits of a policy file.
@@ -203,5 +224,31 @@ mod tests {
             assert!(longs.iter().any(|l| l == flag), "{limit:?}: {flag}");
         }
         assert_eq!(flag(Limit::AliasEvents), None);
+    }
+
+    /// A limit error's help gains its flag, once, related diagnostics' too; other
+    /// help is left alone.
+    #[test]
+    fn limit_errors_name_their_flag() {
+        let file = changegate::SourceFile::new("p.gate", "");
+        let too_deep = || {
+            Diagnostic::error("changegate::too_deep", &file, "too deep")
+                .help("split the condition into simpler parts, or raise the limit")
+                .with_limit(Limit::Depth)
+        };
+        let other = Diagnostic::error("changegate::syntax", &file, "bad")
+            .help("raise the limit")
+            .with_related(too_deep());
+        let aliases = Diagnostic::error("changegate::input", &file, "aliases")
+            .help("raise the limit")
+            .with_limit(Limit::AliasEvents);
+        let out = name_flags(Diagnostics(vec![too_deep(), other, aliases]));
+        let helps: Vec<Option<&str>> = out.iter().map(|d| d.help.as_deref()).collect();
+        let deep = "split the condition into simpler parts, or raise the limit with `--max-depth`";
+        assert_eq!(
+            helps,
+            [Some(deep), Some("raise the limit"), Some("raise the limit")]
+        );
+        assert_eq!(out.0[1].related[0].help.as_deref(), Some(deep));
     }
 }

@@ -281,8 +281,8 @@ pub(crate) fn run_file(path: &Path, limits: &Limits) -> FileReport {
 type ReadSpec = Result<(FileSpec, Vec<usize>), String>;
 
 /// Reads and parses the test file at `path`, within the document limits.
-fn read_file_spec(path: &Path, il: &input::Limits) -> ReadSpec {
-    let (value, text) = input::read_file_with_text(path, il).map_err(|e| e.to_string())?;
+fn read_file_spec(path: &Path, limits: &Limits) -> ReadSpec {
+    let (value, text) = input::read_file_with_text(path, limits).map_err(|e| e.to_string())?;
     let spec = spec_of(value, &path.display().to_string())?;
     let lines = input::Format::from_path(path)
         .map(|format| case_lines(&text, format, spec.cases.len()))
@@ -291,11 +291,11 @@ fn read_file_spec(path: &Path, il: &input::Limits) -> ReadSpec {
 }
 
 /// Reads and parses a test file (YAML, or JSON) from standard input.
-fn read_stdin_spec(il: &input::Limits) -> ReadSpec {
-    let bytes = crate::cli::read_stdin(il.max_bytes, "the test file")?;
+fn read_stdin_spec(limits: &Limits) -> ReadSpec {
+    let bytes = crate::cli::read_stdin(limits.max_input_bytes, "the test file")?;
     let format = crate::cli::sniff(&bytes);
-    let text = input::check_bytes(&bytes, "<stdin>", il).map_err(|e| e.to_string())?;
-    let value = input::parse_named(text, format, "<stdin>", il).map_err(|e| e.to_string())?;
+    let text = input::check_bytes(&bytes, "<stdin>", limits).map_err(|e| e.to_string())?;
+    let value = input::parse_named(text, format, "<stdin>", limits).map_err(|e| e.to_string())?;
     let spec = spec_of(value, "<stdin>")?;
     let lines = case_lines(text, format, spec.cases.len());
     Ok((spec, lines))
@@ -322,7 +322,6 @@ fn case_lines(text: &str, format: input::Format, count: usize) -> Vec<usize> {
 /// [`run_file`], running only the cases whose name contains `pattern` (all when
 /// `None`).
 pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&str>) -> FileReport {
-    let il = limits.documents();
     // `-`: the test file on standard input; its paths are relative to the current
     // folder and it must name its policy (there is no file name to take it from).
     let stdin = path.as_os_str() == "-";
@@ -340,9 +339,9 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
         .as_ref()
         .map_or_else(|| "<none>".to_owned(), |p| p.display().to_string());
     let read = if stdin {
-        read_stdin_spec(&il)
+        read_stdin_spec(limits)
     } else {
-        read_file_spec(path, &il)
+        read_file_spec(path, limits)
     };
     let (spec, lines) = match read {
         Ok(r) => r,
@@ -362,7 +361,10 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
     let policy_name = policy_path.display().to_string();
     let policy = match Policy::from_file_with_limits(&policy_path, limits) {
         Ok(p) => p,
-        Err(d) => return FileReport::broken(path, policy_name, d.render_plain()),
+        Err(d) => {
+            let text = crate::cli::limit_args::name_flags(d).render_plain();
+            return FileReport::broken(path, policy_name, text);
+        }
     };
     // Each inventory is loaded once, however many cases use it.
     let mut inventories: BTreeMap<PathBuf, Result<Inventory, String>> = BTreeMap::new();
@@ -374,7 +376,7 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
     {
         let full = dir.join(p);
         inventories.entry(full).or_insert_with_key(|full| {
-            Inventory::from_file_with(full, &il).map_err(|e| format!("{}: {e}", full.display()))
+            Inventory::from_file_with(full, limits).map_err(|e| format!("{}: {e}", full.display()))
         });
     }
 
@@ -409,7 +411,7 @@ pub(crate) fn run_file_matching(path: &Path, limits: &Limits, pattern: Option<&s
                 .to_utc();
             let value = match &case.change {
                 serde_json::Value::String(file) => {
-                    input::read_file(&dir.join(file), &il).map_err(|e| e.to_string())?
+                    input::read_file(&dir.join(file), limits).map_err(|e| e.to_string())?
                 }
                 inline => changegate::Value::from_json(inline.clone()),
             };

@@ -6,6 +6,7 @@
 //! Each variant's doc shows an input that triggers it.
 
 use crate::diag::{Diagnostic, SourceFile};
+use crate::limits::Limit;
 
 /// What is wrong with a policy's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
@@ -165,10 +166,40 @@ impl SyntaxError {
         }
     }
 
+    /// The limit this error reports reaching, if it is a limit error.
+    pub(crate) fn limit(&self) -> Option<Limit> {
+        match self {
+            SyntaxError::TooLarge { .. } => Some(Limit::SourceBytes),
+            SyntaxError::TooManyItems { .. } => Some(Limit::Items),
+            SyntaxError::TooDeepBrackets { .. } | SyntaxError::TooDeepExpression { .. } => {
+                Some(Limit::Depth)
+            }
+            SyntaxError::TooLongList { .. } => Some(Limit::ListLen),
+            SyntaxError::TooLongString { .. } => Some(Limit::StringLen),
+            SyntaxError::TextDirection { .. }
+            | SyntaxError::InvisibleCharacter { .. }
+            | SyntaxError::Internal
+            | SyntaxError::InternalExpr
+            | SyntaxError::ExpectedExpression
+            | SyntaxError::TextAfterExpression
+            | SyntaxError::UnterminatedString
+            | SyntaxError::ExpectedItem { .. }
+            | SyntaxError::Unexpected { .. }
+            | SyntaxError::BadEscape { .. }
+            | SyntaxError::BadCount { .. }
+            | SyntaxError::BadInteger { .. } => None,
+        }
+    }
+
     /// The error as the crate's diagnostic in `file`, without labels or help (the
-    /// caller adds those): code and message as the user sees them.
+    /// caller adds those): code and message as the user sees them, and for a limit
+    /// error which limit ([`Diagnostic::limit`]).
     pub(crate) fn into_diagnostic(self, file: &SourceFile) -> Diagnostic {
-        Diagnostic::error(self.code(), file, self.to_string())
+        let d = Diagnostic::error(self.code(), file, self.to_string());
+        match self.limit() {
+            Some(limit) => d.with_limit(limit),
+            None => d,
+        }
     }
 }
 
@@ -215,6 +246,24 @@ mod tests {
         for e in all() {
             let derived = miette::Diagnostic::code(&e).map(|c| c.to_string());
             assert_eq!(derived.as_deref(), Some(e.code()), "{e:?}");
+        }
+    }
+
+    /// The limit errors, and only they, name their limit on the diagnostic.
+    #[test]
+    fn limit_errors_name_their_limit() {
+        let file = crate::diag::SourceFile::new("x.gate", "");
+        for e in all() {
+            let limit_code = matches!(
+                e.code(),
+                "changegate::too_large"
+                    | "changegate::too_many_items"
+                    | "changegate::too_deep"
+                    | "changegate::too_long"
+            );
+            let limit = e.limit();
+            assert_eq!(limit.is_some(), limit_code, "{e:?}");
+            assert_eq!(e.into_diagnostic(&file).limit, limit);
         }
     }
 }

@@ -136,7 +136,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
                 limit: limits.max_source_bytes,
             }
             .into_diagnostic(file)
-            .help("split the policy into modules, or raise the limit with `--max-policy-bytes`"),
+            .help("split the policy into modules, or raise the limit"),
         );
         return (File::default(), diags);
     }
@@ -191,7 +191,7 @@ fn parse_file_here(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>
             }
             .into_diagnostic(file)
             .label(span, "this one is over the limit")
-            .help("raise the limit with `--max-rules`"),
+            .help("raise the limit"),
         );
     }
     (File { items }, diags)
@@ -425,7 +425,7 @@ fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
                         SyntaxError::TooDeepBrackets { limit: max }
                             .into_diagnostic(file)
                             .label(Span::new(i, i + 1), "this one is too deep")
-                        .help("split the condition into simpler parts, or raise the limit with `--max-depth`"),
+                            .help("split the condition into simpler parts, or raise the limit"),
                     );
                 }
             }
@@ -695,7 +695,7 @@ impl Convert<'_> {
                         },
                         list_span,
                         "too long",
-                        "shorten it, or raise the limit with `--max-list-len`",
+                        "shorten it, or raise the limit",
                     );
                     return None;
                 }
@@ -773,7 +773,7 @@ impl Convert<'_> {
                 },
                 span,
                 "too long",
-                "shorten it, or raise the limit with `--max-string-len`",
+                "shorten it, or raise the limit",
             );
             return None;
         }
@@ -990,7 +990,7 @@ impl Convert<'_> {
             },
             span,
             "too deep",
-            "split the condition into simpler parts, or raise the limit with `--max-depth`",
+            "split the condition into simpler parts, or raise the limit",
         );
     }
 
@@ -1133,7 +1133,7 @@ impl Convert<'_> {
                         },
                         span,
                         "too long",
-                        "shorten it, or raise the limit with `--max-list-len`",
+                        "shorten it, or raise the limit",
                     );
                     return None;
                 }

@@ -335,7 +335,7 @@ mod tests {
                 text,
                 changegate::input::Format::Json,
                 "sites.json",
-                &Limits::default().documents(),
+                &Limits::default(),
             )
             .unwrap()
         };

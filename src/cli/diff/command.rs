@@ -79,7 +79,7 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
     };
     let new_name = new_path.display().to_string();
     let common = match &args.inventory {
-        Some(p) => match Inventory::from_file_with(p, &limits.documents()) {
+        Some(p) => match Inventory::from_file_with(p, &limits) {
             Ok(i) => Some(i),
             Err(e) => {
                 eprint!("{}", render(&e));
@@ -283,7 +283,7 @@ pub(crate) fn replay(
                 (Some(i), _) => i,
                 (None, Some(path)) => {
                     if !inventories.contains_key(path) {
-                        let inv = Inventory::from_file_with(path, &limits.documents())
+                        let inv = Inventory::from_file_with(path, limits)
                             .map_err(|e| format!("{}: {e}", path.display()))?;
                         inventories.insert(path.clone(), inv);
                     }
@@ -436,7 +436,7 @@ fn replay_lines(
 fn load(path: &Path, limits: &Limits) -> Result<Policy, String> {
     Policy::from_file_with_limits(path, limits).map_err(|diags| {
         let mut out = String::new();
-        for d in diags.iter() {
+        for d in crate::cli::limit_args::name_flags(diags).iter() {
             out.push_str(&render(d));
         }
         out
@@ -456,7 +456,7 @@ pub(crate) fn load_at_revision(rev: &str, path: &Path, limits: &Limits) -> Resul
     let name = path.display().to_string();
     Policy::parse_with_loader(&source, &name, limits, &show).map_err(|diags| {
         let mut out = String::new();
-        for d in diags.iter() {
+        for d in crate::cli::limit_args::name_flags(diags).iter() {
             out.push_str(&render(d));
         }
         out

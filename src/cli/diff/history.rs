@@ -44,7 +44,7 @@ pub(crate) enum PolicyHint {
 pub(crate) struct History {
     name: String,
     kind: Kind,
-    limits: changegate::input::Limits,
+    limits: Limits,
 }
 
 enum Kind {
@@ -98,7 +98,6 @@ impl History {
     /// is read as JSON Lines, one line at a time.
     pub(crate) fn open(path: &Path, limits: &Limits) -> Result<History, String> {
         let name = path.display().to_string();
-        let il = limits.documents();
         if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| format!("cannot read `{name}`: {e}"))?
@@ -119,11 +118,11 @@ impl History {
                     current: None,
                     limits: limits.clone(),
                 },
-                limits: il,
+                limits: limits.clone(),
             });
         }
         if is_test_file(path) {
-            let spec: FileSpec = input::read_file(path, &il)
+            let spec: FileSpec = input::read_file(path, limits)
                 .map_err(|e| e.to_string())
                 .and_then(|v| {
                     serde_json::from_value(v.to_json()).map_err(|e| format!("{name}: {e}"))
@@ -143,7 +142,7 @@ impl History {
                     inventory: spec.inventory,
                     cases: spec.cases.into_iter(),
                 },
-                limits: il,
+                limits: limits.clone(),
             });
         }
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
@@ -167,7 +166,7 @@ impl History {
                 number: 0,
                 line: Vec::new(),
             },
-            limits: limits.documents(),
+            limits: limits.clone(),
         }
     }
 
@@ -182,7 +181,7 @@ impl History {
         };
         loop {
             line.clear();
-            match read_bounded(reader.as_mut(), line, self.limits.max_bytes) {
+            match read_bounded(reader.as_mut(), line, self.limits.max_input_bytes) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(e) => {
@@ -213,7 +212,7 @@ impl History {
     }
 
     /// The document limits lines are read with.
-    pub(crate) fn document_limits(&self) -> &changegate::input::Limits {
+    pub(crate) fn document_limits(&self) -> &Limits {
         &self.limits
     }
 
@@ -229,7 +228,7 @@ impl History {
         };
         while batch.lines.len() < n {
             let start = batch.buf.len();
-            match read_bounded(reader.as_mut(), &mut batch.buf, self.limits.max_bytes) {
+            match read_bounded(reader.as_mut(), &mut batch.buf, self.limits.max_input_bytes) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
@@ -337,7 +336,7 @@ pub(crate) fn parse_line(
     line: &[u8],
     name: &str,
     number: usize,
-    limits: &changegate::input::Limits,
+    limits: &Limits,
 ) -> Result<Entry, String> {
     line_entry(line, &format!("{name}:{number}"), number, limits)
 }
@@ -399,7 +398,7 @@ fn record_entry(
     head: RecordHead<'_>,
     source: &str,
     number: usize,
-    limits: &changegate::input::Limits,
+    limits: &Limits,
 ) -> Result<Entry, String> {
     let at = match head.at {
         Some(serde_json::Value::String(s)) => {
@@ -439,12 +438,7 @@ fn record_entry(
 
 /// One line: a decision record (`{"record": …, "at": …, "change": {…}, …}`) or a
 /// change with an extra top-level `at`, which is removed before evaluation.
-fn line_entry(
-    line: &[u8],
-    source: &str,
-    number: usize,
-    limits: &changegate::input::Limits,
-) -> Result<Entry, String> {
+fn line_entry(line: &[u8], source: &str, number: usize, limits: &Limits) -> Result<Entry, String> {
     // A record is recognised by its `record` and `verdict` fields; anything that
     // does not read as one (a plain change, or a line that is not JSON) goes
     // through the document reader whole, which reports its errors with a place.
