@@ -40,10 +40,8 @@ use crate::value::{Map, Value};
 
 // The bounds on a document are fields of the crate's one [`Limits`]
 // (`max_input_bytes`, `max_depth`, `max_string_len`, `max_list_len`,
-// `max_alias_events`). This re-export is not part of the API: it stays only until
-// `topology` names `crate::Limits` itself; use `changegate::Limits`.
-#[doc(hidden)]
-pub use crate::limits::Limits;
+// `max_alias_events`).
+use crate::limits::Limits;
 
 /// A document format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,7 +6,8 @@
 //! dependency graph is built then, so [`Inventory::blast`] is a single walk.
 //!
 //! ```
-//! use changegate::input::{Format, Limits};
+//! use changegate::input::Format;
+//! use changegate::Limits;
 //! use changegate::topology::Inventory;
 //!
 //! let inventory = Inventory::parse(
@@ -38,7 +39,8 @@ use petgraph::Direction;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::input::{self, Format, InputError, Limits, Seg};
+use crate::input::{self, Format, InputError, Seg};
+use crate::limits::Limits;
 
 mod read;
 use crate::value::Value;
