@@ -172,179 +172,313 @@ fn instant(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// ` (the API said: "…")` when `v` is an API error object with a `message`, else empty.
+fn api_said(v: Option<&J>) -> String {
+    match v.and_then(|v| v.get("message")).and_then(J::as_str) {
+        Some(m) => format!(" (the API said: \"{m}\")"),
+        None => String::new(),
+    }
+}
+
 /// GitHub: `GET /repos/{owner}/{repo}/pulls/{n}/reviews`, one page or several.
 fn github(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> {
-    struct Decides {
-        key: String,
-        login: String,
-        when: DateTime<Utc>,
-        order: usize,
-        approved: bool,
-        commit: Option<String>,
-        submitted: String,
-    }
     let pages = values(bytes, name)?;
-    let mut deciding: Vec<Decides> = Vec::new();
-    let mut seen: Vec<(i64, J)> = Vec::new();
-    let mut order = 0usize;
-    let mut pull: Option<String> = None;
     let many = pages.len() > 1;
+    let mut reading = GithubReading::default();
     for (p, (line, page)) in pages.iter().enumerate() {
-        let J::Array(reviews) = page else {
-            let hint = match page.get("message").and_then(J::as_str) {
-                Some(m) => format!(" (the API said: \"{m}\")"),
-                None => String::new(),
-            };
-            return Err(ReviewError {
-                location: format!("{name}:{line}"),
-                message: format!(
-                    "{} is {}, not an array of pull-request reviews{hint}",
-                    if many {
-                        format!("page {}", p + 1)
-                    } else {
-                        "the response".into()
-                    },
-                    kind(page)
-                ),
-            });
-        };
+        // The page's number, when there is more than one.
+        let page_no = many.then_some(p + 1);
+        let reviews = github_page(page, name, *line, page_no)?;
         for (i, review) in reviews.iter().enumerate() {
-            let at = || {
-                let mut l = format!("{name}:{line}: ");
-                if many {
-                    l.push_str(&format!("page {}, ", p + 1));
-                }
-                l.push_str(&format!("review {}", i + 1));
-                if let Some(id) = review.get("id").and_then(J::as_i64) {
-                    l.push_str(&format!(" (id {id})"));
-                }
-                l
-            };
             let bad = |message: String| ReviewError {
-                location: at(),
+                location: github_review_location(name, *line, page_no, i, review),
                 message,
             };
-            let J::Object(r) = review else {
-                return Err(bad(format!("is {}, not a review object", kind(review))));
-            };
-            let id = r
-                .get("id")
-                .and_then(J::as_i64)
-                .ok_or_else(|| bad("has no integer `id`: not a pull-request review".into()))?;
-            let state = match r.get("state") {
-                Some(J::String(s)) if STATES.contains(&s.as_str()) => s.as_str(),
-                Some(J::String(s)) => {
-                    return Err(bad(format!(
-                        "has `state` \"{s}\", not one of {}",
-                        STATES.join(", ")
-                    )))
-                }
-                Some(other) => {
-                    return Err(bad(format!("has `state` {}, not a string", kind(other))))
-                }
-                None => return Err(bad("has no `state`: not a pull-request review".into())),
-            };
-            let login = match r.get("user") {
-                Some(J::Object(u)) => match u.get("login") {
-                    Some(J::String(l)) if !l.is_empty() => Some(l.clone()),
-                    _ => return Err(bad("has a `user` without a `login`".into())),
-                },
-                // A deleted account: nobody to count.
-                Some(J::Null) => None,
-                Some(other) => {
-                    return Err(bad(format!("has `user` {}, not an object", kind(other))))
-                }
-                None => return Err(bad("has no `user`: not a pull-request review".into())),
-            };
-            if !r.contains_key("commit_id") {
-                return Err(bad("has no `commit_id`: not a pull-request review".into()));
-            }
-            let commit = match r.get("commit_id") {
-                Some(J::String(c)) if !c.is_empty() => Some(c.clone()),
-                Some(J::Null) => None,
-                Some(other) => {
-                    return Err(bad(format!(
-                        "has `commit_id` {}, not a commit SHA",
-                        kind(other)
-                    )))
-                }
-                None => None,
-            };
-            if let Some(J::String(url)) = r.get("pull_request_url") {
-                match &pull {
-                    Some(first) if first != url => {
-                        return Err(bad(format!(
-                            "is a review of {url}, but the reviews before it are of {first}: give the reviews of one pull request"
-                        )))
-                    }
-                    Some(_) => {}
-                    None => pull = Some(url.clone()),
-                }
-            }
-            // Pages can overlap when reviews arrive while paging: the same review twice
-            // is one review; the same id with other content is a broken response.
-            if let Some((_, earlier)) = seen.iter().find(|(sid, _)| *sid == id) {
-                if earlier != review {
-                    return Err(bad(format!(
-                        "review id {id} appears twice with different content"
-                    )));
-                }
-                continue;
-            }
-            seen.push((id, review.clone()));
-            if matches!(state, "COMMENTED" | "PENDING") {
-                continue;
-            }
-            let submitted = match r.get("submitted_at") {
-                Some(J::String(s)) => s.clone(),
-                _ => return Err(bad(format!("is {state} but has no `submitted_at` time"))),
-            };
-            let when = instant(&submitted).ok_or_else(|| {
-                bad(format!(
-                    "has `submitted_at` \"{submitted}\", not an RFC 3339 time"
-                ))
-            })?;
-            let Some(login) = login else {
-                continue;
-            };
-            // One reviewer, however the login is spelled: the canonical form people
-            // compare in (`crate::people`); a login that has none is kept as given and
-            // refused when the approvals become a change.
-            let key = crate::people::canonical(&login).unwrap_or_else(|_| login.clone());
-            let d = Decides {
-                key,
-                login,
-                when,
-                order,
-                approved: state == "APPROVED",
-                commit,
-                submitted,
-            };
-            order += 1;
-            match deciding.iter_mut().find(|x| x.key == d.key) {
-                Some(x) if (d.when, d.order) > (x.when, x.order) => *x = d,
-                Some(_) => {}
-                None => deciding.push(d),
-            }
+            reading.add(review, &bad)?;
         }
     }
-    deciding.sort_by_key(|d| (d.when, d.order));
-    Ok(deciding
-        .into_iter()
-        .filter(|d| d.approved)
-        .map(|d| ReviewApproval {
-            by: d.login,
-            revision: d.commit,
-            at: Some(d.submitted),
-            source: Provider::Github,
+    Ok(reading.approvals())
+}
+
+/// The reviews of one page: an array, or an error that says what the page is instead.
+fn github_page<'a>(
+    page: &'a J,
+    name: &str,
+    line: usize,
+    page_no: Option<usize>,
+) -> Result<&'a [J], ReviewError> {
+    let J::Array(reviews) = page else {
+        let hint = api_said(Some(page));
+        return Err(ReviewError {
+            location: format!("{name}:{line}"),
+            message: format!(
+                "{} is {}, not an array of pull-request reviews{hint}",
+                match page_no {
+                    Some(n) => format!("page {n}"),
+                    None => "the response".into(),
+                },
+                kind(page)
+            ),
+        });
+    };
+    Ok(reviews)
+}
+
+/// `FILE:LINE: [page P, ]review I[ (id ID)]`: where review `i` (zero-based) stands.
+fn github_review_location(
+    name: &str,
+    line: usize,
+    page_no: Option<usize>,
+    i: usize,
+    review: &J,
+) -> String {
+    let mut l = format!("{name}:{line}: ");
+    if let Some(n) = page_no {
+        l.push_str(&format!("page {n}, "));
+    }
+    l.push_str(&format!("review {}", i + 1));
+    if let Some(id) = review.get("id").and_then(J::as_i64) {
+        l.push_str(&format!(" (id {id})"));
+    }
+    l
+}
+
+/// A reviewer's deciding review so far.
+struct Decides {
+    key: String,
+    login: String,
+    when: DateTime<Utc>,
+    order: usize,
+    approved: bool,
+    commit: Option<String>,
+    submitted: String,
+}
+
+/// What the GitHub reader has gathered from the reviews read so far.
+#[derive(Default)]
+struct GithubReading {
+    /// Per reviewer, the review that decides.
+    deciding: Vec<Decides>,
+    /// The reviews read, by id.
+    seen: Vec<(i64, J)>,
+    /// How many deciding reviews were read: the tie-break after `submitted_at`.
+    order: usize,
+    /// The pull request the reviews are of, once one names it.
+    pull: Option<String>,
+}
+
+/// The fields of one GitHub review object, checked.
+struct GithubReview<'a> {
+    id: i64,
+    state: &'a str,
+    /// `None`: a deleted account.
+    login: Option<String>,
+    commit: Option<String>,
+}
+
+impl GithubReading {
+    /// Reads one review; `bad` makes an error located at it.
+    fn add(&mut self, review: &J, bad: &impl Fn(String) -> ReviewError) -> Result<(), ReviewError> {
+        let J::Object(r) = review else {
+            return Err(bad(format!("is {}, not a review object", kind(review))));
+        };
+        let GithubReview {
+            id,
+            state,
+            login,
+            commit,
+        } = GithubReview::read(r, bad)?;
+        self.same_pull(r, bad)?;
+        // Pages can overlap when reviews arrive while paging: the same review twice
+        // is one review; the same id with other content is a broken response.
+        if let Some((_, earlier)) = self.seen.iter().find(|(sid, _)| *sid == id) {
+            if earlier != review {
+                return Err(bad(format!(
+                    "review id {id} appears twice with different content"
+                )));
+            }
+            return Ok(());
+        }
+        self.seen.push((id, review.clone()));
+        if matches!(state, "COMMENTED" | "PENDING") {
+            return Ok(());
+        }
+        let (submitted, when) = github_submitted(r, state, bad)?;
+        let Some(login) = login else {
+            return Ok(());
+        };
+        // One reviewer, however the login is spelled: the canonical form people
+        // compare in (`crate::people`); a login that has none is kept as given and
+        // refused when the approvals become a change.
+        let key = crate::people::canonical(&login).unwrap_or_else(|_| login.clone());
+        let d = Decides {
+            key,
+            login,
+            when,
+            order: self.order,
+            approved: state == "APPROVED",
+            commit,
+            submitted,
+        };
+        self.order += 1;
+        match self.deciding.iter_mut().find(|x| x.key == d.key) {
+            Some(x) if (d.when, d.order) > (x.when, x.order) => *x = d,
+            Some(_) => {}
+            None => self.deciding.push(d),
+        }
+        Ok(())
+    }
+
+    /// Refuses a review of another pull request than the reviews before it.
+    fn same_pull(
+        &mut self,
+        r: &serde_json::Map<String, J>,
+        bad: &impl Fn(String) -> ReviewError,
+    ) -> Result<(), ReviewError> {
+        if let Some(J::String(url)) = r.get("pull_request_url") {
+            match &self.pull {
+                Some(first) if first != url => {
+                    return Err(bad(format!(
+                        "is a review of {url}, but the reviews before it are of {first}: give the reviews of one pull request"
+                    )))
+                }
+                Some(_) => {}
+                None => self.pull = Some(url.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The approvals: the deciding reviews that approve, earliest first.
+    fn approvals(mut self) -> Vec<ReviewApproval> {
+        self.deciding.sort_by_key(|d| (d.when, d.order));
+        self.deciding
+            .into_iter()
+            .filter(|d| d.approved)
+            .map(|d| ReviewApproval {
+                by: d.login,
+                revision: d.commit,
+                at: Some(d.submitted),
+                source: Provider::Github,
+            })
+            .collect()
+    }
+}
+
+impl<'a> GithubReview<'a> {
+    /// Checks review object `r`: its `id`, `state`, `user` and `commit_id`, in that order.
+    fn read(
+        r: &'a serde_json::Map<String, J>,
+        bad: &impl Fn(String) -> ReviewError,
+    ) -> Result<Self, ReviewError> {
+        let id = r
+            .get("id")
+            .and_then(J::as_i64)
+            .ok_or_else(|| bad("has no integer `id`: not a pull-request review".into()))?;
+        let state = match r.get("state") {
+            Some(J::String(s)) if STATES.contains(&s.as_str()) => s.as_str(),
+            Some(J::String(s)) => {
+                return Err(bad(format!(
+                    "has `state` \"{s}\", not one of {}",
+                    STATES.join(", ")
+                )))
+            }
+            Some(other) => return Err(bad(format!("has `state` {}, not a string", kind(other)))),
+            None => return Err(bad("has no `state`: not a pull-request review".into())),
+        };
+        let login = match r.get("user") {
+            Some(J::Object(u)) => match u.get("login") {
+                Some(J::String(l)) if !l.is_empty() => Some(l.clone()),
+                _ => return Err(bad("has a `user` without a `login`".into())),
+            },
+            // A deleted account: nobody to count.
+            Some(J::Null) => None,
+            Some(other) => return Err(bad(format!("has `user` {}, not an object", kind(other)))),
+            None => return Err(bad("has no `user`: not a pull-request review".into())),
+        };
+        let commit = match r.get("commit_id") {
+            Some(J::String(c)) if !c.is_empty() => Some(c.clone()),
+            Some(J::Null) => None,
+            Some(other) => {
+                return Err(bad(format!(
+                    "has `commit_id` {}, not a commit SHA",
+                    kind(other)
+                )))
+            }
+            None => return Err(bad("has no `commit_id`: not a pull-request review".into())),
+        };
+        Ok(GithubReview {
+            id,
+            state,
+            login,
+            commit,
         })
-        .collect())
+    }
+}
+
+/// A deciding review's `submitted_at`, as given and as an instant.
+fn github_submitted(
+    r: &serde_json::Map<String, J>,
+    state: &str,
+    bad: &impl Fn(String) -> ReviewError,
+) -> Result<(String, DateTime<Utc>), ReviewError> {
+    let submitted = match r.get("submitted_at") {
+        Some(J::String(s)) => s.clone(),
+        _ => return Err(bad(format!("is {state} but has no `submitted_at` time"))),
+    };
+    let when = instant(&submitted).ok_or_else(|| {
+        bad(format!(
+            "has `submitted_at` \"{submitted}\", not an RFC 3339 time"
+        ))
+    })?;
+    Ok((submitted, when))
 }
 
 /// GitLab: the approvals object, with the merge request object (for its `sha`) when
 /// the approvals object has none.
 fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> {
     let objects = values(bytes, name)?;
+    gitlab_objects(&objects, name)?;
+    type Found<'a> = Vec<&'a (usize, J)>;
+    let (approvals, others): (Found<'_>, Found<'_>) = objects
+        .iter()
+        .partition(|(_, v)| v.get("approved_by").is_some());
+    let Some((line, approvals)) = approvals.first().copied() else {
+        let hint = api_said(objects.first().map(|(_, v)| v));
+        return Err(ReviewError {
+            location: name.to_owned(),
+            message: format!(
+                "no object has `approved_by`: not a merge request approvals response{hint}"
+            ),
+        });
+    };
+    let merge_request = others.first().map(|(_, v)| v);
+    let bad = |what: &str, message: String| ReviewError {
+        location: format!("{name}:{line}: {what}"),
+        message,
+    };
+    let sha = gitlab_sha(approvals, merge_request, &bad)?;
+    let Some(J::Array(list)) = approvals.get("approved_by") else {
+        return Err(bad("approved_by", "is not an array".into()));
+    };
+    let mut out: Vec<ReviewApproval> = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let (username, approved_at) = gitlab_approver(entry, &format!("approved_by[{i}]"), &bad)?;
+        if out.iter().any(|a| a.by.eq_ignore_ascii_case(&username)) {
+            continue;
+        }
+        out.push(ReviewApproval {
+            by: username,
+            revision: Some(sha.clone()),
+            at: approved_at,
+            source: Provider::Gitlab,
+        });
+    }
+    Ok(out)
+}
+
+/// Refuses more than two JSON values, or one that is not an object.
+fn gitlab_objects(objects: &[(usize, J)], name: &str) -> Result<(), ReviewError> {
     if objects.len() > 2 {
         return Err(ReviewError {
             location: name.to_owned(),
@@ -354,7 +488,7 @@ fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
             ),
         });
     }
-    for (line, v) in &objects {
+    for (line, v) in objects {
         if !v.is_object() {
             let hint = match v {
                 J::Array(_) => " (a GitHub reviews response? use `--reviews github:FILE`)",
@@ -369,38 +503,23 @@ fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
             });
         }
     }
-    type Found<'a> = Vec<&'a (usize, J)>;
-    let (approvals, others): (Found<'_>, Found<'_>) = objects
-        .iter()
-        .partition(|(_, v)| v.get("approved_by").is_some());
-    let Some((line, approvals)) = approvals.first().copied() else {
-        let hint = match objects
-            .first()
-            .and_then(|(_, v)| v.get("message"))
-            .and_then(J::as_str)
-        {
-            Some(m) => format!(" (the API said: \"{m}\")"),
-            None => String::new(),
-        };
-        return Err(ReviewError {
-            location: name.to_owned(),
-            message: format!(
-                "no object has `approved_by`: not a merge request approvals response{hint}"
-            ),
-        });
-    };
-    let at = |what: &str| format!("{name}:{line}: {what}");
-    let bad = |what: &str, message: String| ReviewError {
-        location: at(what),
-        message,
-    };
+    Ok(())
+}
+
+/// The approved revision: the approvals' `sha`, else the merge request's. Checks first
+/// that the approvals have an `iid` and that the merge request given with them is theirs.
+fn gitlab_sha(
+    approvals: &J,
+    merge_request: Option<&J>,
+    bad: &impl Fn(&str, String) -> ReviewError,
+) -> Result<String, ReviewError> {
     if approvals.get("iid").and_then(J::as_i64).is_none() {
         return Err(bad(
             "approvals",
             "has no integer `iid`: not a merge request approvals response".into(),
         ));
     }
-    if let Some(other) = others.first().map(|(_, v)| v) {
+    if let Some(other) = merge_request {
         for field in ["iid", "project_id"] {
             if let (Some(a), Some(b)) = (approvals.get(field), other.get(field)) {
                 if a != b {
@@ -412,53 +531,43 @@ fn gitlab(bytes: &[u8], name: &str) -> Result<Vec<ReviewApproval>, ReviewError> 
             }
         }
     }
-    let sha = match approvals.get("sha") {
-        Some(J::String(s)) if !s.is_empty() => s.clone(),
-        _ => match others.first().map(|(_, v)| v.get("sha")) {
-            Some(Some(J::String(s))) if !s.is_empty() => s.clone(),
-            _ => {
-                return Err(bad(
-                    "approvals",
-                    "no `sha`: GitLab approvals name no commit, so give the merge request too (`glab api projects/ID/merge_requests/IID` and its `/approvals`, in one file) to tell which revision was approved".into(),
-                ))
-            }
+    match approvals.get("sha") {
+        Some(J::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => match merge_request.map(|v| v.get("sha")) {
+            Some(Some(J::String(s))) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(bad(
+                "approvals",
+                "no `sha`: GitLab approvals name no commit, so give the merge request too (`glab api projects/ID/merge_requests/IID` and its `/approvals`, in one file) to tell which revision was approved".into(),
+            )),
         },
-    };
-    let Some(J::Array(list)) = approvals.get("approved_by") else {
-        return Err(bad("approved_by", "is not an array".into()));
-    };
-    let mut out: Vec<ReviewApproval> = Vec::new();
-    for (i, entry) in list.iter().enumerate() {
-        let what = format!("approved_by[{i}]");
-        let user = entry
-            .get("user")
-            .filter(|u| u.is_object())
-            .ok_or_else(|| bad(&what, "has no `user` object".into()))?;
-        let username = match user.get("username") {
-            Some(J::String(u)) if !u.is_empty() => u.clone(),
-            _ => return Err(bad(&what, "has a `user` without a `username`".into())),
-        };
-        let approved_at = match entry.get("approved_at") {
-            None | Some(J::Null) => None,
-            Some(J::String(t)) if instant(t).is_some() => Some(t.clone()),
-            Some(other) => {
-                return Err(bad(
-                    &what,
-                    format!("has `approved_at` {other}, not an RFC 3339 time"),
-                ))
-            }
-        };
-        if out.iter().any(|a| a.by.eq_ignore_ascii_case(&username)) {
-            continue;
-        }
-        out.push(ReviewApproval {
-            by: username,
-            revision: Some(sha.clone()),
-            at: approved_at,
-            source: Provider::Gitlab,
-        });
     }
-    Ok(out)
+}
+
+/// One `approved_by` entry (`what` names it): the username and `approved_at`.
+fn gitlab_approver(
+    entry: &J,
+    what: &str,
+    bad: &impl Fn(&str, String) -> ReviewError,
+) -> Result<(String, Option<String>), ReviewError> {
+    let user = entry
+        .get("user")
+        .filter(|u| u.is_object())
+        .ok_or_else(|| bad(what, "has no `user` object".into()))?;
+    let username = match user.get("username") {
+        Some(J::String(u)) if !u.is_empty() => u.clone(),
+        _ => return Err(bad(what, "has a `user` without a `username`".into())),
+    };
+    let approved_at = match entry.get("approved_at") {
+        None | Some(J::Null) => None,
+        Some(J::String(t)) if instant(t).is_some() => Some(t.clone()),
+        Some(other) => {
+            return Err(bad(
+                what,
+                format!("has `approved_at` {other}, not an RFC 3339 time"),
+            ))
+        }
+    };
+    Ok((username, approved_at))
 }
 
 /// The change as evaluated. With `reviews`, its `approvals` are the reviews' (then, when
