@@ -553,20 +553,65 @@ fn replay_one(rec: &Record, line: u64, policies: &[Policy], inventories: &[Inven
         reproduces: false,
         digests: Vec::new(),
         fields: Vec::new(),
-        notes: Vec::new(),
+        notes: version_notes(rec),
     };
+    if let Some(now) = evaluate_again(rec, policies, inventories, &mut out.digests) {
+        diff("", &rec.verdict, &now, &mut out.fields);
+        out.reproduces = out.digests.is_empty() && out.fields.is_empty();
+    }
+    out
+}
+
+/// The notes on a record made by another changegate or with other zone data.
+fn version_notes(rec: &Record) -> Vec<String> {
+    let mut notes = Vec::new();
     if rec.changegate != VERSION {
-        out.notes.push(format!(
+        notes.push(format!(
             "recorded by changegate {}, replayed by {VERSION}",
             rec.changegate
         ));
     }
     if rec.zone_data != ZONE_DATA {
-        out.notes.push(format!(
+        notes.push(format!(
             "recorded with zone data {}, replayed with {ZONE_DATA}",
             rec.zone_data
         ));
     }
+    notes
+}
+
+/// The record's change evaluated again, as verdict JSON; `None` when it cannot be
+/// (the reason is in `digests`). Digest differences go to `digests` either way.
+fn evaluate_again(
+    rec: &Record,
+    policies: &[Policy],
+    inventories: &[Inventory],
+    digests: &mut Vec<String>,
+) -> Option<serde_json::Value> {
+    let policy = recorded_policy(rec, policies, digests)?;
+    let empty = Inventory::empty();
+    let inventory = recorded_inventory(rec, inventories, &empty, digests)?;
+    let (change, at) = recorded_change_at(rec, digests)?;
+    let verdict = policy.evaluate(&change, inventory, at);
+    if verdict.inputs.change()
+        != rec
+            .inputs
+            .get("change")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    {
+        digests.push("change: the recorded change no longer has its recorded digest".into());
+    }
+    Some(serde_json::to_value(&verdict).unwrap_or_default())
+}
+
+/// The policy named in the record among `policies`: the one whose files have the
+/// recorded digests, else the first of that name (its differences go to `digests`).
+fn recorded_policy<'p>(
+    rec: &Record,
+    policies: &'p [Policy],
+    digests: &mut Vec<String>,
+) -> Option<&'p Policy> {
     let name = rec
         .verdict
         .get("policy")
@@ -578,75 +623,79 @@ fn replay_one(rec: &Record, line: u64, policies: &[Policy], inventories: &[Inven
     let policy = candidates
         .iter()
         .find(|p| policy_mismatch(&files, &p.file_digests).is_empty())
-        .or(candidates.first());
+        .or(candidates.first())
+        .copied();
     let Some(policy) = policy else {
-        out.digests.push(format!(
+        digests.push(format!(
             "no policy named \"{name}\" was given (give it with -p)"
         ));
-        return out;
+        return None;
     };
-    out.digests
-        .extend(policy_mismatch(&files, &policy.file_digests));
-    let recorded_inv = rec
+    digests.extend(policy_mismatch(&files, &policy.file_digests));
+    Some(policy)
+}
+
+/// The inventory with the recorded digest among `inventories` (`empty` when the record
+/// has none), else the first given (the difference goes to `digests`); `None` when
+/// the record has one and none is given.
+fn recorded_inventory<'i>(
+    rec: &Record,
+    inventories: &'i [Inventory],
+    empty: &'i Inventory,
+    digests: &mut Vec<String>,
+) -> Option<&'i Inventory> {
+    let Some(sha) = rec
         .inputs
         .get("inventory")
-        .and_then(serde_json::Value::as_str);
-    let empty = Inventory::empty();
-    let inventory = match recorded_inv {
-        None => &empty,
-        Some(sha) => match inventories.iter().find(|i| i.sha256() == Some(sha)) {
-            Some(i) => i,
-            None => match inventories.first() {
-                Some(i) => {
-                    out.digests.push(format!(
-                        "inventory: recorded {sha}, given {}",
-                        i.sha256().unwrap_or("none")
-                    ));
-                    i
-                }
-                None => {
-                    out.digests.push(format!(
-                        "inventory: recorded {sha} ({}), none given (give it with -i)",
-                        rec.inventory.as_deref().unwrap_or("no path")
-                    ));
-                    return out;
-                }
-            },
-        },
+        .and_then(serde_json::Value::as_str)
+    else {
+        return Some(empty);
     };
+    if let Some(i) = inventories.iter().find(|i| i.sha256() == Some(sha)) {
+        return Some(i);
+    }
+    match inventories.first() {
+        Some(i) => {
+            digests.push(format!(
+                "inventory: recorded {sha}, given {}",
+                i.sha256().unwrap_or("none")
+            ));
+            Some(i)
+        }
+        None => {
+            digests.push(format!(
+                "inventory: recorded {sha} ({}), none given (give it with -i)",
+                rec.inventory.as_deref().unwrap_or("no path")
+            ));
+            None
+        }
+    }
+}
+
+/// The recorded change and instant, read again; `None` (the reason in `digests`) when
+/// either cannot be.
+fn recorded_change_at(
+    rec: &Record,
+    digests: &mut Vec<String>,
+) -> Option<(Change, chrono::DateTime<chrono::Utc>)> {
     let change = match Change::from_json(rec.change.clone()) {
         Ok(c) => c,
         Err(e) => {
-            out.digests
-                .push(format!("the recorded change cannot be read: {e}"));
-            return out;
+            digests.push(format!("the recorded change cannot be read: {e}"));
+            return None;
         }
     };
     let at = match chrono::DateTime::parse_from_rfc3339(&rec.at) {
         Ok(t) => t.with_timezone(&chrono::Utc),
         Err(e) => {
-            out.digests.push(format!(
+            digests.push(format!(
                 "the recorded instant `{}` cannot be read: {e}",
                 rec.at
             ));
-            return out;
+            return None;
         }
     };
-    let verdict = policy.evaluate(&change, inventory, at);
-    if verdict.inputs.change()
-        != rec
-            .inputs
-            .get("change")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("")
-    {
-        out.digests
-            .push("change: the recorded change no longer has its recorded digest".into());
-    }
-    let now = serde_json::to_value(&verdict).unwrap_or_default();
-    diff("", &rec.verdict, &now, &mut out.fields);
-    out.reproduces = out.digests.is_empty() && out.fields.is_empty();
-    out
+    Some((change, at))
 }
 
 /// The result of [`replay`].
