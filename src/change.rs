@@ -88,18 +88,7 @@ impl Change {
     /// The body of [`Change::from_value`], for a value known to be an object.
     fn from_object(value: Value) -> Change {
         let mut problems = Vec::new();
-        let id = match value.get("id") {
-            None | Some(Value::Null) => None,
-            Some(Value::Str(s)) => Some(s.clone()),
-            Some(Value::Int(i)) => Some(i.to_string()),
-            Some(other) => {
-                problems.push(format!(
-                    "`change.id` is {}, not a string",
-                    other.type_of().with_article()
-                ));
-                None
-            }
-        };
+        let id = id_field(&value, &mut problems);
         let mut input_errors = Vec::new();
         let author = string_field(&value, "author", &mut problems)
             .and_then(|a| person("`change.author`", &a, &mut input_errors));
@@ -107,93 +96,8 @@ impl Change {
             Some(Value::Int(i)) => Some(i.to_string()),
             _ => string_field(&value, "revision", &mut problems),
         };
-        let duration = match value.get("duration") {
-            None | Some(Value::Null) => None,
-            Some(Value::Str(s)) => match crate::time::parse_duration(s) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    problems.push(format!("`change.duration` is `{s}`: {e}"));
-                    None
-                }
-            },
-            Some(other) => {
-                problems.push(format!(
-                    "`change.duration` is {}, not a duration such as \"45m\"",
-                    other.type_of().with_article()
-                ));
-                None
-            }
-        };
-        let mut approvals = Vec::new();
-        match value.get("approvals") {
-            None | Some(Value::Null) => {}
-            Some(Value::List(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::Str(by) => {
-                            let field = format!("`change.approvals[{i}]`");
-                            if let Some(by) = person(&field, by, &mut input_errors) {
-                                approvals.push(Approval {
-                                    by,
-                                    revision: None,
-                                    at: None,
-                                    source: None,
-                                });
-                            }
-                        }
-                        Value::Map(_) => match item.get("by") {
-                            Some(Value::Str(by)) => {
-                                let revision = match item.get("revision") {
-                                    None | Some(Value::Null) => None,
-                                    Some(Value::Str(r)) => Some(r.clone()),
-                                    Some(Value::Int(r)) => Some(r.to_string()),
-                                    Some(other) => {
-                                        problems.push(format!(
-                                            "`change.approvals[{i}].revision` is {}, not a string",
-                                            other.type_of().with_article()
-                                        ));
-                                        None
-                                    }
-                                };
-                                let mut text = |field: &str| match item.get(field) {
-                                    None | Some(Value::Null) => None,
-                                    Some(Value::Str(t)) => Some(t.clone()),
-                                    Some(other) => {
-                                        problems.push(format!(
-                                            "`change.approvals[{i}].{field}` is {}, not a string",
-                                            other.type_of().with_article()
-                                        ));
-                                        None
-                                    }
-                                };
-                                let at = text("at");
-                                let source = text("source");
-                                let field = format!("`change.approvals[{i}].by`");
-                                if let Some(by) = person(&field, by, &mut input_errors) {
-                                    approvals.push(Approval {
-                                        by,
-                                        revision,
-                                        at,
-                                        source,
-                                    });
-                                }
-                            }
-                            _ => problems.push(format!(
-                                "`change.approvals[{i}]` has no `by` naming who approved"
-                            )),
-                        },
-                        other => problems.push(format!(
-                            "`change.approvals[{i}]` is {}, not an object such as {{\"by\": \"dave\"}}",
-                            other.type_of().with_article()
-                        )),
-                    }
-                }
-            }
-            Some(other) => problems.push(format!(
-                "`change.approvals` is {}, not a list",
-                other.type_of().with_article()
-            )),
-        }
+        let duration = duration_field(&value, &mut problems);
+        let approvals = approvals_field(&value, &mut problems, &mut input_errors);
         problems.extend(input_errors.iter().cloned());
         let value = std::sync::Arc::new(with_canonical_names(value));
         Change {
@@ -245,6 +149,147 @@ impl Change {
     pub fn input_errors(&self) -> &[String] {
         &self.input_errors
     }
+}
+
+/// `change.id`: a string, or an integer as its digits.
+fn id_field(value: &Value, problems: &mut Vec<String>) -> Option<String> {
+    match value.get("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::Str(s)) => Some(s.clone()),
+        Some(Value::Int(i)) => Some(i.to_string()),
+        Some(other) => {
+            problems.push(format!(
+                "`change.id` is {}, not a string",
+                other.type_of().with_article()
+            ));
+            None
+        }
+    }
+}
+
+/// `change.duration`: a duration such as `"45m"`, in seconds.
+fn duration_field(value: &Value, problems: &mut Vec<String>) -> Option<i64> {
+    match value.get("duration") {
+        None | Some(Value::Null) => None,
+        Some(Value::Str(s)) => match crate::time::parse_duration(s) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(format!("`change.duration` is `{s}`: {e}"));
+                None
+            }
+        },
+        Some(other) => {
+            problems.push(format!(
+                "`change.duration` is {}, not a duration such as \"45m\"",
+                other.type_of().with_article()
+            ));
+            None
+        }
+    }
+}
+
+/// `change.approvals`: a list of names or `{by, revision, at, source}` objects.
+fn approvals_field(
+    value: &Value,
+    problems: &mut Vec<String>,
+    input_errors: &mut Vec<String>,
+) -> Vec<Approval> {
+    match value.get("approvals") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::List(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| approval(i, item, problems, input_errors))
+            .collect(),
+        Some(other) => {
+            problems.push(format!(
+                "`change.approvals` is {}, not a list",
+                other.type_of().with_article()
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// `change.approvals[i]`: a name, or an object with `by`.
+fn approval(
+    i: usize,
+    item: &Value,
+    problems: &mut Vec<String>,
+    input_errors: &mut Vec<String>,
+) -> Option<Approval> {
+    match item {
+        Value::Str(by) => {
+            let field = format!("`change.approvals[{i}]`");
+            let by = person(&field, by, input_errors)?;
+            Some(Approval {
+                by,
+                revision: None,
+                at: None,
+                source: None,
+            })
+        }
+        Value::Map(_) => match item.get("by") {
+            Some(Value::Str(by)) => approval_object(i, item, by, problems, input_errors),
+            _ => {
+                problems.push(format!(
+                    "`change.approvals[{i}]` has no `by` naming who approved"
+                ));
+                None
+            }
+        },
+        other => {
+            problems.push(format!(
+                "`change.approvals[{i}]` is {}, not an object such as {{\"by\": \"dave\"}}",
+                other.type_of().with_article()
+            ));
+            None
+        }
+    }
+}
+
+/// `change.approvals[i]`, an object whose `by` is `by`: its `revision`, `at` and
+/// `source`, each optional.
+fn approval_object(
+    i: usize,
+    item: &Value,
+    by: &str,
+    problems: &mut Vec<String>,
+    input_errors: &mut Vec<String>,
+) -> Option<Approval> {
+    let revision = match item.get("revision") {
+        None | Some(Value::Null) => None,
+        Some(Value::Str(r)) => Some(r.clone()),
+        Some(Value::Int(r)) => Some(r.to_string()),
+        Some(other) => {
+            problems.push(format!(
+                "`change.approvals[{i}].revision` is {}, not a string",
+                other.type_of().with_article()
+            ));
+            None
+        }
+    };
+    let mut text = |field: &str| match item.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::Str(t)) => Some(t.clone()),
+        Some(other) => {
+            problems.push(format!(
+                "`change.approvals[{i}].{field}` is {}, not a string",
+                other.type_of().with_article()
+            ));
+            None
+        }
+    };
+    let at = text("at");
+    let source = text("source");
+    let field = format!("`change.approvals[{i}].by`");
+    let by = person(&field, by, input_errors)?;
+    Some(Approval {
+        by,
+        revision,
+        at,
+        source,
+    })
 }
 
 /// `name`'s canonical form, or `None` with an input error about `field`.
