@@ -122,60 +122,9 @@ impl Policy {
         }
         let cx = Ctx::new(self, change, inventory);
         let mut tables = Zones::new();
-        let mut streams: Vec<WindowStream> = Vec::new();
-        let mut zones: Vec<Tz> = Vec::new();
-        for def in self
-            .windows
-            .iter()
-            .filter(|w| verdict.window.names.contains(&w.name))
-        {
-            let placed: Vec<(Tz, Vec<String>)> = match def.zone {
-                ZoneDef::Fixed(tz) => vec![(tz, Vec::new())],
-                // The verdict would be `deny` if the sites could not be found.
-                ZoneDef::Local => {
-                    let mut by_zone: Vec<(Tz, Vec<String>)> = Vec::new();
-                    for (site, tz) in cx.site_zones().unwrap_or_default() {
-                        match by_zone.iter_mut().find(|(z, _)| *z == tz) {
-                            Some((_, sites)) => sites.push(site),
-                            None => by_zone.push((tz, vec![site])),
-                        }
-                    }
-                    by_zone
-                }
-            };
-            for (tz, sites) in placed {
-                if let Ok(s) =
-                    WindowStream::with_zones(&ZonedWindow::new(def.shape, tz), &mut tables)
-                {
-                    streams.push(s);
-                    zones.push(tz);
-                    cal.windows.push(Constraint {
-                        name: def.name.clone(),
-                        zone: tz.name().to_owned(),
-                        sites,
-                    });
-                }
-            }
-        }
-        let mut freeze_streams: Vec<WindowStream> = Vec::new();
-        for f in &self.freezes {
-            let applies = match &f.when {
-                None => true,
-                // An error in `when` makes the verdict `deny` (handled above).
-                Some(cond) => cx.truth(cond).unwrap_or(true),
-            };
-            if !applies {
-                continue;
-            }
-            if let Ok(s) = WindowStream::with_zones(&ZonedWindow::new(f.shape, f.tz), &mut tables) {
-                freeze_streams.push(s);
-                cal.freezes.push(Constraint {
-                    name: f.name.clone(),
-                    zone: f.tz.name().to_owned(),
-                    sites: Vec::new(),
-                });
-            }
-        }
+        let (streams, zones) =
+            window_streams(&cx, &verdict.window.names, &mut tables, &mut cal.windows);
+        let freeze_streams = freeze_streams(&cx, &mut tables, &mut cal.freezes);
         cal.display_zone = match zones.split_first() {
             Some((first, rest)) if rest.iter().all(|z| z == first) => Some(*first),
             _ => None,
@@ -194,18 +143,7 @@ impl Policy {
             });
             return cal;
         }
-        let f_refs: Vec<&dyn IntervalStream> = freeze_streams
-            .iter()
-            .map(|s| s as &dyn IntervalStream)
-            .collect();
-        let union = Union::new(&f_refs);
-        let free = Complement::new(&union);
-        let mut all: Vec<&dyn IntervalStream> =
-            streams.iter().map(|s| s as &dyn IntervalStream).collect();
-        if !f_refs.is_empty() {
-            all.push(&free);
-        }
-        cal.openings = start_intervals(&all, from, to, runway);
+        cal.openings = openings(&streams, &freeze_streams, from, to, runway);
         if cal.openings.is_empty() {
             cal.note = Some(format!(
                 "no instant of the period is inside every window and outside every freeze{}",
@@ -218,6 +156,101 @@ impl Policy {
         }
         cal
     }
+}
+
+/// The streams of the policy's windows named in `names`, each placed in its zone (a
+/// `local` window once per zone of the change's sites), with their zones; each is
+/// described in `constraints`.
+fn window_streams(
+    cx: &Ctx<'_>,
+    names: &[String],
+    tables: &mut Zones,
+    constraints: &mut Vec<Constraint>,
+) -> (Vec<WindowStream>, Vec<Tz>) {
+    let mut streams: Vec<WindowStream> = Vec::new();
+    let mut zones: Vec<Tz> = Vec::new();
+    for def in cx.policy.windows.iter().filter(|w| names.contains(&w.name)) {
+        let placed: Vec<(Tz, Vec<String>)> = match def.zone {
+            ZoneDef::Fixed(tz) => vec![(tz, Vec::new())],
+            // The verdict would be `deny` if the sites could not be found.
+            ZoneDef::Local => sites_by_zone(cx),
+        };
+        for (tz, sites) in placed {
+            if let Ok(s) = WindowStream::with_zones(&ZonedWindow::new(def.shape, tz), tables) {
+                streams.push(s);
+                zones.push(tz);
+                constraints.push(Constraint {
+                    name: def.name.clone(),
+                    zone: tz.name().to_owned(),
+                    sites,
+                });
+            }
+        }
+    }
+    (streams, zones)
+}
+
+/// The zones of the change's targets' sites, each with its sites, in order of first
+/// appearance.
+fn sites_by_zone(cx: &Ctx<'_>) -> Vec<(Tz, Vec<String>)> {
+    let mut by_zone: Vec<(Tz, Vec<String>)> = Vec::new();
+    for (site, tz) in cx.site_zones().unwrap_or_default() {
+        match by_zone.iter_mut().find(|(z, _)| *z == tz) {
+            Some((_, sites)) => sites.push(site),
+            None => by_zone.push((tz, vec![site])),
+        }
+    }
+    by_zone
+}
+
+/// The streams of the freezes that apply to the change (their `when` holds); each is
+/// described in `constraints`.
+fn freeze_streams(
+    cx: &Ctx<'_>,
+    tables: &mut Zones,
+    constraints: &mut Vec<Constraint>,
+) -> Vec<WindowStream> {
+    let mut streams: Vec<WindowStream> = Vec::new();
+    for f in &cx.policy.freezes {
+        let applies = match &f.when {
+            None => true,
+            // An error in `when` makes the verdict `deny` (handled before this is asked).
+            Some(cond) => cx.truth(cond).unwrap_or(true),
+        };
+        if !applies {
+            continue;
+        }
+        if let Ok(s) = WindowStream::with_zones(&ZonedWindow::new(f.shape, f.tz), tables) {
+            streams.push(s);
+            constraints.push(Constraint {
+                name: f.name.clone(),
+                zone: f.tz.name().to_owned(),
+                sites: Vec::new(),
+            });
+        }
+    }
+    streams
+}
+
+/// The allowed starts in `[from, to)`: inside every window and outside every freeze
+/// (over the runway).
+fn openings(
+    windows: &[WindowStream],
+    freezes: &[WindowStream],
+    from: Instant,
+    to: Instant,
+    runway: i64,
+) -> Vec<StartInterval> {
+    let f_refs: Vec<&dyn IntervalStream> =
+        freezes.iter().map(|s| s as &dyn IntervalStream).collect();
+    let union = Union::new(&f_refs);
+    let free = Complement::new(&union);
+    let mut all: Vec<&dyn IntervalStream> =
+        windows.iter().map(|s| s as &dyn IntervalStream).collect();
+    if !f_refs.is_empty() {
+        all.push(&free);
+    }
+    start_intervals(&all, from, to, runway)
 }
 
 /// The intervals of allowed starts in `[from, to)`: each found with
@@ -292,13 +325,6 @@ impl ChangeCalendar {
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        let show = |t: Instant| -> String {
-            match self.display_zone {
-                Some(tz) => time::format_human(t, tz),
-                None => time::format_rfc3339_utc(t),
-            }
-            .unwrap_or_default()
-        };
         let _ = writeln!(
             out,
             "change {} under {}: from {} to {}",
@@ -307,23 +333,8 @@ impl ChangeCalendar {
             self.from,
             self.to
         );
-        let list = |cs: &[Constraint]| -> String {
-            if cs.is_empty() {
-                return "none".into();
-            }
-            cs.iter()
-                .map(|c| {
-                    if c.sites.is_empty() {
-                        format!("{} ({})", c.name, c.zone)
-                    } else {
-                        format!("{} at {} ({})", c.name, c.sites.join(", "), c.zone)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let _ = writeln!(out, "windows: {}", esc(&list(&self.windows)));
-        let _ = writeln!(out, "freezes: {}", esc(&list(&self.freezes)));
+        let _ = writeln!(out, "windows: {}", esc(&constraint_list(&self.windows)));
+        let _ = writeln!(out, "freezes: {}", esc(&constraint_list(&self.freezes)));
         if self.runway_minutes > 0 {
             let _ = writeln!(
                 out,
@@ -339,37 +350,64 @@ impl ChangeCalendar {
             let _ = writeln!(out, "may start:");
         }
         for o in &self.openings {
-            match o.end_secs {
-                Some(end) => {
-                    let last = if self.runway_minutes > 0 {
-                        format!(
-                            " (last start {})",
-                            show(end.saturating_sub(self.runway_minutes * 60))
-                        )
-                    } else {
-                        String::new()
-                    };
-                    let _ = writeln!(
-                        out,
-                        "  {} -> {}{last}   UTC {} -> {}",
-                        show(o.start_secs),
-                        show(end),
-                        o.starts,
-                        o.ends.as_deref().unwrap_or("")
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "  {} -> beyond the period   UTC {} ->",
-                        show(o.start_secs),
-                        o.starts
-                    );
-                }
-            }
+            let _ = writeln!(out, "{}", self.opening_line(o));
         }
         out
     }
+
+    /// An instant for people: in the display zone, else in UTC.
+    fn show(&self, t: Instant) -> String {
+        match self.display_zone {
+            Some(tz) => time::format_human(t, tz),
+            None => time::format_rfc3339_utc(t),
+        }
+        .unwrap_or_default()
+    }
+
+    /// One interval of [`ChangeCalendar::to_text`]'s `may start:`, without the newline.
+    fn opening_line(&self, o: &StartInterval) -> String {
+        match o.end_secs {
+            Some(end) => {
+                let last = if self.runway_minutes > 0 {
+                    format!(
+                        " (last start {})",
+                        self.show(end.saturating_sub(self.runway_minutes * 60))
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "  {} -> {}{last}   UTC {} -> {}",
+                    self.show(o.start_secs),
+                    self.show(end),
+                    o.starts,
+                    o.ends.as_deref().unwrap_or("")
+                )
+            }
+            None => format!(
+                "  {} -> beyond the period   UTC {} ->",
+                self.show(o.start_secs),
+                o.starts
+            ),
+        }
+    }
+}
+
+/// `name (zone)` or `name at site, … (zone)`, comma-separated; `none` for none.
+fn constraint_list(cs: &[Constraint]) -> String {
+    if cs.is_empty() {
+        return "none".into();
+    }
+    cs.iter()
+        .map(|c| {
+            if c.sites.is_empty() {
+                format!("{} ({})", c.name, c.zone)
+            } else {
+                format!("{} at {} ({})", c.name, c.sites.join(", "), c.zone)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 // Control characters as `\n`, `\u{1b}`, bidi and invisible characters as
