@@ -180,7 +180,6 @@ fn reference_start() -> i64 {
 /// windows) or from 2026-01-05. `local` windows depend on the inventory and are
 /// not checked here.
 fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
     let mut tables = Zones::new();
     let streams: Vec<Option<WindowStream>> = policy
         .windows
@@ -200,23 +199,37 @@ fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
             WindowStream::with_zones(&ZonedWindow::new(f.shape, f.tz), &mut tables).ok()
         })
         .collect();
+    let mut out = always_frozen(policy, &streams, &freezes);
+    out.extend(never_line_up(policy, &streams));
+    out
+}
+
+/// Where the search for window `i`'s openings starts: a one-time window's own start,
+/// else [`reference_start`].
+fn search_start(policy: &Subject<'_>, streams: &[Option<WindowStream>], i: usize) -> i64 {
+    match (
+        policy.windows.get(i),
+        streams.get(i).and_then(Option::as_ref),
+    ) {
+        (Some(w), Some(s)) if matches!(w.shape, Shape::Once { .. }) => s
+            .next_interval(i64::MIN / 2)
+            .map_or_else(reference_start, |iv| iv.start),
+        _ => reference_start(),
+    }
+}
+
+/// [`Lint::AlwaysFrozen`]: each window (with a stream) that is never open outside the
+/// unconditional `freezes`.
+fn always_frozen(
+    policy: &Subject<'_>,
+    streams: &[Option<WindowStream>],
+    freezes: &[WindowStream],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     let freeze_refs: Vec<&dyn IntervalStream> =
         freezes.iter().map(|f| f as &dyn IntervalStream).collect();
     let union = Union::new(&freeze_refs);
     let free = Complement::new(&union);
-
-    let start_of = |i: usize| -> i64 {
-        match (
-            policy.windows.get(i),
-            streams.get(i).and_then(Option::as_ref),
-        ) {
-            (Some(w), Some(s)) if matches!(w.shape, Shape::Once { .. }) => s
-                .next_interval(i64::MIN / 2)
-                .map_or_else(reference_start, |iv| iv.start),
-            _ => reference_start(),
-        }
-    };
-
     for (i, w) in policy.windows.iter().enumerate() {
         let Some(stream) = streams.get(i).and_then(Option::as_ref) else {
             continue;
@@ -224,7 +237,7 @@ fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
         if freezes.is_empty() {
             continue;
         }
-        let from = start_of(i);
+        let from = search_start(policy, streams, i);
         let limit = from.saturating_add(time::HORIZON_DAYS * time::DAY_SECS);
         if time::earliest(&[stream, &free], from, 0, limit).is_none() {
             if let Some(file) = policy.files.get(w.file) {
@@ -236,7 +249,12 @@ fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
             }
         }
     }
+    out
+}
 
+/// [`Lint::WindowsNeverLineUp`]: each rule (then the default) that names two or more
+/// windows (all with streams) that are never all open at once.
+fn never_line_up(policy: &Subject<'_>, streams: &[Option<WindowStream>]) -> Vec<Diagnostic> {
     // (windows, span, rule name or None for the default)
     let mut outcomes: Vec<(&[usize], crate::syntax::Span, Option<&str>)> = policy
         .rules
@@ -244,53 +262,59 @@ fn never_open(policy: &Subject<'_>) -> Vec<Diagnostic> {
         .map(|r| (r.outcome.windows.as_slice(), r.span, Some(r.name.as_str())))
         .collect();
     outcomes.push((policy.default.windows.as_slice(), policy.default_span, None));
-    for (windows, span, name) in outcomes {
-        if windows.len() < 2 {
-            continue;
-        }
-        let refs: Vec<&dyn IntervalStream> = windows
-            .iter()
-            .filter_map(|&w| streams.get(w).and_then(Option::as_ref))
-            .map(|s| s as &dyn IntervalStream)
-            .collect();
-        if refs.len() != windows.len() {
-            continue;
-        }
-        let from = windows
-            .iter()
-            .map(|&w| start_of(w))
-            .min()
-            .unwrap_or_else(reference_start);
-        let limit = from.saturating_add(time::HORIZON_DAYS * time::DAY_SECS);
-        if time::earliest(&refs, from, 0, limit).is_some() {
-            continue;
-        }
-        let names: Vec<String> = windows
-            .iter()
-            .filter_map(|&w| policy.windows.get(w).map(|d| format!("`{}`", d.name)))
-            .collect();
-        let why = match time::why_no_opening(&refs, from, 0, limit) {
-            Some(time::NoOpening::NeverOverlap(a, b)) => format!(
-                "{} and {} are never open at the same time",
-                names.get(a).map_or("?", String::as_str),
-                names.get(b).map_or("?", String::as_str)
-            ),
-            _ => format!("{} are never all open at once", names.join(", ")),
-        };
-        let name = match name {
-            Some(rule) => format!("rule {rule:?}"),
-            None => "the default".to_owned(),
-        };
-        if let Some(file) = policy.files.first() {
-            let lint = Lint::WindowsNeverLineUp {
-                who: name,
-                why,
-                span,
-            };
-            out.push(lint.to_diagnostic(file));
-        }
+    outcomes
+        .into_iter()
+        .filter_map(|(windows, span, name)| never_line_up_in(policy, streams, windows, span, name))
+        .collect()
+}
+
+/// [`never_line_up`] for one outcome: its `windows`, its `span`, and the rule's name
+/// (`None` for the default).
+fn never_line_up_in(
+    policy: &Subject<'_>,
+    streams: &[Option<WindowStream>],
+    windows: &[usize],
+    span: Span,
+    name: Option<&str>,
+) -> Option<Diagnostic> {
+    if windows.len() < 2 {
+        return None;
     }
-    out
+    let refs: Vec<&dyn IntervalStream> = windows
+        .iter()
+        .filter_map(|&w| streams.get(w).and_then(Option::as_ref))
+        .map(|s| s as &dyn IntervalStream)
+        .collect();
+    if refs.len() != windows.len() {
+        return None;
+    }
+    let from = windows
+        .iter()
+        .map(|&w| search_start(policy, streams, w))
+        .min()
+        .unwrap_or_else(reference_start);
+    let limit = from.saturating_add(time::HORIZON_DAYS * time::DAY_SECS);
+    if time::earliest(&refs, from, 0, limit).is_some() {
+        return None;
+    }
+    let names: Vec<String> = windows
+        .iter()
+        .filter_map(|&w| policy.windows.get(w).map(|d| format!("`{}`", d.name)))
+        .collect();
+    let why = match time::why_no_opening(&refs, from, 0, limit) {
+        Some(time::NoOpening::NeverOverlap(a, b)) => format!(
+            "{} and {} are never open at the same time",
+            names.get(a).map_or("?", String::as_str),
+            names.get(b).map_or("?", String::as_str)
+        ),
+        _ => format!("{} are never all open at once", names.join(", ")),
+    };
+    let who = match name {
+        Some(rule) => format!("rule {rule:?}"),
+        None => "the default".to_owned(),
+    };
+    let file = policy.files.first()?;
+    Some(Lint::WindowsNeverLineUp { who, why, span }.to_diagnostic(file))
 }
 
 /// What the conjuncts of a condition say about one path.
