@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::terminal::{escape as esc, join};
+
 /// The gate's decision, most restrictive first: `deny` > `approve` > `wait` > `deploy`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
@@ -377,8 +379,28 @@ impl Verdict {
     /// Every input-derived string (ids, names, reasons, messages) is escaped with
     /// [`crate::terminal::escape`]: input never controls the terminal.
     pub fn to_text(&self) -> String {
-        use crate::terminal::{escape as esc, join};
         let mut out = String::new();
+        self.text_head(&mut out);
+        self.text_errors(&mut out);
+        self.text_matched(&mut out);
+        self.text_approvals(&mut out);
+        self.text_windows(&mut out);
+        self.text_blast(&mut out);
+        self.text_advisory(&mut out);
+        match (&self.earliest, self.decision) {
+            (_, Decision::Deny) => {}
+            (Some(t), _) => {
+                let _ = writeln!(out, "\nearliest: {}", esc(t));
+            }
+            (None, _) => {
+                let _ = writeln!(out, "\nearliest: no opening within the horizon");
+            }
+        }
+        out
+    }
+
+    /// [`Verdict::to_text`]'s headline, the change and policy, and `why:`.
+    fn text_head(&self, out: &mut String) {
         let headline = match self.decision {
             Decision::Deploy => "DEPLOY  the change may go now",
             Decision::Approve => "APPROVE  approvals are missing",
@@ -399,42 +421,61 @@ impl Verdict {
                 let _ = writeln!(out, "  - {}", esc(r));
             }
         }
-        if !self.errors.is_empty() {
-            let _ = writeln!(out, "\nerrors:");
-            for e in &self.errors {
-                let _ = write!(out, "  - {}", esc(&e.message));
-                if let Some(rule) = &e.rule {
-                    let _ = write!(out, " (in {}", esc(rule));
-                    if let Some(loc) = &e.location {
-                        let _ = write!(out, " at {}", esc(loc));
-                    }
-                    out.push(')');
-                }
-                out.push('\n');
-            }
+    }
+
+    /// [`Verdict::to_text`]'s `errors:`, each with its rule and location.
+    fn text_errors(&self, out: &mut String) {
+        if self.errors.is_empty() {
+            return;
         }
-        if !self.matched.is_empty() || self.default_applied {
-            let _ = writeln!(out, "\nmatched:");
-            for m in &self.matched {
-                let _ = writeln!(out, "  - {}  ({})", esc(&m.rule), esc(&m.location));
-            }
-            if self.default_applied {
-                let _ = writeln!(out, "  - no rule matched: the default applies");
-            }
-        }
-        if !self.approvals.is_empty() {
-            let _ = writeln!(out, "\napprovals:");
-            for a in &self.approvals {
-                let _ = write!(out, "  - {}: {}/{}", esc(&a.group), a.have, a.required);
-                if !a.approved_by.is_empty() {
-                    let _ = write!(out, " (have: {})", join(&a.approved_by, ", "));
+        let _ = writeln!(out, "\nerrors:");
+        for e in &self.errors {
+            let _ = write!(out, "  - {}", esc(&e.message));
+            if let Some(rule) = &e.rule {
+                let _ = write!(out, " (in {}", esc(rule));
+                if let Some(loc) = &e.location {
+                    let _ = write!(out, " at {}", esc(loc));
                 }
-                for i in &a.ignored {
-                    let _ = write!(out, "; ignored {} ({})", esc(&i.by), esc(i.why.as_str()));
-                }
-                out.push('\n');
+                out.push(')');
             }
+            out.push('\n');
         }
+    }
+
+    /// [`Verdict::to_text`]'s `matched:`: the rules, or the default.
+    fn text_matched(&self, out: &mut String) {
+        if self.matched.is_empty() && !self.default_applied {
+            return;
+        }
+        let _ = writeln!(out, "\nmatched:");
+        for m in &self.matched {
+            let _ = writeln!(out, "  - {}  ({})", esc(&m.rule), esc(&m.location));
+        }
+        if self.default_applied {
+            let _ = writeln!(out, "  - no rule matched: the default applies");
+        }
+    }
+
+    /// [`Verdict::to_text`]'s `approvals:`, a line per group.
+    fn text_approvals(&self, out: &mut String) {
+        if self.approvals.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\napprovals:");
+        for a in &self.approvals {
+            let _ = write!(out, "  - {}: {}/{}", esc(&a.group), a.have, a.required);
+            if !a.approved_by.is_empty() {
+                let _ = write!(out, " (have: {})", join(&a.approved_by, ", "));
+            }
+            for i in &a.ignored {
+                let _ = write!(out, "; ignored {} ({})", esc(&i.by), esc(i.why.as_str()));
+            }
+            out.push('\n');
+        }
+    }
+
+    /// [`Verdict::to_text`]'s windows, freeze and break glass.
+    fn text_windows(&self, out: &mut String) {
         if !self.window.names.is_empty() {
             let _ = writeln!(
                 out,
@@ -463,50 +504,50 @@ impl Verdict {
                 "\nbreak glass: freezes and windows are lifted; this change will be reviewed"
             );
         }
-        if let Some(b) = &self.blast {
-            // An empty list reads "no sites", not "sites ,".
-            let named = |what: &str, l: &[String]| {
-                if l.is_empty() {
-                    format!("no {what}")
-                } else {
-                    format!("{what} {}", join(l, ", "))
-                }
-            };
+    }
+
+    /// [`Verdict::to_text`]'s blast radius.
+    fn text_blast(&self, out: &mut String) {
+        let Some(b) = &self.blast else {
+            return;
+        };
+        // An empty list reads "no sites", not "sites ,".
+        let named = |what: &str, l: &[String]| {
+            if l.is_empty() {
+                format!("no {what}")
+            } else {
+                format!("{what} {}", join(l, ", "))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "\nblast radius: {} device{}, {}, {}, depth {}",
+            b.devices,
+            if b.devices == 1 { "" } else { "s" },
+            named("sites", &b.sites),
+            named("roles", &b.roles),
+            b.depth
+        );
+        if b.path.len() > 1 {
+            let _ = writeln!(out, "  furthest: {}", join(&b.path, " <- "));
+        }
+    }
+
+    /// [`Verdict::to_text`]'s advisory rules.
+    fn text_advisory(&self, out: &mut String) {
+        if self.advisory.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\nadvisory (not enforced):");
+        for a in &self.advisory {
             let _ = writeln!(
                 out,
-                "\nblast radius: {} device{}, {}, {}, depth {}",
-                b.devices,
-                if b.devices == 1 { "" } else { "s" },
-                named("sites", &b.sites),
-                named("roles", &b.roles),
-                b.depth
+                "  - {} would require: {}  ({})",
+                esc(&a.rule),
+                esc(&a.would),
+                esc(&a.location)
             );
-            if b.path.len() > 1 {
-                let _ = writeln!(out, "  furthest: {}", join(&b.path, " <- "));
-            }
         }
-        if !self.advisory.is_empty() {
-            let _ = writeln!(out, "\nadvisory (not enforced):");
-            for a in &self.advisory {
-                let _ = writeln!(
-                    out,
-                    "  - {} would require: {}  ({})",
-                    esc(&a.rule),
-                    esc(&a.would),
-                    esc(&a.location)
-                );
-            }
-        }
-        match (&self.earliest, self.decision) {
-            (_, Decision::Deny) => {}
-            (Some(t), _) => {
-                let _ = writeln!(out, "\nearliest: {}", esc(t));
-            }
-            (None, _) => {
-                let _ = writeln!(out, "\nearliest: no opening within the horizon");
-            }
-        }
-        out
     }
 }
 
