@@ -577,25 +577,8 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         }
         return evaluate_batch(args, &policy, &inventory, at, &limits);
     }
-    let Some(change) = load_change(&args.change, &limits) else {
+    let Some(change) = load_evaluated_change(args, &limits) else {
         return EXIT_BAD_INPUT;
-    };
-    let reviews = match &args.reviews {
-        None => None,
-        Some(spec) => match load_reviews(spec, &change, &limits) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        },
-    };
-    let change = match effective_change(change, reviews.as_deref(), args.keep_change_approvals) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.change.display());
-            return EXIT_BAD_INPUT;
-        }
     };
     let (verdict, explanation) = if args.explain {
         let (v, e) = policy.explain(&change, &inventory, at);
@@ -608,14 +591,47 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
+    print_evaluation(&verdict, explanation.as_ref(), args.format);
+    u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
+}
+
+/// The change of `evaluate -c`, with the approvals of `--reviews` applied; `None`
+/// (the error printed) when it cannot be read.
+fn load_evaluated_change(args: &EvaluateArgs, limits: &Limits) -> Option<Change> {
+    let change = load_change(&args.change, limits)?;
+    let reviews = match &args.reviews {
+        None => None,
+        Some(spec) => match load_reviews(spec, &change, limits) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        },
+    };
+    match effective_change(change, reviews.as_deref(), args.keep_change_approvals) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.change.display());
+            None
+        }
+    }
+}
+
+/// Prints the verdict of `evaluate` in `format`, with the explanation of `--explain`.
+fn print_evaluation(
+    verdict: &Verdict,
+    explanation: Option<&changegate::explain::Explanation>,
+    format: EvaluateFormat,
+) {
     let mut out = stdout();
-    let _ = match (explanation, args.format) {
+    let _ = match (explanation, format) {
         (Some(explanation), EvaluateFormat::Json) => {
-            let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+            let mut v = serde_json::to_value(verdict).unwrap_or_default();
             if let serde_json::Value::Object(m) = &mut v {
                 m.insert(
                     "explain".into(),
-                    serde_json::to_value(&explanation).unwrap_or_default(),
+                    serde_json::to_value(explanation).unwrap_or_default(),
                 );
             }
             writeln!(
@@ -627,18 +643,17 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         (Some(explanation), EvaluateFormat::Markdown) => write!(
             out,
             "{}<details><summary>explanation</summary>\n\n```text\n{}```\n\n</details>\n",
-            crate::cli::report::markdown::verdict(&verdict),
+            crate::cli::report::markdown::verdict(verdict),
             explanation.to_text().replace("```", "'''")
         ),
         (Some(explanation), format @ (EvaluateFormat::Text | EvaluateFormat::Github)) => write!(
             out,
             "{}{}",
-            verdict_text(&verdict, format, false),
+            verdict_text(verdict, format, false),
             explanation.to_text()
         ),
-        (None, format) => write!(out, "{}", verdict_text(&verdict, format, false)),
+        (None, format) => write!(out, "{}", verdict_text(verdict, format, false)),
     };
-    u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
 }
 
 /// Reads `--reviews SYSTEM:FILE` for `change`, which must name the revision deployed.
@@ -808,16 +823,8 @@ fn evaluate_batch(
     at: DateTime<Utc>,
     limits: &Limits,
 ) -> u8 {
-    let mut reader: Box<dyn BufRead> = if is_stdin(&args.change) {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(&args.change) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", args.change.display());
-                return EXIT_BAD_INPUT;
-            }
-        }
+    let Some(mut reader) = open_batch(&args.change) else {
+        return EXIT_BAD_INPUT;
     };
     let name = if is_stdin(&args.change) {
         "<stdin>".to_owned()
@@ -830,69 +837,22 @@ fn evaluate_batch(
     let mut line = Vec::new();
     let mut number = 0usize;
     loop {
-        line.clear();
-        // A line is one change: it may not outgrow the input limit, so a stream
-        // without newlines (`/dev/zero`) cannot exhaust memory; a longer line is
-        // refused below and skipped a bounded piece at a time.
-        let cap = u64::try_from(limits.max_input_bytes)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("error: cannot read `{name}`: {e}");
+        match next_batch_line(&mut reader, &mut line, &mut number, limits, &name, &mut out) {
+            BatchLine::Read => {}
+            BatchLine::End => break,
+            BatchLine::TooLong => {
+                bad = true;
+                continue;
+            }
+            BatchLine::Stop => {
                 bad = true;
                 break;
             }
         }
-        number += 1;
-        if line.len() > limits.max_input_bytes && line.last() != Some(&b'\n') {
-            bad = true;
-            let e = format!(
-                "line is longer than the limit of {} bytes",
-                limits.max_input_bytes
-            );
-            let _ = writeln!(out, "{}", serde_json::json!({"line": number, "error": e}));
-            // Skip the rest of the line, a bounded piece at a time, and at most 16
-            // limits' worth: a stream that never ends a line (`/dev/zero`) stops the
-            // batch instead of being read for ever.
-            let mut skipped = 0usize;
-            let budget = limits.max_input_bytes.max(1).saturating_mul(16);
-            let ended = loop {
-                line.clear();
-                match std::io::Read::take(&mut reader, cap).read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break true,
-                    Ok(_) if line.last() == Some(&b'\n') => break true,
-                    Ok(n) => {
-                        skipped = skipped.saturating_add(n);
-                        if skipped > budget {
-                            break false;
-                        }
-                    }
-                }
-            };
-            if !ended {
-                eprintln!(
-                    "error: `{name}`: line {number} does not end within {budget} bytes; the batch stops here"
-                );
-                break;
-            }
-            continue;
-        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = input::parse_bytes(&line, Format::Json, &format!("{name}:{number}"), limits)
-            .map_err(|e| e.to_string())
-            .and_then(|v| Change::from_value(v).map_err(|e| e.to_string()))
-            .and_then(|c| match c.input_errors() {
-                // A name that cannot stand for a person: refused like unreadable input.
-                [] => Ok(c),
-                errors => Err(errors.join("; ")),
-            })
-            .and_then(|c| effective_change(c, None, false));
-        match parsed {
+        match batch_change(&line, &format!("{name}:{number}"), limits) {
             Ok(change) => {
                 let v = policy.evaluate(&change, inventory, at);
                 if let Some(log) = &args.record {
@@ -908,14 +868,7 @@ fn evaluate_batch(
                         w
                     }
                 }));
-                let _ = match args.format {
-                    // Straight into the output buffer: no string per verdict.
-                    EvaluateFormat::Json => match serde_json::to_writer(&mut out, &v) {
-                        Ok(()) => writeln!(out),
-                        Err(e) => writeln!(out, "{{\"error\":\"{e}\"}}"),
-                    },
-                    other => writeln!(out, "{}", verdict_text(&v, other, true)),
-                };
+                write_batch_verdict(&mut out, &v, args.format);
             }
             Err(e) => {
                 bad = true;
@@ -935,6 +888,127 @@ fn evaluate_batch(
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// What [`next_batch_line`] read.
+enum BatchLine {
+    /// A line, in the buffer.
+    Read,
+    /// The end of the input.
+    End,
+    /// A line longer than the limit, refused in the output and skipped.
+    TooLong,
+    /// An error (printed) that stops the batch.
+    Stop,
+}
+
+/// Reads the next line of a batch into `line` and counts it in `number`. A line is
+/// one change: it may not outgrow the input limit, so a stream without newlines
+/// (`/dev/zero`) cannot exhaust memory; a longer line is refused (in `out`) and
+/// skipped a bounded piece at a time.
+fn next_batch_line(
+    reader: &mut dyn BufRead,
+    line: &mut Vec<u8>,
+    number: &mut usize,
+    limits: &Limits,
+    name: &str,
+    out: &mut impl Write,
+) -> BatchLine {
+    line.clear();
+    let cap = u64::try_from(limits.max_input_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    match std::io::Read::take(&mut *reader, cap).read_until(b'\n', line) {
+        Ok(0) => return BatchLine::End,
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("error: cannot read `{name}`: {e}");
+            return BatchLine::Stop;
+        }
+    }
+    *number += 1;
+    if line.len() <= limits.max_input_bytes || line.last() == Some(&b'\n') {
+        return BatchLine::Read;
+    }
+    let e = format!(
+        "line is longer than the limit of {} bytes",
+        limits.max_input_bytes
+    );
+    let _ = writeln!(out, "{}", serde_json::json!({"line": *number, "error": e}));
+    // At most 16 limits' worth: a stream that never ends a line (`/dev/zero`) stops
+    // the batch instead of being read for ever.
+    let budget = limits.max_input_bytes.max(1).saturating_mul(16);
+    if skip_rest_of_line(reader, line, cap, budget) {
+        return BatchLine::TooLong;
+    }
+    eprintln!(
+        "error: `{name}`: line {number} does not end within {budget} bytes; the batch stops here"
+    );
+    BatchLine::Stop
+}
+
+/// The batch file (or standard input), buffered; `None` (the error printed) when it
+/// cannot be opened.
+fn open_batch(path: &Path) -> Option<Box<dyn BufRead>> {
+    if is_stdin(path) {
+        return Some(Box::new(std::io::stdin().lock()));
+    }
+    match std::fs::File::open(path) {
+        Ok(f) => Some(Box::new(std::io::BufReader::new(f))),
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Skips the rest of a too-long line, `cap` bytes at a time: true when the line (or
+/// the input) ended, false when more than `budget` bytes went by first.
+fn skip_rest_of_line(
+    reader: &mut dyn BufRead,
+    line: &mut Vec<u8>,
+    cap: u64,
+    budget: usize,
+) -> bool {
+    let mut skipped = 0usize;
+    loop {
+        line.clear();
+        match std::io::Read::take(&mut *reader, cap).read_until(b'\n', line) {
+            Ok(0) | Err(_) => return true,
+            Ok(_) if line.last() == Some(&b'\n') => return true,
+            Ok(n) => {
+                skipped = skipped.saturating_add(n);
+                if skipped > budget {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// One line of a batch as the change evaluated (`at` locates errors).
+fn batch_change(line: &[u8], at: &str, limits: &Limits) -> Result<Change, String> {
+    input::parse_bytes(line, Format::Json, at, limits)
+        .map_err(|e| e.to_string())
+        .and_then(|v| Change::from_value(v).map_err(|e| e.to_string()))
+        .and_then(|c| match c.input_errors() {
+            // A name that cannot stand for a person: refused like unreadable input.
+            [] => Ok(c),
+            errors => Err(errors.join("; ")),
+        })
+        .and_then(|c| effective_change(c, None, false))
+}
+
+/// One verdict of a batch, on a line of its own.
+fn write_batch_verdict(out: &mut impl Write, v: &Verdict, format: EvaluateFormat) {
+    let _ = match format {
+        // Straight into the output buffer: no string per verdict.
+        EvaluateFormat::Json => match serde_json::to_writer(&mut *out, v) {
+            Ok(()) => writeln!(out),
+            Err(e) => writeln!(out, "{{\"error\":\"{e}\"}}"),
+        },
+        other => writeln!(out, "{}", verdict_text(v, other, true)),
+    };
 }
 
 fn check(args: &CheckArgs) -> u8 {
