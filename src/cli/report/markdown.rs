@@ -31,6 +31,17 @@ fn esc(s: &str) -> String {
 /// windows, freeze, what matched, errors and advisory rules.
 pub(crate) fn verdict(v: &Verdict) -> String {
     let mut out = String::new();
+    head(&mut out, v);
+    errors(&mut out, v);
+    approvals(&mut out, v);
+    windows(&mut out, v);
+    matched(&mut out, v);
+    advisory(&mut out, v);
+    out
+}
+
+/// The headline, the change and policy, `earliest` and **Why**.
+fn head(out: &mut String, v: &Verdict) {
     let (mark, word) = match v.decision {
         Decision::Deploy => ("✅", "DEPLOY: the change may go now"),
         Decision::Approve => ("✋", "APPROVE: approvals are missing"),
@@ -57,45 +68,59 @@ pub(crate) fn verdict(v: &Verdict) -> String {
         }
         out.push('\n');
     }
-    if !v.errors.is_empty() {
-        let _ = writeln!(out, "**Errors**\n");
-        for e in &v.errors {
-            let _ = write!(out, "- {}", esc(&e.message));
-            if let Some(rule) = &e.rule {
-                let _ = write!(out, " (in {}", esc(rule));
-                if let Some(loc) = &e.location {
-                    let _ = write!(out, " at `{}`", loc.replace('`', "'"));
-                }
-                out.push(')');
+}
+
+/// **Errors**, each with its rule and location.
+fn errors(out: &mut String, v: &Verdict) {
+    if v.errors.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "**Errors**\n");
+    for e in &v.errors {
+        let _ = write!(out, "- {}", esc(&e.message));
+        if let Some(rule) = &e.rule {
+            let _ = write!(out, " (in {}", esc(rule));
+            if let Some(loc) = &e.location {
+                let _ = write!(out, " at `{}`", loc.replace('`', "'"));
             }
-            out.push('\n');
+            out.push(')');
         }
         out.push('\n');
     }
-    if !v.approvals.is_empty() {
+    out.push('\n');
+}
+
+/// The approvals table, a row per group.
+fn approvals(out: &mut String, v: &Verdict) {
+    if v.approvals.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| approvals from | have | required | approved by | ignored |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---|---|");
+    for a in &v.approvals {
+        let ignored: Vec<String> = a
+            .ignored
+            .iter()
+            .map(|i| format!("{} ({})", esc(&i.by), esc(i.why.as_str())))
+            .collect();
         let _ = writeln!(
             out,
-            "| approvals from | have | required | approved by | ignored |"
+            "| {} | {} | {} | {} | {} |",
+            esc(&a.group),
+            a.have,
+            a.required,
+            esc(&a.approved_by.join(", ")),
+            ignored.join(", ")
         );
-        let _ = writeln!(out, "|---|---:|---:|---|---|");
-        for a in &v.approvals {
-            let ignored: Vec<String> = a
-                .ignored
-                .iter()
-                .map(|i| format!("{} ({})", esc(&i.by), esc(i.why.as_str())))
-                .collect();
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                esc(&a.group),
-                a.have,
-                a.required,
-                esc(&a.approved_by.join(", ")),
-                ignored.join(", ")
-            );
-        }
-        out.push('\n');
     }
+    out.push('\n');
+}
+
+/// The windows, freeze and break glass.
+fn windows(out: &mut String, v: &Verdict) {
     if !v.window.names.is_empty() {
         let _ = write!(
             out,
@@ -125,35 +150,44 @@ pub(crate) fn verdict(v: &Verdict) -> String {
             "Break glass: freezes and windows are lifted; this change will be reviewed.\n"
         );
     }
-    if !v.matched.is_empty() || v.default_applied {
-        let _ = writeln!(out, "**Matched**\n");
-        for m in &v.matched {
-            let _ = writeln!(
-                out,
-                "- {} (`{}`)",
-                esc(&m.rule),
-                m.location.replace('`', "'")
-            );
-        }
-        if v.default_applied {
-            let _ = writeln!(out, "- no rule matched: the default applies");
-        }
-        out.push('\n');
+}
+
+/// **Matched**: the rules, or the default.
+fn matched(out: &mut String, v: &Verdict) {
+    if v.matched.is_empty() && !v.default_applied {
+        return;
     }
-    if !v.advisory.is_empty() {
-        let _ = writeln!(out, "**Advisory** (not enforced)\n");
-        for a in &v.advisory {
-            let _ = writeln!(
-                out,
-                "- {} would require: {} (`{}`)",
-                esc(&a.rule),
-                esc(&a.would),
-                a.location.replace('`', "'")
-            );
-        }
-        out.push('\n');
+    let _ = writeln!(out, "**Matched**\n");
+    for m in &v.matched {
+        let _ = writeln!(
+            out,
+            "- {} (`{}`)",
+            esc(&m.rule),
+            m.location.replace('`', "'")
+        );
     }
-    out
+    if v.default_applied {
+        let _ = writeln!(out, "- no rule matched: the default applies");
+    }
+    out.push('\n');
+}
+
+/// **Advisory** rules.
+fn advisory(out: &mut String, v: &Verdict) {
+    if v.advisory.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "**Advisory** (not enforced)\n");
+    for a in &v.advisory {
+        let _ = writeln!(
+            out,
+            "- {} would require: {} (`{}`)",
+            esc(&a.rule),
+            esc(&a.would),
+            a.location.replace('`', "'")
+        );
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
