@@ -73,11 +73,6 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let old_name = match &args.base {
-        Some(rev) => format!("{rev}:{}", old_path.display()),
-        None => old_path.display().to_string(),
-    };
-    let new_name = new_path.display().to_string();
     let common = match &args.inventory {
         Some(p) => match Inventory::from_file_with(p, &limits) {
             Ok(i) => Some(i),
@@ -115,6 +110,24 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
+    if !print_report(&report, args, old_path, new_path) {
+        return EXIT_BAD_INPUT;
+    }
+    if report.differing > 0 {
+        EXIT_DIFFERS
+    } else {
+        0
+    }
+}
+
+/// Prints the report in `args.format`, naming the old and new policies as given;
+/// false (the error printed) when it cannot be written.
+fn print_report(report: &super::Report, args: &DiffArgs, old_path: &Path, new_path: &Path) -> bool {
+    let old_name = match &args.base {
+        Some(rev) => format!("{rev}:{}", old_path.display()),
+        None => old_path.display().to_string(),
+    };
+    let new_name = new_path.display().to_string();
     let format = match args.format {
         Format::Text => DiffFormat::Text,
         Format::Json => DiffFormat::Json,
@@ -130,13 +143,9 @@ pub(crate) fn run(args: &DiffArgs) -> u8 {
         .and_then(|()| out.flush())
     {
         eprintln!("error: cannot write the report: {e}");
-        return EXIT_BAD_INPUT;
+        return false;
     }
-    if report.differing > 0 {
-        EXIT_DIFFERS
-    } else {
-        0
-    }
+    true
 }
 
 /// One policy in its old and new version.
@@ -154,14 +163,10 @@ pub(crate) struct Pair {
 fn pairs(old: &Path, new: &Path, base: Option<&str>, limits: &Limits) -> Result<Vec<Pair>, String> {
     let folders = new.is_dir() || (base.is_none() && old.is_dir());
     if !folders {
-        let old_policy = match base {
-            Some(rev) => load_at_revision(rev, old, limits)?,
-            None => load(old, limits)?,
-        };
         return Ok(vec![Pair {
             name: new.display().to_string(),
             file: None,
-            old: old_policy,
+            old: load_old(old, base, limits)?,
             new: load(new, limits)?,
         }]);
     }
@@ -172,36 +177,10 @@ fn pairs(old: &Path, new: &Path, base: Option<&str>, limits: &Limits) -> Result<
             old.display()
         ));
     }
-    let gates = |dir: &Path| -> Result<Vec<std::ffi::OsString>, String> {
-        let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(dir)
-            .map_err(|e| format!("error: cannot read `{}`: {e}\n", dir.display()))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "gate"))
-            .filter_map(|p| p.file_name().map(std::ffi::OsStr::to_os_string))
-            .collect();
-        names.sort();
-        Ok(names)
-    };
-    let new_names = gates(new)?;
+    let new_names = gate_files(new)?;
     let old_names = match base {
-        Some(rev) => {
-            let listing = git(&[
-                "ls-tree",
-                "--name-only",
-                rev,
-                &format!("./{}/", old.display()),
-            ])
-            .map_err(|e| format!("error: {e}\n"))?;
-            let mut names: Vec<std::ffi::OsString> = listing
-                .lines()
-                .filter(|l| l.ends_with(".gate"))
-                .filter_map(|l| Path::new(l).file_name().map(std::ffi::OsStr::to_os_string))
-                .collect();
-            names.sort();
-            names
-        }
-        None => gates(old)?,
+        Some(rev) => gate_files_at(rev, old)?,
+        None => gate_files(old)?,
     };
     let mut out = Vec::new();
     for name in &new_names {
@@ -212,15 +191,10 @@ fn pairs(old: &Path, new: &Path, base: Option<&str>, limits: &Limits) -> Result<
             );
             continue;
         }
-        let old_path = old.join(name);
-        let old_policy = match base {
-            Some(rev) => load_at_revision(rev, &old_path, limits)?,
-            None => load(&old_path, limits)?,
-        };
         out.push(Pair {
             name: new.join(name).display().to_string(),
             file: Some(name.clone()),
-            old: old_policy,
+            old: load_old(&old.join(name), base, limits)?,
             new: load(&new.join(name), limits)?,
         });
     }
@@ -238,6 +212,45 @@ fn pairs(old: &Path, new: &Path, base: Option<&str>, limits: &Limits) -> Result<
         ));
     }
     Ok(out)
+}
+
+/// The names of the `*.gate` files directly inside `dir`, sorted.
+fn gate_files(dir: &Path) -> Result<Vec<std::ffi::OsString>, String> {
+    let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(dir)
+        .map_err(|e| format!("error: cannot read `{}`: {e}\n", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "gate"))
+        .filter_map(|p| p.file_name().map(std::ffi::OsStr::to_os_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The names of the `*.gate` files directly inside `dir` at git revision `rev`, sorted.
+fn gate_files_at(rev: &str, dir: &Path) -> Result<Vec<std::ffi::OsString>, String> {
+    let listing = git(&[
+        "ls-tree",
+        "--name-only",
+        rev,
+        &format!("./{}/", dir.display()),
+    ])
+    .map_err(|e| format!("error: {e}\n"))?;
+    let mut names: Vec<std::ffi::OsString> = listing
+        .lines()
+        .filter(|l| l.ends_with(".gate"))
+        .filter_map(|l| Path::new(l).file_name().map(std::ffi::OsStr::to_os_string))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The old policy at `path`: as it is at revision `base`, or as it is now.
+fn load_old(path: &Path, base: Option<&str>, limits: &Limits) -> Result<Policy, String> {
+    match base {
+        Some(rev) => load_at_revision(rev, path, limits),
+        None => load(path, limits),
+    }
 }
 
 /// Whether `entry` belongs to `pair`: always when two files are compared; in a
@@ -292,17 +305,24 @@ pub(crate) fn replay(
                 (None, None) => &empty,
             };
             let mut found = Vec::new();
-            collector.replayed += diff_entry(pairs, &entry, inventory, folders, &mut found);
-            for d in found {
-                collector
-                    .add(d)
-                    .map_err(|e| format!("temporary file: {e}"))?;
-            }
+            let replayed = diff_entry(pairs, &entry, inventory, folders, &mut found);
+            collect(&mut collector, replayed, found)?;
         }
     }
     collector
         .finish()
         .map_err(|e| format!("temporary file: {e}"))
+}
+
+/// Counts `replayed` evaluations and adds their differences `found`, in order.
+fn collect(collector: &mut Collector, replayed: u64, found: Vec<Difference>) -> Result<(), String> {
+    collector.replayed += replayed;
+    for d in found {
+        collector
+            .add(d)
+            .map_err(|e| format!("temporary file: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Evaluates one entry under every pair it belongs to; pushes the differences and
@@ -367,32 +387,20 @@ fn replay_lines(
         for _ in 0..workers {
             let work_rx = std::sync::Arc::clone(&work_rx);
             let done_tx = done_tx.clone();
-            let (name, limits) = (&name, &limits);
+            let lines = Lines {
+                pairs,
+                name: &name,
+                limits: &limits,
+                inventory,
+                folders,
+            };
             scope.spawn(move || loop {
                 let next = match work_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
                 let Ok((seq, batch)) = next else { return };
-                let mut replayed = 0;
-                let mut found = Vec::new();
-                let mut result: BatchResult = Ok((0, Vec::new()));
-                for &(start, end, number) in &batch.lines {
-                    let line = batch.buf.get(start..end).unwrap_or_default();
-                    match super::history::parse_line(line, name, number, limits) {
-                        Ok(entry) => {
-                            replayed += diff_entry(pairs, &entry, inventory, folders, &mut found)
-                        }
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
-                if result.is_ok() {
-                    result = Ok((replayed, found));
-                }
-                if done_tx.send((seq, result)).is_err() {
+                if done_tx.send((seq, lines.replay(&batch))).is_err() {
                     return;
                 }
             });
@@ -410,22 +418,7 @@ fn replay_lines(
             }
             Ok(())
         });
-        // Results back in order; at most the batches in flight wait here.
-        let mut waiting: BTreeMap<u64, BatchResult> = BTreeMap::new();
-        let mut next = 0u64;
-        for (seq, result) in done_rx.iter() {
-            waiting.insert(seq, result);
-            while let Some(result) = waiting.remove(&next) {
-                let (replayed, found) = result?;
-                collector.replayed += replayed;
-                for d in found {
-                    collector
-                        .add(d)
-                        .map_err(|e| format!("temporary file: {e}"))?;
-                }
-                next += 1;
-            }
-        }
+        collect_in_order(done_rx, collector)?;
         match reader.join() {
             Ok(r) => r,
             Err(_) => Err("the history reader stopped unexpectedly".into()),
@@ -433,14 +426,62 @@ fn replay_lines(
     })
 }
 
-fn load(path: &Path, limits: &Limits) -> Result<Policy, String> {
-    Policy::from_file_with_limits(path, limits).map_err(|diags| {
-        let mut out = String::new();
-        for d in crate::cli::limit_args::name_flags(diags).iter() {
-            out.push_str(&render(d));
+/// What a worker of [`replay_lines`] needs to replay a batch of lines.
+#[derive(Clone, Copy)]
+struct Lines<'a> {
+    pairs: &'a [Pair],
+    /// The history's name, to locate errors.
+    name: &'a str,
+    limits: &'a Limits,
+    inventory: &'a Inventory,
+    folders: bool,
+}
+
+impl Lines<'_> {
+    /// Parses and evaluates every line of `batch`; the first bad line is the result.
+    fn replay(&self, batch: &super::history::RawBatch) -> BatchResult {
+        let mut replayed = 0;
+        let mut found = Vec::new();
+        for &(start, end, number) in &batch.lines {
+            let line = batch.buf.get(start..end).unwrap_or_default();
+            let entry = super::history::parse_line(line, self.name, number, self.limits)?;
+            replayed += diff_entry(self.pairs, &entry, self.inventory, self.folders, &mut found);
         }
-        out
-    })
+        Ok((replayed, found))
+    }
+}
+
+/// Collects the workers' results in batch order; at most the batches in flight wait.
+/// The first error stops the collection with it.
+fn collect_in_order(
+    done: std::sync::mpsc::Receiver<(u64, BatchResult)>,
+    collector: &mut Collector,
+) -> Result<(), String> {
+    let mut waiting: BTreeMap<u64, BatchResult> = BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, result) in done.iter() {
+        waiting.insert(seq, result);
+        while let Some(result) = waiting.remove(&next) {
+            let (replayed, found) = result?;
+            collect(collector, replayed, found)?;
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
+/// A policy file as it is now.
+fn load(path: &Path, limits: &Limits) -> Result<Policy, String> {
+    Policy::from_file_with_limits(path, limits).map_err(rendered)
+}
+
+/// Every diagnostic, its limits named by their flags, rendered one after another.
+fn rendered(diags: changegate::Diagnostics) -> String {
+    let mut out = String::new();
+    for d in crate::cli::limit_args::name_flags(diags).iter() {
+        out.push_str(&render(d));
+    }
+    out
 }
 
 /// Loads the policy at `path` as it is in git revision `rev` of the repository the
@@ -454,13 +495,7 @@ pub(crate) fn load_at_revision(rev: &str, path: &Path, limits: &Limits) -> Resul
     let show = |p: &Path| -> std::io::Result<String> { git_show(rev, p, limits) };
     let source = show(path).map_err(|e| format!("error: {e}\n"))?;
     let name = path.display().to_string();
-    Policy::parse_with_loader(&source, &name, limits, &show).map_err(|diags| {
-        let mut out = String::new();
-        for d in crate::cli::limit_args::name_flags(diags).iter() {
-            out.push_str(&render(d));
-        }
-        out
-    })
+    Policy::parse_with_loader(&source, &name, limits, &show).map_err(rendered)
 }
 
 fn git_show(rev: &str, path: &Path, limits: &Limits) -> std::io::Result<String> {
