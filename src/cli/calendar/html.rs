@@ -47,33 +47,77 @@ pub(crate) fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>
     let to = time::parse_at(&cal.to).unwrap_or(from).max(from + 3600);
     let mut rows: Vec<Row> = Vec::new();
     if let Some(c) = change {
-        let tz = c.display_zone.unwrap_or(Tz::UTC);
-        let id = c.change.as_deref().unwrap_or("the change");
-        let blocks = c
-            .openings
-            .iter()
-            .map(|o| {
-                let end = o.end_secs.unwrap_or(to).max(o.start_secs + 1);
-                Block {
-                    kind: "start",
-                    name: id.to_owned(),
-                    start: o.start_secs,
-                    end,
-                    label: format!(
-                        "{id} may start {} → {}",
-                        time::format_human(o.start_secs, tz).unwrap_or_default(),
-                        time::format_human(end, tz).unwrap_or_default()
-                    ),
-                }
-            })
-            .collect();
-        rows.push(Row {
-            label: format!("{id} may start ({})", tz.name()),
-            names: Vec::new(),
-            tz,
-            lanes: vec![blocks],
-        });
+        rows.push(change_row(c, to));
     }
+    add_entry_rows(&mut rows, cal);
+
+    let hours = (to - from) / 3600;
+    let mut out = String::new();
+    let title = match change {
+        Some(c) => format!(
+            "{} under {}",
+            c.change.as_deref().unwrap_or("change"),
+            policy
+        ),
+        None => format!("{policy}: windows and freezes"),
+    };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        esc(&title)
+    );
+    let _ = writeln!(
+        out,
+        "<h1>{}</h1>\n<p>From {} to {} (UTC). Each row is in its own local time; rows share one time axis.</p>",
+        esc(&title),
+        esc(&cal.from),
+        esc(&cal.to)
+    );
+    let _ = writeln!(
+        out,
+        "<div class=\"grid\" data-from=\"{from}\" data-to=\"{to}\" data-hours=\"{hours}\">"
+    );
+    for (ri, row) in rows.iter().enumerate() {
+        write_row(&mut out, ri, row, from, to);
+    }
+    let _ = writeln!(out, "</div>\n<script>\n{SCRIPT}</script>\n</body>\n</html>");
+    out
+}
+
+/// The row of a change's allowed starts, in its display zone (UTC without one); an
+/// interval without an end runs to `to`.
+fn change_row(c: &ChangeCalendar, to: Instant) -> Row {
+    let tz = c.display_zone.unwrap_or(Tz::UTC);
+    let id = c.change.as_deref().unwrap_or("the change");
+    let blocks = c
+        .openings
+        .iter()
+        .map(|o| {
+            let end = o.end_secs.unwrap_or(to).max(o.start_secs + 1);
+            Block {
+                kind: "start",
+                name: id.to_owned(),
+                start: o.start_secs,
+                end,
+                label: format!(
+                    "{id} may start {} → {}",
+                    time::format_human(o.start_secs, tz).unwrap_or_default(),
+                    time::format_human(end, tz).unwrap_or_default()
+                ),
+            }
+        })
+        .collect();
+    Row {
+        label: format!("{id} may start ({})", tz.name()),
+        names: Vec::new(),
+        tz,
+        lanes: vec![blocks],
+    }
+}
+
+/// Adds each calendar entry (window or freeze) with a zone as a lane of the row of its
+/// zone (or site and zone), a new row for a new one.
+fn add_entry_rows(rows: &mut Vec<Row>, cal: &Calendar) {
     for e in &cal.entries {
         let Some(zone) = e.zone.as_deref() else {
             continue;
@@ -122,83 +166,62 @@ pub(crate) fn page(policy: &str, cal: &Calendar, change: Option<&ChangeCalendar>
             }),
         }
     }
+}
 
-    let hours = (to - from) / 3600;
-    let width = hours * PX_PER_HOUR;
-    let mut out = String::new();
-    let title = match change {
-        Some(c) => format!(
-            "{} under {}",
-            c.change.as_deref().unwrap_or("change"),
-            policy
-        ),
-        None => format!("{policy}: windows and freezes"),
-    };
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
-        esc(&title)
-    );
+/// Row `ri` of the grid over `[from, to)`: its label, its day and six-hour marks in
+/// its zone, and its blocks, one lane under another.
+fn write_row(out: &mut String, ri: usize, row: &Row, from: Instant, to: Instant) {
+    let width = (to - from) / 3600 * PX_PER_HOUR;
+    let lanes = i64::try_from(row.lanes.len().max(1)).unwrap_or(1);
     let _ = writeln!(
         out,
-        "<h1>{}</h1>\n<p>From {} to {} (UTC). Each row is in its own local time; rows share one time axis.</p>",
-        esc(&title),
-        esc(&cal.from),
-        esc(&cal.to)
+        "<div class=\"row\" data-row=\"{ri}\" data-zone=\"{}\"><div class=\"label\">{}<br><small>{}</small></div><div class=\"track\" style=\"width:{width}px;height:{}px\">",
+        esc(row.tz.name()),
+        esc(&row.label),
+        esc(&row.names.join(", ")),
+        LANE_PX * lanes + 18
     );
-    let _ = writeln!(
-        out,
-        "<div class=\"grid\" data-from=\"{from}\" data-to=\"{to}\" data-hours=\"{hours}\">"
-    );
-    for (ri, row) in rows.iter().enumerate() {
-        let lanes = i64::try_from(row.lanes.len().max(1)).unwrap_or(1);
+    // Day and six-hour marks in the row's local time.
+    for (t, text, day) in marks(row.tz, from, to) {
+        let x = (t - from) * PX_PER_HOUR / 3600;
         let _ = writeln!(
             out,
-            "<div class=\"row\" data-row=\"{ri}\" data-zone=\"{}\"><div class=\"label\">{}<br><small>{}</small></div><div class=\"track\" style=\"width:{width}px;height:{}px\">",
-            esc(row.tz.name()),
-            esc(&row.label),
-            esc(&row.names.join(", ")),
-            LANE_PX * lanes + 18
+            "<div class=\"mark{}\" style=\"left:{x}px\" data-at=\"{t}\">{}</div>",
+            if day { " day" } else { "" },
+            esc(&text)
         );
-        // Day and six-hour marks in the row's local time.
-        for (t, text, day) in marks(row.tz, from, to) {
-            let x = (t - from) * PX_PER_HOUR / 3600;
-            let _ = writeln!(
-                out,
-                "<div class=\"mark{}\" style=\"left:{x}px\" data-at=\"{t}\">{}</div>",
-                if day { " day" } else { "" },
-                esc(&text)
-            );
-        }
-        for (li, lane) in row.lanes.iter().enumerate() {
-            let top = i64::try_from(li).unwrap_or(0) * LANE_PX + 16;
-            for b in lane {
-                let s = b.start.max(from);
-                let e = b.end.min(to);
-                if e <= s {
-                    continue;
-                }
-                let left = (s - from) * PX_PER_HOUR * 60 / 3600;
-                let w = ((e - s) * PX_PER_HOUR * 60 / 3600).max(1);
-                let _ = writeln!(
-                    out,
-                    "<div class=\"block {}\" data-kind=\"{}\" data-name=\"{}\" data-start=\"{}\" data-end=\"{}\" style=\"left:{}px;width:{}px;top:{top}px\" title=\"{}\">{}</div>",
-                    b.kind,
-                    b.kind,
-                    esc(&b.name),
-                    b.start,
-                    b.end,
-                    Frac(left),
-                    Frac(w),
-                    esc(&b.label),
-                    esc(&b.name)
-                );
-            }
-        }
-        let _ = writeln!(out, "</div></div>");
     }
-    let _ = writeln!(out, "</div>\n<script>\n{SCRIPT}</script>\n</body>\n</html>");
-    out
+    for (li, lane) in row.lanes.iter().enumerate() {
+        let top = i64::try_from(li).unwrap_or(0) * LANE_PX + 16;
+        for b in lane {
+            write_block(out, b, top, from, to);
+        }
+    }
+    let _ = writeln!(out, "</div></div>");
+}
+
+/// One block at `top` pixels, cut to `[from, to)`; nothing when none of it is inside.
+fn write_block(out: &mut String, b: &Block, top: i64, from: Instant, to: Instant) {
+    let s = b.start.max(from);
+    let e = b.end.min(to);
+    if e <= s {
+        return;
+    }
+    let left = (s - from) * PX_PER_HOUR * 60 / 3600;
+    let w = ((e - s) * PX_PER_HOUR * 60 / 3600).max(1);
+    let _ = writeln!(
+        out,
+        "<div class=\"block {}\" data-kind=\"{}\" data-name=\"{}\" data-start=\"{}\" data-end=\"{}\" style=\"left:{}px;width:{}px;top:{top}px\" title=\"{}\">{}</div>",
+        b.kind,
+        b.kind,
+        esc(&b.name),
+        b.start,
+        b.end,
+        Frac(left),
+        Frac(w),
+        esc(&b.label),
+        esc(&b.name)
+    );
 }
 
 /// Sixtieths of a pixel, written as a decimal.
