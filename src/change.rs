@@ -88,14 +88,16 @@ impl Change {
     /// The body of [`Change::from_value`], for a value known to be an object.
     fn from_object(value: Value) -> Change {
         let mut problems = Vec::new();
-        let id = id_field(&value, &mut problems);
+        let id = text(value.get("id"), "`change.id`", true, &mut problems);
         let mut input_errors = Vec::new();
-        let author = string_field(&value, "author", &mut problems)
+        let author = text(value.get("author"), "`change.author`", false, &mut problems)
             .and_then(|a| person("`change.author`", &a, &mut input_errors));
-        let revision = match value.get("revision") {
-            Some(Value::Int(i)) => Some(i.to_string()),
-            _ => string_field(&value, "revision", &mut problems),
-        };
+        let revision = text(
+            value.get("revision"),
+            "`change.revision`",
+            true,
+            &mut problems,
+        );
         let duration = duration_field(&value, &mut problems);
         let approvals = approvals_field(&value, &mut problems, &mut input_errors);
         problems.extend(input_errors.iter().cloned());
@@ -148,22 +150,6 @@ impl Change {
     /// change outright (exit 1).
     pub fn input_errors(&self) -> &[String] {
         &self.input_errors
-    }
-}
-
-/// `change.id`: a string, or an integer as its digits.
-fn id_field(value: &Value, problems: &mut Vec<String>) -> Option<String> {
-    match value.get("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::Str(s)) => Some(s.clone()),
-        Some(Value::Int(i)) => Some(i.to_string()),
-        Some(other) => {
-            problems.push(format!(
-                "`change.id` is {}, not a string",
-                other.type_of().with_article()
-            ));
-            None
-        }
     }
 }
 
@@ -257,31 +243,17 @@ fn approval_object(
     problems: &mut Vec<String>,
     input_errors: &mut Vec<String>,
 ) -> Option<Approval> {
-    let revision = match item.get("revision") {
-        None | Some(Value::Null) => None,
-        Some(Value::Str(r)) => Some(r.clone()),
-        Some(Value::Int(r)) => Some(r.to_string()),
-        Some(other) => {
-            problems.push(format!(
-                "`change.approvals[{i}].revision` is {}, not a string",
-                other.type_of().with_article()
-            ));
-            None
-        }
+    let mut read = |name: &str, ints: bool| {
+        text(
+            item.get(name),
+            &format!("`change.approvals[{i}].{name}`"),
+            ints,
+            problems,
+        )
     };
-    let mut text = |field: &str| match item.get(field) {
-        None | Some(Value::Null) => None,
-        Some(Value::Str(t)) => Some(t.clone()),
-        Some(other) => {
-            problems.push(format!(
-                "`change.approvals[{i}].{field}` is {}, not a string",
-                other.type_of().with_article()
-            ));
-            None
-        }
-    };
-    let at = text("at");
-    let source = text("source");
+    let revision = read("revision", true);
+    let at = read("at", false);
+    let source = read("source", false);
     let field = format!("`change.approvals[{i}].by`");
     let by = person(&field, by, input_errors)?;
     Some(Approval {
@@ -303,13 +275,16 @@ fn person(field: &str, name: &str, errors: &mut Vec<String>) -> Option<String> {
     }
 }
 
-fn string_field(value: &Value, field: &str, problems: &mut Vec<String>) -> Option<String> {
-    match value.get(field) {
+/// A text field, `name` (such as `` `change.id` ``) in a problem: a string, or with
+/// `ints` an integer as its digits.
+fn text(v: Option<&Value>, name: &str, ints: bool, problems: &mut Vec<String>) -> Option<String> {
+    match v {
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(s.clone()),
+        Some(Value::Int(i)) if ints => Some(i.to_string()),
         Some(other) => {
             problems.push(format!(
-                "`change.{field}` is {}, not a string",
+                "{name} is {}, not a string",
                 other.type_of().with_article()
             ));
             None
