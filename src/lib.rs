@@ -89,7 +89,10 @@
 //! only where a function takes a path ([`Policy::from_file`], [`input::read_file`],
 //! [`record`]). The `changegate` command line is the binary's own module tree
 //! (`src/cli/`), built with the default `cli` feature; without default features the
-//! library builds without clap and the terminal crates.
+//! library builds without clap and the terminal crates. Only a build with
+//! `--cfg fuzzing` (what `cargo fuzz` does) has one more module, `fuzzing`: the
+//! unindexed evaluation and the syntax tree's round trip that the fuzz targets
+//! check against.
 
 pub mod calendar;
 pub mod change;
@@ -101,6 +104,8 @@ mod digest;
 mod eval;
 pub mod explain;
 pub mod fmt;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod index;
 pub mod input;
 mod ir;
@@ -133,6 +138,8 @@ pub use topology::{Blast, Inventory};
 pub use value::{Type, Value};
 pub use verdict::{Decision, Verdict};
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests {
     /// A compiled policy is shared across threads.
