@@ -10,7 +10,7 @@ use std::sync::Arc;
 use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceSpan, SpanContents};
 use serde::Serialize;
 
-use crate::syntax::Span;
+pub use crate::syntax::ast::Span;
 
 /// A source file: its name as the user gave it and its text.
 ///
