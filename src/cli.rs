@@ -27,7 +27,7 @@ mod testing;
 mod walk;
 use limit_args::AllLimits;
 use limit_args::{BlastLimits, CheckLimits, FmtLimits};
-use output::{render, stdout, EXIT_BAD_INPUT};
+use output::{exit_code, render, stdout, EXIT_BAD_INPUT};
 use walk::collect_files;
 
 /// The exit codes, for `--help` (the README has the same table).
@@ -592,7 +592,7 @@ fn evaluate(args: &EvaluateArgs) -> u8 {
         }
     }
     print_evaluation(&verdict, explanation.as_ref(), args.format);
-    u8::try_from(verdict.decision.exit_code()).unwrap_or(EXIT_BAD_INPUT)
+    exit_code(verdict.decision)
 }
 
 /// The change of `evaluate -c`, with the approvals of `--reviews` applied; `None`
@@ -881,7 +881,7 @@ fn evaluate_batch(
         return EXIT_BAD_INPUT;
     }
     match worst {
-        Some(d) => u8::try_from(d.exit_code()).unwrap_or(EXIT_BAD_INPUT),
+        Some(d) => exit_code(d),
         None => {
             // No verdict is not a `deploy`: an empty batch gates nothing.
             eprintln!("error: `{name}` holds no change: a batch needs one JSON object per line");

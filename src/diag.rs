@@ -10,7 +10,7 @@ use std::sync::Arc;
 use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceSpan, SpanContents};
 use serde::Serialize;
 
-use crate::syntax::Span;
+pub use crate::syntax::ast::Span;
 
 /// A source file: its name as the user gave it and its text.
 ///
@@ -392,18 +392,6 @@ impl Diagnostic {
         }
     }
 
-    /// A warning with `code` and `message` in `file`.
-    pub fn warning(
-        code: &'static str,
-        file: &SourceFile,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, file, message)
-        }
-    }
-
     /// Adds a labelled span.
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
         self.labels.push(Label {
@@ -468,7 +456,7 @@ impl Diagnostic {
 /// The code, severity, message (`#[error]`), help and labels (in field order, the
 /// first one primary) all come from the enum's derives, so rendering and JSON are
 /// exactly those of a hand-built [`Diagnostic`].
-pub trait ToDiagnostic: miette::Diagnostic + Sized {
+pub(crate) trait ToDiagnostic: miette::Diagnostic + Sized {
     /// Every code this type's variants carry, each once.
     const CODES: &'static [&'static str];
 

@@ -97,8 +97,8 @@ impl Policy {
 
     /// [`Policy::evaluate`] without the rule index: every rule is evaluated. The
     /// reference the test suite checks the index against; not for production use.
-    #[doc(hidden)]
-    pub fn evaluate_unindexed(
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn evaluate_unindexed(
         &self,
         change: &Change,
         inventory: &Inventory,

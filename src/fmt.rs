@@ -1,6 +1,7 @@
 //! `changegate fmt`: one canonical layout, comments kept where they were.
 //!
-//! The layout is the AST's canonical printing ([`crate::syntax`]) plus:
+//! The layout is the syntax tree's canonical printing (the crate-private `syntax`
+//! module) plus:
 //! - comments: a comment on its own line stays before the item (or rule line) it
 //!   preceded; a comment at the end of a line stays at the end of that line;
 //! - blank lines: one between items where the source had at least one, and always
@@ -317,5 +318,41 @@ fn pad_name(line: &str, keyword: &str, name: &str, width: usize) -> String {
             format!("{head}{}{rest}", " ".repeat(width - name.len()))
         }
         _ => line.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::syntax::{parse_file, File};
+    use crate::{Limits, SourceFile};
+
+    fn ast(src: &str) -> File {
+        let (ast, diags) = parse_file(&SourceFile::new("t.gate", src), &Limits::default());
+        assert!(diags.is_empty(), "{diags:?}");
+        ast
+    }
+
+    /// Formatting the formatter's snapshot sources (`tests/fmt/*.gate`, whose output
+    /// tests/tooling.rs pins) gives the same syntax tree, spans aside.
+    #[test]
+    fn formatting_the_snapshot_sources_keeps_their_meaning() {
+        let mut dir: Vec<_> = std::fs::read_dir("tests/fmt")
+            .expect("tests/fmt")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "gate"))
+            .collect();
+        dir.sort();
+        assert!(dir.len() >= 2);
+        for path in dir {
+            let src = std::fs::read_to_string(&path).expect("readable");
+            let once = super::format_source(&src, "t.gate", &Limits::default()).expect("formats");
+            assert_eq!(
+                ast(&once),
+                ast(&src),
+                "{}: formatting changed the policy",
+                path.display()
+            );
+        }
     }
 }

@@ -74,22 +74,26 @@
 //! | [`Exercised`] | what one evaluation exercised ([`Policy::evaluate_covering`]), for coverage |
 //! | [`explain`] | the step-by-step trace of an evaluation (`changegate evaluate --explain`) |
 //! | [`calendar`] | a policy's windows and freezes over a period, and when a change can start |
-//! | [`fmt`], [`source`] | formatting a policy's source; reading policy files, telling modules |
+//! | [`fmt`], [`source`] | formatting a policy's text ([`fmt::format_source`]: text in, text out); reading policy files, telling modules |
 //! | [`record`] | decision records and the audit log: append, verify, replay |
 //! | [`review`] | approvals read from GitHub and GitLab review responses |
 //! | [`input`] | reading JSON, YAML and TOML documents within limits |
 //! | [`people`] | the canonical form in which names compare |
 //! | [`terminal`] | escaping input for text output, so it never controls the terminal |
-//! | [`time`], [`syntax`] | `--at` instants and durations; the grammar and AST |
+//! | [`time`] | `--at` instants and durations: reading and writing them |
 //!
-//! The stages, one private module each: [`syntax`] (grammar and AST), `check`
-//! (names, imports, windows, types), `compile` and `index` (the evaluation form),
-//! `eval`, [`time`] (windows and freezes), [`topology`] (inventory and blast radius)
-//! and [`verdict`]. Nothing here touches the clock or the terminal; files are read
+//! The stages, one module each and private but for their results: `syntax`
+//! (grammar and AST), `check` (names, imports, windows, types), `compile` and `index`
+//! (the evaluation form), `eval`, [`time`] (windows and freezes; public are only
+//! instants and durations), [`topology`] (inventory and blast radius) and
+//! [`verdict`]. Nothing here touches the clock or the terminal; files are read
 //! only where a function takes a path ([`Policy::from_file`], [`input::read_file`],
 //! [`record`]). The `changegate` command line is the binary's own module tree
 //! (`src/cli/`), built with the default `cli` feature; without default features the
-//! library builds without clap and the terminal crates.
+//! library builds without clap and the terminal crates. Only a build with
+//! `--cfg fuzzing` (what `cargo fuzz` does) has one more module, `fuzzing`: the
+//! unindexed evaluation and the syntax tree's round trip that the fuzz targets
+//! check against.
 
 pub mod calendar;
 pub mod change;
@@ -101,6 +105,8 @@ mod digest;
 mod eval;
 pub mod explain;
 pub mod fmt;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod index;
 pub mod input;
 mod ir;
@@ -113,7 +119,7 @@ pub mod record;
 pub mod review;
 mod rule_id;
 pub mod source;
-pub mod syntax;
+mod syntax;
 pub mod terminal;
 pub mod time;
 pub mod topology;
@@ -133,6 +139,8 @@ pub use topology::{Blast, Inventory};
 pub use value::{Type, Value};
 pub use verdict::{Decision, Verdict};
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests {
     /// A compiled policy is shared across threads.

@@ -202,10 +202,10 @@ impl Policy {
         })
     }
 
-    /// Whether the lints have run (by a call to [`Policy::warnings`]). For tests that
-    /// show evaluation never runs them.
-    #[doc(hidden)]
-    pub fn lints_ran(&self) -> bool {
+    /// Whether the lints have run (by a call to [`Policy::warnings`]). For the tests
+    /// below, which show evaluation never runs them.
+    #[cfg(test)]
+    pub(crate) fn lints_ran(&self) -> bool {
         self.warnings.get().is_some()
     }
 
@@ -246,5 +246,76 @@ impl Policy {
     /// The source files: the root first, then imports in load order.
     pub fn files(&self) -> &[SourceFile] {
         &self.files
+    }
+}
+
+/// Evaluation never pays for `check`'s lints (the trust boundary, docs/language.md).
+#[cfg(test)]
+mod tests {
+    use crate::{Change, Decision, Inventory, Policy, Verdict};
+    use serde_json::{json, Value};
+
+    fn policy(src: &str) -> Policy {
+        Policy::parse(src, "trust.gate").unwrap_or_else(|d| panic!("{}", d.render_plain()))
+    }
+
+    fn eval(p: &Policy, change: Value, inventory: &Inventory) -> Verdict {
+        let at = "2026-11-26T10:00:00Z".parse().unwrap();
+        p.evaluate(&Change::from_json(change).unwrap(), inventory, at)
+    }
+
+    /// The `never_open` lint is quadratic in windows and freezes: 1,000 + 1,000 took
+    /// 21-29 s on every evaluation. Compiling and evaluating never run the lints; only
+    /// `Policy::warnings` (what `changegate check` prints) does.
+    #[test]
+    fn evaluation_never_runs_the_lints() {
+        let mut src = String::from("policy \"big\"\n");
+        for i in 0..1_000 {
+            src.push_str(&format!(
+                "window w{i} = daily {:02}:{:02}-{:02}:{:02} in \"UTC\"\n",
+                i % 24,
+                i % 60,
+                (i + 1) % 24,
+                i % 60
+            ));
+            src.push_str(&format!(
+                "freeze f{i} = 2027-{:02}-{:02} 00:00 .. 2027-{:02}-{:02} 06:00 in \"UTC\"\n",
+                i % 12 + 1,
+                i % 28 + 1,
+                i % 12 + 1,
+                i % 28 + 1
+            ));
+        }
+        src.push_str("rule \"r\" { when change.kind == \"db\" then deploy during w0, w1 }\n");
+        src.push_str("default deploy\n");
+        let started = std::time::Instant::now();
+        let p = policy(&src);
+        let v = eval(&p, json!({"kind": "db"}), &Inventory::empty());
+        let v2 = eval(&p, json!({"kind": "web"}), &Inventory::empty());
+        let took = started.elapsed();
+        assert!(!p.lints_ran(), "compiling or evaluating ran the lints");
+        assert_ne!(v.decision, Decision::Deny, "{v:?}");
+        assert_eq!(v2.decision, Decision::Deploy);
+        // Generous, for a debug build on a busy machine; the assertion above is the proof.
+        assert!(took.as_secs() < 5, "compile + 2 evaluations took {took:?}");
+        // `check` still gets every warning.
+        let _ = p.warnings();
+        assert!(p.lints_ran());
+    }
+
+    /// `check` output is the same: the lints' warnings are still among the warnings.
+    #[test]
+    fn check_still_reports_the_lints() {
+        let p = policy(
+            r#"policy "p"
+    window never = 2026-01-01 00:00 .. 2026-01-02 00:00 in "UTC"
+    freeze wide = 2025-12-31 00:00 .. 2026-01-03 00:00 in "UTC"
+    rule "r" { when change.kind == "db" then deploy during never }
+    default deploy
+    "#,
+        );
+        assert!(!p.lints_ran());
+        let codes: Vec<&str> = p.warnings().iter().map(|w| w.code).collect();
+        assert!(codes.iter().any(|c| c.contains("never_open")), "{codes:?}");
     }
 }

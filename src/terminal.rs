@@ -54,7 +54,7 @@ fn escaped(c: char) -> bool {
 
 /// Whether `c` is a character a reader of a name cannot see or that changes how the
 /// text around it is shown (a person's name holding one is refused: [`crate::people::NameError::Hidden`]).
-pub fn is_hidden(c: char) -> bool {
+pub(crate) fn is_hidden(c: char) -> bool {
     if CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c) {
         return true;
     }

@@ -24,16 +24,6 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The CLI's exit code for this decision: 0 deploy, 10 approve, 11 wait, 12 deny.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Decision::Deploy => 0,
-            Decision::Approve => 10,
-            Decision::Wait => 11,
-            Decision::Deny => 12,
-        }
-    }
-
     /// The decision's name (`deploy`).
     pub fn as_str(self) -> &'static str {
         match self {

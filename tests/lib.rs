@@ -32,7 +32,6 @@ mod instants;
 mod limits;
 mod modules;
 mod pipeline;
-mod properties;
 mod regressions;
 mod reports;
 mod reviews;

@@ -6,21 +6,14 @@ use std::process::Output;
 
 use crate::common::{self, Temp};
 
-use changegate::syntax::parse_file;
-use changegate::{Limits, SourceFile};
+use changegate::Limits;
 
 fn format(src: &str) -> String {
     changegate::fmt::format_source(src, "t.gate", &Limits::default()).expect("formats")
 }
 
-fn ast(src: &str) -> changegate::syntax::File {
-    let (ast, diags) = parse_file(&SourceFile::new("t.gate", src), &Limits::default());
-    assert!(diags.is_empty(), "{diags:?}");
-    ast
-}
-
 #[test]
-fn formatting_snapshots_are_idempotent_and_keep_meaning() {
+fn formatting_snapshots_are_idempotent_and_keep_comments() {
     let mut dir: Vec<PathBuf> = std::fs::read_dir("tests/fmt")
         .expect("tests/fmt")
         .filter_map(Result::ok)
@@ -39,11 +32,7 @@ fn formatting_snapshots_are_idempotent_and_keep_meaning() {
             .to_owned();
         insta::assert_snapshot!(format!("fmt_{name}"), once);
         assert_eq!(format(&once), once, "{name}: formatting is not idempotent");
-        assert_eq!(
-            ast(&once),
-            ast(&src),
-            "{name}: formatting changed the policy"
-        );
+        // That formatting keeps the syntax tree is tested in the crate (src/fmt.rs).
         // Every comment survives.
         for line in src.lines() {
             if let Some(i) = line.find("# ") {

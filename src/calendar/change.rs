@@ -7,7 +7,7 @@
 //! `duration`. A start `s` is allowed when every window is open and no freeze is active
 //! over all of `[s, s + runway)` (at `s` alone without a runway): exactly what the
 //! verdict's `earliest` asks, searched with the same function
-//! ([`crate::time::earliest`]) over the same streams, so the first interval starts at
+//! (`time::earliest`) over the same streams, so the first interval starts at
 //! the verdict's `earliest` whenever that lies in the period.
 
 use chrono::DateTime;

@@ -7,6 +7,17 @@ use std::io::{IsTerminal, Write};
 /// Exit code for inputs that cannot be read or parsed at all.
 pub(crate) const EXIT_BAD_INPUT: u8 = 1;
 
+/// The exit code of a decision: 0 deploy, 10 approve, 11 wait, 12 deny (the
+/// `EXIT_CODES` help text, docs/guide.md).
+pub(crate) fn exit_code(decision: changegate::Decision) -> u8 {
+    match decision {
+        changegate::Decision::Deploy => 0,
+        changegate::Decision::Approve => 10,
+        changegate::Decision::Wait => 11,
+        changegate::Decision::Deny => 12,
+    }
+}
+
 /// `--quiet`: standard output goes nowhere.
 pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -684,7 +684,7 @@ fn judge(name: &str, expect: &Expect, v: &Verdict) -> CaseReport {
         actual.errors = Some(got);
     }
     if let Some(code) = expect.exit_code {
-        let got = v.decision.exit_code();
+        let got = i32::from(crate::cli::output::exit_code(v.decision));
         if code != got {
             failures.push(format!("exit_code: expected {code}, got {got}"));
         }

@@ -54,32 +54,32 @@ impl From<Span> for miette::SourceSpan {
 
 /// A parsed policy file: its items in source order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct File {
+pub(crate) struct File {
     /// The top-level items.
-    pub items: Vec<Item>,
+    pub(crate) items: Vec<Item>,
 }
 
 /// A name declared or referenced in a policy (`netops`, `weeknights`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ident {
+pub(crate) struct Ident {
     /// The name.
-    pub name: String,
+    pub(crate) name: String,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A string literal, unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Str {
+pub(crate) struct Str {
     /// The string's value.
-    pub value: String,
+    pub(crate) value: String,
     /// Where it is written, quotes included.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A top-level item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub(crate) enum Item {
     /// `policy "name"`
     Policy(Str, Span),
     /// `import "path.gate"`
@@ -100,7 +100,7 @@ pub enum Item {
 
 impl Item {
     /// The item's whole span.
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         match self {
             Item::Policy(_, s) | Item::Import(_, s) | Item::Default(_, s) => *s,
             Item::Group(g) => g.span,
@@ -114,29 +114,29 @@ impl Item {
 
 /// `schema { kind: string, risk: int, labels: list<string>, ticket?: string }`
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schema {
+pub(crate) struct Schema {
     /// The declared fields, in order.
-    pub fields: Vec<SchemaField>,
+    pub(crate) fields: Vec<SchemaField>,
     /// The whole declaration.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// One field of a schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaField {
+pub(crate) struct SchemaField {
     /// The field's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Whether it may be missing (`ticket?: string`).
-    pub optional: bool,
+    pub(crate) optional: bool,
     /// Its type.
-    pub ty: FieldType,
+    pub(crate) ty: FieldType,
     /// Where it is declared.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A field's type in a schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldType {
+pub(crate) enum FieldType {
     /// `string`
     Str,
     /// `int`
@@ -166,53 +166,53 @@ impl std::fmt::Display for FieldType {
 
 /// `group netops = ["alice", "bob"]`
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     /// The group's name.
-    pub name: Ident,
+    pub(crate) name: Ident,
     /// Its members, as written.
-    pub members: Vec<Str>,
+    pub(crate) members: Vec<Str>,
     /// The whole declaration.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// `window weeknights = mon..thu 22:00-04:00 in "America/New_York"`
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowDecl {
+pub(crate) struct WindowDecl {
     /// The window's name.
-    pub name: Ident,
+    pub(crate) name: Ident,
     /// When it is open.
-    pub spec: WindowSpec,
+    pub(crate) spec: WindowSpec,
     /// The whole declaration.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// `freeze year_end = … [when <condition>]`
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FreezeDecl {
+pub(crate) struct FreezeDecl {
     /// The freeze's name.
-    pub name: Ident,
+    pub(crate) name: Ident,
     /// When it is active.
-    pub spec: WindowSpec,
+    pub(crate) spec: WindowSpec,
     /// Which changes it applies to (all when absent).
-    pub when: Option<Expr>,
+    pub(crate) when: Option<Expr>,
     /// The whole declaration.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// When a window is open or a freeze active, and in which zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowSpec {
+pub(crate) struct WindowSpec {
     /// The recurrence or the one-time range.
-    pub shape: ShapeSpec,
+    pub(crate) shape: ShapeSpec,
     /// The zone its wall-clock times are in.
-    pub zone: ZoneSpec,
+    pub(crate) zone: ZoneSpec,
     /// The whole specification.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// The time part of a window specification.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ShapeSpec {
+pub(crate) enum ShapeSpec {
     /// `mon..thu 22:00-04:00`, `daily 02:00 for 3h`
     Weekly {
         /// The days on which it starts.
@@ -231,7 +231,7 @@ pub enum ShapeSpec {
 
 /// The days a weekly window starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DaysSpec {
+pub(crate) enum DaysSpec {
     /// `daily`
     Daily(Span),
     /// `mon..thu`, `mon,wed,fri`, `mon..wed,sat`
@@ -240,18 +240,18 @@ pub enum DaysSpec {
 
 /// A day or a range of days (`fri..mon` wraps over the weekend).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayItem {
+pub(crate) struct DayItem {
     /// The first day.
-    pub from: Weekday,
+    pub(crate) from: Weekday,
     /// The last day of a range.
-    pub to: Option<Weekday>,
+    pub(crate) to: Option<Weekday>,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A day of the week, Monday first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Weekday {
+pub(crate) enum Weekday {
     /// `mon`
     Mon,
     /// `tue`
@@ -270,7 +270,7 @@ pub enum Weekday {
 
 impl Weekday {
     /// All days, Monday first.
-    pub const ALL: [Weekday; 7] = [
+    pub(crate) const ALL: [Weekday; 7] = [
         Weekday::Mon,
         Weekday::Tue,
         Weekday::Wed,
@@ -280,13 +280,8 @@ impl Weekday {
         Weekday::Sun,
     ];
 
-    /// Monday is 0, Sunday 6.
-    pub fn index(self) -> u8 {
-        self as u8
-    }
-
     /// The keyword (`mon`).
-    pub fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             Weekday::Mon => "mon",
             Weekday::Tue => "tue",
@@ -301,7 +296,7 @@ impl Weekday {
 
 /// A weekly window's times.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimeSpec {
+pub(crate) enum TimeSpec {
     /// `22:00-04:00`: an end not after the start crosses midnight.
     Range {
         /// Opens at.
@@ -320,7 +315,7 @@ pub enum TimeSpec {
 
 /// The end of a one-time window.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OnceEndSpec {
+pub(crate) enum OnceEndSpec {
     /// `.. 2026-12-06 06:00`
     At(DateTimeLit),
     /// `for 8h`
@@ -329,42 +324,42 @@ pub enum OnceEndSpec {
 
 /// A wall-clock time as written (`22:00`); validated by the checker.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeLit {
+pub(crate) struct TimeLit {
     /// Hour as written.
-    pub hour: u32,
+    pub(crate) hour: u32,
     /// Minute as written.
-    pub minute: u32,
+    pub(crate) minute: u32,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A calendar date and wall-clock time as written; validated by the checker.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DateTimeLit {
+pub(crate) struct DateTimeLit {
     /// Year.
-    pub year: i32,
+    pub(crate) year: i32,
     /// Month, as written.
-    pub month: u32,
+    pub(crate) month: u32,
     /// Day of month, as written.
-    pub day: u32,
+    pub(crate) day: u32,
     /// The time of day.
-    pub time: TimeLit,
+    pub(crate) time: TimeLit,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// A duration such as `6h`, `90m` or `1d12h`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DurationLit {
+pub(crate) struct DurationLit {
     /// Its length in seconds (saturating; the checker rejects absurd values).
-    pub seconds: i64,
+    pub(crate) seconds: i64,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// The zone of a window's wall-clock times.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ZoneSpec {
+pub(crate) enum ZoneSpec {
     /// `in "Europe/Berlin"`
     Named(Str),
     /// `local`: each target device's site zone.
@@ -373,31 +368,31 @@ pub enum ZoneSpec {
 
 /// `rule "name" [advisory] { when … then … }`
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// The rule's name.
-    pub name: Str,
+    pub(crate) name: Str,
     /// Whether it only reports (never decides).
-    pub advisory: bool,
+    pub(crate) advisory: bool,
     /// Its condition.
-    pub when: Expr,
+    pub(crate) when: Expr,
     /// What it contributes when the condition holds.
-    pub then: Outcome,
+    pub(crate) then: Outcome,
     /// The whole rule.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// What a rule (or the default) contributes: a comma-separated list of items.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The items in source order.
-    pub items: Vec<OutcomeItem>,
+    pub(crate) items: Vec<OutcomeItem>,
     /// The whole outcome.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// One item of an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OutcomeItem {
+pub(crate) enum OutcomeItem {
     /// `deploy`
     Deploy(Span),
     /// `approve 2 from security`
@@ -417,31 +412,18 @@ pub enum OutcomeItem {
     During(Vec<Ident>, Span),
 }
 
-impl OutcomeItem {
-    /// The item's span.
-    pub fn span(&self) -> Span {
-        match self {
-            OutcomeItem::Deploy(s)
-            | OutcomeItem::Approve { span: s, .. }
-            | OutcomeItem::Deny(_, s)
-            | OutcomeItem::BreakGlass(s)
-            | OutcomeItem::During(_, s) => *s,
-        }
-    }
-}
-
 /// An expression with its span.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expr {
+pub(crate) struct Expr {
     /// What it is.
-    pub kind: ExprKind,
+    pub(crate) kind: ExprKind,
     /// Where it is written.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// The expression forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExprKind {
+pub(crate) enum ExprKind {
     /// `"text"`, `42`, `true`
     Lit(Lit),
     /// `["a", "b"]`
@@ -470,7 +452,7 @@ pub enum ExprKind {
 
 /// A literal value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lit {
+pub(crate) enum Lit {
     /// A string.
     Str(String),
     /// An integer.
@@ -481,7 +463,7 @@ pub enum Lit {
 
 /// The comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CmpOp {
+pub(crate) enum CmpOp {
     /// `==`
     Eq,
     /// `!=`
@@ -502,7 +484,7 @@ pub enum CmpOp {
 
 impl CmpOp {
     /// The operator as written.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CmpOp::Eq => "==",
             CmpOp::Ne => "!=",
@@ -518,7 +500,7 @@ impl CmpOp {
 
 /// `any` or `all`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Quantifier {
+pub(crate) enum Quantifier {
     /// `any`: true when some element satisfies the comparison (false for an empty list).
     Any,
     /// `all`: true when every element does (true for an empty list).
@@ -527,7 +509,7 @@ pub enum Quantifier {
 
 /// Where a field path starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Root {
+pub(crate) enum Root {
     /// `change.…`: the change input.
     Change,
     /// `blast.…`: the blast radius of the change's targets.
@@ -538,7 +520,7 @@ pub enum Root {
 
 impl Root {
     /// The keyword.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Root::Change => "change",
             Root::Blast => "blast",
@@ -549,16 +531,16 @@ impl Root {
 
 /// A field path such as `change.approvals` or `change."x-ticket"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Path {
+pub(crate) struct Path {
     /// Its root.
-    pub root: Root,
+    pub(crate) root: Root,
     /// The field names after the root.
-    pub fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
 }
 
 impl Path {
     /// Whether a field name can be written bare (`kind`) rather than quoted.
-    pub fn is_bare(field: &str) -> bool {
+    pub(crate) fn is_bare(field: &str) -> bool {
         let mut chars = field.chars();
         matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -99,7 +99,7 @@ fn forbidden_characters(file: &SourceFile) -> Vec<Diagnostic> {
 
 /// Parses a whole file. Returns the items that parsed and a diagnostic for each
 /// problem; the tree is only meaningful when there are no errors.
-pub fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
+pub(crate) fn parse_file(file: &SourceFile, limits: &Limits) -> (File, Vec<Diagnostic>) {
     on_big_stack(|| parse_file_here(file, limits)).unwrap_or_else(|| {
         (
             File::default(),
@@ -292,7 +292,7 @@ fn parse_range(
 }
 
 /// Parses a single expression (used by tests and `explain`).
-pub fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
+pub(crate) fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     on_big_stack(|| parse_expr_here(file, limits))
         .unwrap_or_else(|| Err(vec![SyntaxError::InternalExpr.into_diagnostic(file)]))
 }

@@ -1,10 +1,14 @@
 //! Time: change windows, freezes and the search for the next opening.
 //!
+//! Public here is only the text of time: `--at` instants ([`parse_at`],
+//! [`format_rfc3339_utc`], [`format_human`]) and durations ([`parse_duration`],
+//! [`format_duration`]), as [`Instant`]s and seconds. The rest is the evaluator's.
+//!
 //! Everything here works on [`Instant`]s, whole seconds since the Unix epoch in UTC,
-//! and all arithmetic is in seconds. The policy compiler builds [`ZonedWindow`]s (a
-//! [`Shape`] in a concrete [`chrono_tz::Tz`]); this module turns them into
-//! [`IntervalStream`]s and answers the questions a verdict needs (`assess`,
-//! [`earliest`], `why_no_opening`, `calendar`).
+//! and all arithmetic is in seconds. The policy compiler builds `ZonedWindow`s (a
+//! `Shape` in a concrete [`chrono_tz::Tz`]); this module turns them into
+//! `IntervalStream`s and answers the questions a verdict needs (`assess`,
+//! `earliest`, `why_no_opening`, `calendar`).
 //!
 //! # The rules
 //!
@@ -46,7 +50,7 @@
 //!
 //! Searches for an opening look [`HORIZON_DAYS`] ahead. A run of touching occurrences
 //! that would be longer than `RUN_CUT_DAYS` (800 days) is reported in pieces (see
-//! [`IntervalStream`]). Instants far outside years 1..9999 are clamped when the zone
+//! `IntervalStream`). Instants far outside years 1..9999 are clamped when the zone
 //! is consulted, and all arithmetic saturates: no input can make this module panic.
 
 mod query;
@@ -55,13 +59,13 @@ mod stream;
 mod text;
 mod zone;
 
-pub use query::earliest;
 #[cfg(test)]
 pub(crate) use query::is_open;
-pub(crate) use query::{assess, calendar, why_no_opening, Assessment, NoOpening};
-pub use shape::{Days, End, OnceEnd, Shape, ShapeError, ZonedWindow};
-pub(crate) use stream::{Complement, Union};
-pub use stream::{IntervalStream, WindowStream, Zones};
+pub(crate) use query::{assess, calendar, earliest, why_no_opening, Assessment, NoOpening};
+#[cfg(test)]
+pub(crate) use shape::ShapeError;
+pub(crate) use shape::{Days, End, OnceEnd, Shape, ZonedWindow};
+pub(crate) use stream::{Complement, IntervalStream, Union, WindowStream, Zones};
 pub use text::{
     format_duration, format_human, format_rfc3339_utc, parse_at, parse_duration, AtError,
     DurationError,
@@ -86,37 +90,39 @@ pub(crate) const RUN_CUT_DAYS: i64 = 2 * HORIZON_DAYS;
 ///
 /// `start == i64::MIN` and `end == i64::MAX` stand for "unbounded".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Interval {
+pub(crate) struct Interval {
     /// First instant inside.
-    pub start: Instant,
+    pub(crate) start: Instant,
     /// First instant after the interval.
-    pub end: Instant,
+    pub(crate) end: Instant,
 }
 
 impl Interval {
     /// The interval `[start, end)`.
-    pub const fn new(start: Instant, end: Instant) -> Self {
+    pub(crate) const fn new(start: Instant, end: Instant) -> Self {
         Interval { start, end }
     }
 
     /// The interval covering every instant.
-    pub const ALL: Interval = Interval {
+    pub(crate) const ALL: Interval = Interval {
         start: Instant::MIN,
         end: Instant::MAX,
     };
 
     /// Whether `t` lies in `[start, end)`.
-    pub const fn contains(&self, t: Instant) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn contains(&self, t: Instant) -> bool {
         self.start <= t && t < self.end
     }
 
     /// Length in seconds (saturating).
-    pub const fn len(&self) -> i64 {
+    #[cfg(test)]
+    pub(crate) const fn len(&self) -> i64 {
         self.end.saturating_sub(self.start)
     }
 
     /// Whether the interval contains no instant.
-    pub const fn is_empty(&self) -> bool {
+    pub(crate) const fn is_empty(&self) -> bool {
         self.end <= self.start
     }
 }

@@ -36,7 +36,7 @@ fn run_end(stream: &dyn IntervalStream, s: Instant, iv: Interval, cap: Instant) 
 /// later week of that stretch would mean one in the week already searched. The first
 /// time, it also searches that week with only the streams that repeat over the whole
 /// search: if they never open together, nothing will.
-pub fn earliest(
+pub(crate) fn earliest(
     streams: &[&dyn IntervalStream],
     from: Instant,
     runway: i64,

@@ -6,36 +6,36 @@ use std::fmt;
 
 /// A set of weekdays: bit 0 is Monday, bit 6 is Sunday.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Days(u8);
+pub(crate) struct Days(u8);
 
 impl Days {
     /// No day at all.
-    pub const fn empty() -> Days {
+    pub(crate) const fn empty() -> Days {
         Days(0)
     }
 
     /// Every day of the week.
-    pub const fn all() -> Days {
+    pub(crate) const fn all() -> Days {
         Days(0x7f)
     }
 
     /// From a bitmask (bit 0 = Monday .. bit 6 = Sunday); bit 7 is ignored.
-    pub const fn from_bits(bits: u8) -> Days {
+    pub(crate) const fn from_bits(bits: u8) -> Days {
         Days(bits & 0x7f)
     }
 
     /// The bitmask.
-    pub const fn bits(self) -> u8 {
+    pub(crate) const fn bits(self) -> u8 {
         self.0
     }
 
     /// This set with `day` added.
-    pub const fn with(self, day: Weekday) -> Days {
+    pub(crate) const fn with(self, day: Weekday) -> Days {
         Days(self.0 | (1 << day.num_days_from_monday()))
     }
 
     /// The days from `first` to `last` inclusive, wrapping past Sunday (`fri..mon`).
-    pub fn range(first: Weekday, last: Weekday) -> Days {
+    pub(crate) fn range(first: Weekday, last: Weekday) -> Days {
         let mut days = Days::empty().with(first);
         let mut day = first;
         while day != last {
@@ -46,7 +46,8 @@ impl Days {
     }
 
     /// Whether `day` is in the set.
-    pub const fn contains(self, day: Weekday) -> bool {
+    #[cfg(test)]
+    pub(crate) const fn contains(self, day: Weekday) -> bool {
         self.contains_index(day.num_days_from_monday())
     }
 
@@ -56,14 +57,14 @@ impl Days {
     }
 
     /// Whether the set has no day.
-    pub const fn is_empty(self) -> bool {
+    pub(crate) const fn is_empty(self) -> bool {
         self.0 == 0
     }
 }
 
 /// How a weekly window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum End {
+pub(crate) enum End {
     /// A wall-clock minute of the day, `0..=1439`. An end not after the start means
     /// the next day (`22:00-04:00`, and `22:00-22:00` is 24 hours).
     Wall(u16),
@@ -73,7 +74,7 @@ pub enum End {
 
 /// How a one-time window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OnceEnd {
+pub(crate) enum OnceEnd {
     /// A local wall-clock datetime in the window's zone (exclusive).
     Wall(NaiveDateTime),
     /// An elapsed duration in seconds (`> 0`), counted from the start instant.
@@ -82,7 +83,7 @@ pub enum OnceEnd {
 
 /// The shape of a window or freeze, independent of its zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// Every week on `days`, from the wall-clock minute `start` (`0..=1439`).
     Weekly {
         /// The weekdays on which an occurrence starts.
@@ -103,21 +104,21 @@ pub enum Shape {
 
 /// A window (or freeze) shape in a concrete zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ZonedWindow {
+pub(crate) struct ZonedWindow {
     /// When it is open, in local time.
-    pub shape: Shape,
+    pub(crate) shape: Shape,
     /// The zone whose wall clock the shape speaks of.
-    pub tz: Tz,
+    pub(crate) tz: Tz,
 }
 
 impl ZonedWindow {
     /// A window of `shape` in zone `tz`.
-    pub const fn new(shape: Shape, tz: Tz) -> Self {
+    pub(crate) const fn new(shape: Shape, tz: Tz) -> Self {
         ZonedWindow { shape, tz }
     }
 
     /// Checks the shape's numbers: minutes of the day below 1440, durations above 0.
-    pub fn validate(&self) -> Result<(), ShapeError> {
+    pub(crate) fn validate(&self) -> Result<(), ShapeError> {
         match self.shape {
             Shape::Weekly { start, end, .. } => {
                 if start >= 1440 {
@@ -139,7 +140,7 @@ impl ZonedWindow {
 
 /// A shape whose numbers are out of range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShapeError {
+pub(crate) enum ShapeError {
     /// A minute of the day that is not in `0..=1439`.
     MinuteOutOfRange(u16),
     /// An elapsed duration that is zero or negative.

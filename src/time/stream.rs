@@ -21,11 +21,12 @@ const RUN_CUT: i64 = RUN_CUT_DAYS * DAY_SECS;
 /// * an interval is maximal, except that a run extending more than
 ///   `RUN_CUT_DAYS` (800 days) past `t` may be cut: asking again at its end
 ///   then returns an interval starting at that end.
-pub trait IntervalStream {
+pub(crate) trait IntervalStream {
     /// The first interval whose end is after `t`.
     fn next_interval(&self, t: Instant) -> Option<Interval>;
 
     /// Whether `t` is inside.
+    #[cfg(test)]
     fn contains(&self, t: Instant) -> bool {
         self.next_interval(t).is_some_and(|iv| iv.start <= t)
     }
@@ -105,7 +106,7 @@ type SharedTable = Rc<RefCell<OffsetTable>>;
 /// thread finds the transitions it needs already in place. They only save work: what
 /// they hold never changes a result.
 #[derive(Debug, Default)]
-pub struct Zones {
+pub(crate) struct Zones {
     tables: FxHashMap<Tz, SharedTable>,
 }
 
@@ -117,7 +118,7 @@ thread_local! {
 
 impl Zones {
     /// No zone yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Zones::default()
     }
 
@@ -151,8 +152,7 @@ impl Zones {
 /// does not settle, such as runs longer than a fortnight, it builds from the
 /// occurrences around the query (see the module's rules).
 #[derive(Debug, Clone)]
-pub struct WindowStream {
-    window: ZonedWindow,
+pub(crate) struct WindowStream {
     plan: Plan,
     table: SharedTable,
     cache: RefCell<Option<Box<Cache>>>,
@@ -160,13 +160,16 @@ pub struct WindowStream {
 
 impl WindowStream {
     /// The stream of `window`'s openings; fails when its numbers are out of range.
-    pub fn new(window: &ZonedWindow) -> Result<WindowStream, ShapeError> {
+    pub(crate) fn new(window: &ZonedWindow) -> Result<WindowStream, ShapeError> {
         Self::with_table(window, Rc::new(RefCell::new(OffsetTable::new(window.tz))))
     }
 
     /// Like [`WindowStream::new`], sharing zone offsets with the other streams built
     /// from `zones`.
-    pub fn with_zones(window: &ZonedWindow, zones: &mut Zones) -> Result<WindowStream, ShapeError> {
+    pub(crate) fn with_zones(
+        window: &ZonedWindow,
+        zones: &mut Zones,
+    ) -> Result<WindowStream, ShapeError> {
         Self::with_table(window, zones.table(window.tz))
     }
 
@@ -219,20 +222,15 @@ impl WindowStream {
         };
         drop(table);
         Ok(WindowStream {
-            window: *window,
             plan,
             table: shared,
             cache: RefCell::new(None),
         })
     }
 
-    /// The window this stream speaks of.
-    pub fn window(&self) -> &ZonedWindow {
-        &self.window
-    }
-
     /// Whether the window is open at `t`.
-    pub fn is_open(&self, t: Instant) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_open(&self, t: Instant) -> bool {
         self.contains(t)
     }
 

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 use serde_json::Value;
 
 /// The `changegate` binary cargo built for these tests.
@@ -100,19 +99,5 @@ pub(crate) fn subset(expected: &Value, actual: &Value, path: &str, errors: &mut 
         }
         (e, a) if e == a => {}
         (e, a) => errors.push(format!("{path}: expected {e}, got {a}")),
-    }
-}
-
-/// Proptest's configuration with `cases` cases, its failures kept next to the test
-/// file (`tests/NAME.proptest-regressions`). Proptest's default puts them beside the
-/// nearest folder holding a `lib.rs`, which is `tests/` itself now that the tests
-/// are one crate: it would look in `proptest-regressions/NAME.txt` instead.
-pub(crate) fn proptest_config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
     }
 }

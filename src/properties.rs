@@ -2,12 +2,29 @@
 //! reordering rules never changes a verdict; the rule index never changes one; a
 //! matching `deny` always denies; an error or an unmet approval never deploys;
 //! another spelling of a person (case, width, compatibility forms, white space) never
-//! changes a decision, and no spelling of the author ever fills a seat.
+//! changes a decision, and no spelling of the author ever fills a seat; formatting
+//! never changes the syntax tree or a verdict.
+//!
+//! In the crate because two of them compare with what only the crate sees: the
+//! unindexed evaluation and the syntax tree.
 
-use changegate::{Change, Decision, Inventory, Policy, Verdict};
+use crate::{Change, Decision, Inventory, Policy, SourceFile, Verdict};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Value};
+
+/// Proptest's configuration with `cases` cases, its failures kept next to this file
+/// (`properties.proptest-regressions`) rather than under `proptest-regressions/`.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 const HEADER: &str = r#"policy "random"
 group g0 = ["a", "b"]
@@ -252,7 +269,7 @@ fn compile(src: &str) -> Policy {
 }
 
 proptest! {
-    #![proptest_config(crate::common::proptest_config(200))]
+    #![proptest_config(config(200))]
 
     #[test]
     fn reordering_rules_never_changes_the_verdict(rules in rules(), change in change(), at in instant(), seed in any::<u64>()) {
@@ -287,10 +304,10 @@ proptest! {
     fn formatting_never_changes_meaning(rules in rules(), change in change(), at in instant()) {
         let names: Vec<usize> = (0..rules.len()).collect();
         let src = source(&rules, &names);
-        let formatted = changegate::fmt::format_source(&src, "random.gate", &changegate::Limits::default()).unwrap();
-        let limits = changegate::Limits::default();
-        let (a, _) = changegate::syntax::parse_file(&changegate::SourceFile::new("a", &src), &limits);
-        let (b, _) = changegate::syntax::parse_file(&changegate::SourceFile::new("b", &formatted), &limits);
+        let formatted = crate::fmt::format_source(&src, "random.gate", &crate::Limits::default()).unwrap();
+        let limits = crate::Limits::default();
+        let (a, _) = crate::syntax::parse_file(&SourceFile::new("a", &src), &limits);
+        let (b, _) = crate::syntax::parse_file(&SourceFile::new("b", &formatted), &limits);
         prop_assert_eq!(a, b);
         let change = Change::from_json(change).unwrap();
         let before = compile(&src).evaluate(&change, &Inventory::empty(), at);
