@@ -249,9 +249,12 @@ fn item_line_at_or_after(src: &str, from: usize) -> Option<usize> {
     }
 }
 
-/// Parses the items in `src[start..end]`, which starts at an item (or trivia), one
-/// item at a time: pest's token queue then holds one item, not the whole file,
-/// which keeps the peak memory of compiling a large policy low.
+/// Parses the items in `src[start..end]`, which starts at an item (or trivia), a
+/// batch of items at a time (`items` in the grammar): pest's set-up is paid once per
+/// batch, and its token queue holds a batch, not the whole file, which keeps the peak
+/// memory of compiling a large policy low. A batch ends before an item that does not
+/// parse; that item is then parsed alone for its error, and parsing resumes at the
+/// next line that starts an item.
 fn parse_range(
     file: &SourceFile,
     limits: &Limits,
@@ -262,25 +265,27 @@ fn parse_range(
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut offset = skip_trivia(src, start);
-    while offset < end {
+    while offset < end && items.len() <= limits.max_items {
         let rest = src.get(offset..end).unwrap_or("");
-        match Grammar::parse(Rule::item, rest) {
-            Ok(mut pairs) => {
-                let Some(pair) = pairs.next() else { break };
-                let item_end = offset + pair.as_span().end();
+        match Grammar::parse(Rule::items, rest) {
+            Ok(pairs) => {
+                let mut batch_end = offset;
                 let mut cx = Convert {
                     file,
                     base: offset,
                     diags: &mut diags,
                     limits,
                 };
-                if let Some(item) = cx.item(pair) {
-                    items.push(item);
+                for pair in pairs {
+                    batch_end = offset + pair.as_span().end();
+                    if let Some(item) = cx.item(pair) {
+                        items.push(item);
+                    }
                 }
-                if items.len() > limits.max_items {
+                if batch_end == offset {
                     break;
                 }
-                offset = skip_trivia(src, item_end);
+                offset = skip_trivia(src, batch_end);
             }
             Err(err) => {
                 diags.push(syntax_error(file, offset, &err));
