@@ -363,6 +363,16 @@ fn skip_trivia(src: &str, mut i: usize) -> usize {
 /// trivia it skipped before a failed optional part in a pair's span.
 fn trim_trivia_end(src: &str, start: usize, mut end: usize) -> usize {
     let bytes = src.as_bytes();
+    // Trivia that pest skipped ends in white space (a comment is followed by its line
+    // break) or at the end of the text, so a span that ends in neither has none: most
+    // spans end at a token.
+    if end < bytes.len()
+        && !bytes
+            .get(end.wrapping_sub(1))
+            .is_some_and(u8::is_ascii_whitespace)
+    {
+        return end;
+    }
     loop {
         while end > start && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
             end -= 1;
@@ -625,7 +635,11 @@ struct Convert<'a> {
 
 impl Convert<'_> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
+        self.trimmed(pair.as_span())
+    }
+
+    /// A pest span in file offsets, without the trivia pest may include at its end.
+    fn trimmed(&self, s: pest::Span<'_>) -> Span {
         let start = self.base + s.start();
         Span::new(
             start,
@@ -1000,9 +1014,12 @@ impl Convert<'_> {
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Expr> {
-        let span = self.span(&pair);
+        // Most layers of the precedence chain pass their one child through; only the
+        // layers that become nodes need their span.
+        let pest_span = pair.as_span();
+        let span = |cx: &Self| cx.trimmed(pest_span);
         if depth > self.limits.max_depth {
-            self.too_deep(span);
+            self.too_deep(span(self));
             return None;
         }
         match pair.as_rule() {
@@ -1026,7 +1043,10 @@ impl Convert<'_> {
                 } else {
                     ExprKind::And(parts)
                 };
-                Some(Expr { kind, span })
+                Some(Expr {
+                    kind,
+                    span: span(self),
+                })
             }
             Rule::not_expr => {
                 let mut nots = Vec::new();
@@ -1039,7 +1059,7 @@ impl Convert<'_> {
                     }
                 }
                 if depth + nots.len() > self.limits.max_depth {
-                    self.too_deep(span);
+                    self.too_deep(span(self));
                     return None;
                 }
                 let mut e = self.expr(body?, depth + nots.len())?;
@@ -1065,7 +1085,7 @@ impl Convert<'_> {
                     let rhs = self.expr(q.next()?, depth + 1)?;
                     return Some(Expr {
                         kind: ExprKind::Quant(quant, Box::new(list), op, Box::new(rhs)),
-                        span,
+                        span: span(self),
                     });
                 }
                 let Some(op) = inner.next() else {
@@ -1079,7 +1099,7 @@ impl Convert<'_> {
                         let rhs = self.expr(inner.next()?, depth + 1)?;
                         Some(Expr {
                             kind: ExprKind::Compare(op, Box::new(lhs), Box::new(rhs)),
-                            span,
+                            span: span(self),
                         })
                     }
                 }
@@ -1096,7 +1116,7 @@ impl Convert<'_> {
                     }
                 }
                 if depth + aggs.len() > self.limits.max_depth {
-                    self.too_deep(span);
+                    self.too_deep(span(self));
                     return None;
                 }
                 let e = self.expr(body?, depth + aggs.len())?;
@@ -1106,7 +1126,7 @@ impl Convert<'_> {
                 let inner = self.expr(pair.into_inner().next()?, depth + 1)?;
                 Some(Expr {
                     kind: ExprKind::Paren(Box::new(inner)),
-                    span,
+                    span: span(self),
                 })
             }
             Rule::has_call => {
@@ -1115,14 +1135,14 @@ impl Convert<'_> {
                 let path = self.path(inner.next()?)?;
                 Some(Expr {
                     kind: ExprKind::Has(path),
-                    span,
+                    span: span(self),
                 })
             }
             Rule::path => {
                 let path = self.path(pair)?;
                 Some(Expr {
                     kind: ExprKind::Path(path),
-                    span,
+                    span: span(self),
                 })
             }
             Rule::list => {
@@ -1136,7 +1156,7 @@ impl Convert<'_> {
                             len: items.len(),
                             limit: self.limits.max_list_len,
                         },
-                        span,
+                        span(self),
                         "too long",
                         "shorten it, or raise the limit",
                     );
@@ -1144,12 +1164,12 @@ impl Convert<'_> {
                 }
                 Some(Expr {
                     kind: ExprKind::List(items),
-                    span,
+                    span: span(self),
                 })
             }
             Rule::string | Rule::integer | Rule::boolean => Some(Expr {
                 kind: ExprKind::Lit(self.lit(pair)?),
-                span,
+                span: span(self),
             }),
             _ => None,
         }
