@@ -91,6 +91,12 @@ pub fn escape_lines(s: &str) -> String {
 /// needs replacing.
 pub(crate) fn shown(s: &str) -> Option<String> {
     let needs = |c: char| c != '\n' && c != '\t' && escaped(c);
+    // Fast path: printable ASCII, tab and LF never need it, and checking bytes is much
+    // cheaper than decoding characters.
+    let plain = |b: &u8| (0x20..0x7F).contains(b) || *b == b'\n' || *b == b'\t';
+    if s.as_bytes().iter().all(plain) {
+        return None;
+    }
     if !s.chars().any(needs) {
         return None;
     }

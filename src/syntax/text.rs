@@ -31,6 +31,12 @@ pub(crate) fn is_line_break(c: char) -> bool {
 /// as one) replaced by `\n`. Borrowed when nothing changes.
 pub(crate) fn normalize(text: &str) -> Cow<'_, str> {
     let body = text.strip_prefix(BOM).unwrap_or(text);
+    // Every line break but LF is CR, VT, FF or a character outside ASCII: text without
+    // those bytes needs no per-character walk.
+    let suspicious = |b: &u8| matches!(b, b'\r' | 0x0B | 0x0C) || *b >= 0x80;
+    if body.len() == text.len() && !body.as_bytes().iter().any(suspicious) {
+        return Cow::Borrowed(text);
+    }
     if body.len() == text.len() && !body.chars().any(|c| c != '\n' && is_line_break(c)) {
         return Cow::Borrowed(text);
     }
