@@ -33,10 +33,6 @@ pub(crate) enum SyntaxError {
     #[error("the parser failed unexpectedly; please report this policy")]
     #[diagnostic(code(changegate::internal))]
     Internal,
-    /// As [`SyntaxError::Internal`], for a single expression (`parse_expr`).
-    #[error("the parser failed unexpectedly")]
-    #[diagnostic(code(changegate::internal))]
-    InternalExpr,
     /// A file over `Limits::max_source_bytes`: a 2 MB policy with the default limits.
     #[error("the policy is {bytes} bytes, more than the limit of {limit} bytes")]
     #[diagnostic(code(changegate::too_large))]
@@ -53,14 +49,6 @@ pub(crate) enum SyntaxError {
         /// The limit.
         limit: usize,
     },
-    /// An empty expression given to `parse_expr`: ``.
-    #[error("expected an expression")]
-    #[diagnostic(code(changegate::syntax))]
-    ExpectedExpression,
-    /// Text after a complete expression given to `parse_expr`: `change.risk > 3 )`.
-    #[error("unexpected text after the expression")]
-    #[diagnostic(code(changegate::syntax))]
-    TextAfterExpression,
     /// A string whose line ends before its closing quote: `policy "netops`.
     #[error("unterminated string")]
     #[diagnostic(code(changegate::syntax))]
@@ -146,12 +134,10 @@ impl SyntaxError {
         match self {
             SyntaxError::TextDirection { .. } => "changegate::text_direction_codepoint",
             SyntaxError::InvisibleCharacter { .. } => "changegate::invisible_character",
-            SyntaxError::Internal | SyntaxError::InternalExpr => "changegate::internal",
+            SyntaxError::Internal => "changegate::internal",
             SyntaxError::TooLarge { .. } => "changegate::too_large",
             SyntaxError::TooManyItems { .. } => "changegate::too_many_items",
-            SyntaxError::ExpectedExpression
-            | SyntaxError::TextAfterExpression
-            | SyntaxError::UnterminatedString
+            SyntaxError::UnterminatedString
             | SyntaxError::ExpectedItem { .. }
             | SyntaxError::Unexpected { .. } => "changegate::syntax",
             SyntaxError::TooDeepBrackets { .. } | SyntaxError::TooDeepExpression { .. } => {
@@ -179,9 +165,6 @@ impl SyntaxError {
             SyntaxError::TextDirection { .. }
             | SyntaxError::InvisibleCharacter { .. }
             | SyntaxError::Internal
-            | SyntaxError::InternalExpr
-            | SyntaxError::ExpectedExpression
-            | SyntaxError::TextAfterExpression
             | SyntaxError::UnterminatedString
             | SyntaxError::ExpectedItem { .. }
             | SyntaxError::Unexpected { .. }
@@ -220,11 +203,8 @@ mod tests {
                 place: "",
             },
             SyntaxError::Internal,
-            SyntaxError::InternalExpr,
             SyntaxError::TooLarge { bytes: 0, limit: 0 },
             SyntaxError::TooManyItems { limit: 0 },
-            SyntaxError::ExpectedExpression,
-            SyntaxError::TextAfterExpression,
             SyntaxError::UnterminatedString,
             SyntaxError::ExpectedItem { found: s() },
             SyntaxError::Unexpected {

@@ -2,166 +2,117 @@
 //! messages, the piece splitter and the tests read this list, and a test checks that
 //! the grammar's `keyword` rule (`grammar/changegate.pest`) lists exactly these words.
 
-/// A reserved word of the policy language: none can be a name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Keyword {
+/// Declares [`Keyword`] from one table: each variant with its spelling, in the
+/// grammar's order.
+macro_rules! keywords {
+    ($($(#[doc = $doc:literal])* $variant:ident = $spelling:literal,)*) => {
+        /// A reserved word of the policy language: none can be a name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) enum Keyword {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Keyword {
+            /// Every keyword, in the grammar's order.
+            pub(crate) const ALL: [Keyword; 0 $(+ keywords!(@one $variant))*] =
+                [$(Keyword::$variant,)*];
+
+            /// How the keyword is written.
+            pub(crate) fn spelling(self) -> &'static str {
+                match self {
+                    $(Keyword::$variant => $spelling,)*
+                }
+            }
+
+            /// The keyword in backticks, as messages quote it: `` `when` ``.
+            pub(crate) fn quoted(self) -> &'static str {
+                match self {
+                    $(Keyword::$variant => concat!("`", $spelling, "`"),)*
+                }
+            }
+        }
+    };
+    (@one $variant:ident) => {
+        1
+    };
+}
+
+keywords! {
     /// `policy "name"`
-    Policy,
+    Policy = "policy",
     /// `import "path"`
-    Import,
+    Import = "import",
     /// `group NAME = [...]`
-    Group,
+    Group = "group",
     /// `window NAME = ...`
-    Window,
+    Window = "window",
     /// `freeze NAME = ...`
-    Freeze,
+    Freeze = "freeze",
     /// `rule "name" { ... }`
-    Rule,
+    Rule = "rule",
     /// `default OUTCOME`
-    Default,
+    Default = "default",
     /// `rule "name" advisory { ... }`
-    Advisory,
+    Advisory = "advisory",
     /// `when EXPR`
-    When,
+    When = "when",
     /// `then OUTCOME`
-    Then,
+    Then = "then",
     /// the `deploy` outcome
-    Deploy,
+    Deploy = "deploy",
     /// `approve N from GROUP`
-    Approve,
+    Approve = "approve",
     /// `approve N from GROUP`
-    From,
+    From = "from",
     /// `deny "reason"`
-    Deny,
+    Deny = "deny",
     /// `during WINDOW`
-    During,
+    During = "during",
     /// `break glass`
-    Break,
+    Break = "break",
     /// `break glass`
-    Glass,
+    Glass = "glass",
     /// boolean `and`
-    And,
+    And = "and",
     /// boolean `or`
-    Or,
+    Or = "or",
     /// boolean `not`
-    Not,
+    Not = "not",
     /// membership `in`, and a window's zone `in "Area/City"`
-    In,
+    In = "in",
     /// regular-expression `match`
-    Match,
+    Match = "match",
     /// the quantifier `any`
-    Any,
+    Any = "any",
     /// the quantifier `all`
-    All,
+    All = "all",
     /// `count PATH`
-    Count,
+    Count = "count",
     /// `sum PATH`
-    Sum,
+    Sum = "sum",
     /// `has(PATH)`
-    Has,
+    Has = "has",
     /// the literal `true`
-    True,
+    True = "true",
     /// the literal `false`
-    False,
+    False = "false",
     /// every day of the week, in windows
-    Daily,
+    Daily = "daily",
     /// the local zone, in windows
-    Local,
+    Local = "local",
     /// a duration, in windows (`22:00 for 6h`)
-    For,
+    For = "for",
     /// the root of change fields
-    Change,
+    Change = "change",
     /// the root of blast-radius fields
-    Blast,
+    Blast = "blast",
     /// the root of target fields
-    Targets,
+    Targets = "targets",
     /// `schema { ... }`
-    Schema,
+    Schema = "schema",
 }
 
 impl Keyword {
-    /// Every keyword, in the grammar's order.
-    pub(crate) const ALL: [Keyword; 36] = [
-        Keyword::Policy,
-        Keyword::Import,
-        Keyword::Group,
-        Keyword::Window,
-        Keyword::Freeze,
-        Keyword::Rule,
-        Keyword::Default,
-        Keyword::Advisory,
-        Keyword::When,
-        Keyword::Then,
-        Keyword::Deploy,
-        Keyword::Approve,
-        Keyword::From,
-        Keyword::Deny,
-        Keyword::During,
-        Keyword::Break,
-        Keyword::Glass,
-        Keyword::And,
-        Keyword::Or,
-        Keyword::Not,
-        Keyword::In,
-        Keyword::Match,
-        Keyword::Any,
-        Keyword::All,
-        Keyword::Count,
-        Keyword::Sum,
-        Keyword::Has,
-        Keyword::True,
-        Keyword::False,
-        Keyword::Daily,
-        Keyword::Local,
-        Keyword::For,
-        Keyword::Change,
-        Keyword::Blast,
-        Keyword::Targets,
-        Keyword::Schema,
-    ];
-
-    /// How the keyword is written.
-    pub(crate) fn spelling(self) -> &'static str {
-        match self {
-            Keyword::Policy => "policy",
-            Keyword::Import => "import",
-            Keyword::Group => "group",
-            Keyword::Window => "window",
-            Keyword::Freeze => "freeze",
-            Keyword::Rule => "rule",
-            Keyword::Default => "default",
-            Keyword::Advisory => "advisory",
-            Keyword::When => "when",
-            Keyword::Then => "then",
-            Keyword::Deploy => "deploy",
-            Keyword::Approve => "approve",
-            Keyword::From => "from",
-            Keyword::Deny => "deny",
-            Keyword::During => "during",
-            Keyword::Break => "break",
-            Keyword::Glass => "glass",
-            Keyword::And => "and",
-            Keyword::Or => "or",
-            Keyword::Not => "not",
-            Keyword::In => "in",
-            Keyword::Match => "match",
-            Keyword::Any => "any",
-            Keyword::All => "all",
-            Keyword::Count => "count",
-            Keyword::Sum => "sum",
-            Keyword::Has => "has",
-            Keyword::True => "true",
-            Keyword::False => "false",
-            Keyword::Daily => "daily",
-            Keyword::Local => "local",
-            Keyword::For => "for",
-            Keyword::Change => "change",
-            Keyword::Blast => "blast",
-            Keyword::Targets => "targets",
-            Keyword::Schema => "schema",
-        }
-    }
-
     /// Whether the keyword starts a top-level item (and so can start a line only
     /// there: strings cannot span lines and no expression contains these words).
     pub(crate) fn starts_item(self) -> bool {

@@ -12,11 +12,6 @@ pub(crate) mod text;
 
 pub(crate) use ast::*;
 pub(crate) use parser::parse_file;
-
-// `parse_expr` has had no caller since the AST became crate-private; it is on its way
-// out. Until then this keeps it (and the errors only it reports) out of `dead_code`.
-const _: fn(&crate::SourceFile, &crate::Limits) -> Result<Expr, Vec<crate::Diagnostic>> =
-    parser::parse_expr;
 pub(crate) use print::needs_blank_line;
 
 #[cfg(test)]

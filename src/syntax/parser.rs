@@ -296,51 +296,6 @@ fn parse_range(
     (items, diags)
 }
 
-/// Parses a single expression (used by tests and `explain`).
-pub(crate) fn parse_expr(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
-    on_big_stack(|| parse_expr_here(file, limits))
-        .unwrap_or_else(|| Err(vec![SyntaxError::InternalExpr.into_diagnostic(file)]))
-}
-
-fn parse_expr_here(file: &SourceFile, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
-    let limits = &*capped(limits);
-    let src = file.text();
-    let forbidden = forbidden_characters(file);
-    if !forbidden.is_empty() {
-        return Err(forbidden);
-    }
-    if let Some(d) = check_nesting(file, limits.max_depth) {
-        return Err(vec![d]);
-    }
-    let mut diags = Vec::new();
-    let result = Grammar::parse(Rule::expr, src);
-    match result {
-        Ok(mut pairs) => {
-            let Some(pair) = pairs.next() else {
-                return Err(vec![SyntaxError::ExpectedExpression.into_diagnostic(file)]);
-            };
-            let end = pair.as_span().end();
-            if skip_trivia(src, end) < src.len() {
-                return Err(vec![SyntaxError::TextAfterExpression
-                    .into_diagnostic(file)
-                    .label(Span::new(end, src.len()), "here")]);
-            }
-            let mut cx = Convert {
-                file,
-                base: 0,
-                diags: &mut diags,
-                limits,
-            };
-            let e = cx.expr(pair, 0);
-            match e {
-                Some(e) if diags.is_empty() => Ok(e),
-                _ => Err(diags),
-            }
-        }
-        Err(err) => Err(vec![syntax_error(file, 0, &err)]),
-    }
-}
-
 /// Skips whitespace and comments. (`SourceFile` text has only LF line breaks; the
 /// others are handled as the grammar does, for raw text.)
 fn skip_trivia(src: &str, mut i: usize) -> usize {
@@ -461,46 +416,29 @@ fn check_nesting(file: &SourceFile, max: usize) -> Option<Diagnostic> {
     None
 }
 
+/// How an error's "expected …" list names what a grammar rule matches. A keyword's
+/// token rule (`kw_when`), and a rule named after its keyword (`during`,
+/// `policy_decl`), are named by the keyword itself ([`keyword_of`]); the others are
+/// described here.
 fn friendly(rule: &Rule) -> &'static str {
     match rule {
-        Rule::policy_decl | Rule::kw_policy => "`policy`",
-        Rule::import_decl | Rule::kw_import => "`import`",
-        Rule::group_decl | Rule::kw_group => "`group`",
-        Rule::window_decl | Rule::kw_window => "`window`",
-        Rule::freeze_decl | Rule::kw_freeze => "`freeze`",
-        Rule::rule_decl | Rule::kw_rule => "`rule`",
-        Rule::default_decl | Rule::kw_default => "`default`",
-        Rule::advisory | Rule::kw_advisory => "`advisory`",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
-        Rule::kw_when => "`when`",
-        Rule::kw_then => "`then`",
         Rule::string | Rule::inner => "a string in double quotes",
         Rule::string_list => "a list of strings like `[\"alice\", \"bob\"]`",
         Rule::ident | Rule::name => "a name",
         Rule::window_spec | Rule::weekly | Rule::days | Rule::day_item | Rule::day => {
             "days (`mon..fri`, `sat,sun`, `daily`) or a date (`2026-12-05 22:00`)"
         }
-        Rule::kw_daily => "`daily`",
         Rule::once_range | Rule::once_for | Rule::datetime | Rule::date => {
             "a date and time like `2026-12-05 22:00`"
         }
         Rule::time_range | Rule::time_for | Rule::time => "a time like `22:00`",
         Rule::duration => "a duration like `6h`, `90m` or `1d12h`",
         Rule::zone => "a zone: `in \"Area/City\"` or `local`",
-        Rule::kw_in => "`in`",
-        Rule::kw_local => "`local`",
-        Rule::kw_for => "`for`",
         Rule::outcome | Rule::deploy | Rule::approve | Rule::deny | Rule::break_glass => {
             "an outcome (`deploy`, `approve N from GROUP`, `deny \"reason\"`, `break glass`)"
         }
-        Rule::during | Rule::kw_during => "`during`",
-        Rule::kw_deploy => "`deploy`",
-        Rule::kw_approve => "`approve`",
-        Rule::kw_from => "`from`",
-        Rule::kw_deny => "`deny`",
-        Rule::kw_break => "`break`",
-        Rule::kw_glass => "`glass`",
         Rule::expr
         | Rule::and_expr
         | Rule::not_expr
@@ -514,19 +452,30 @@ fn friendly(rule: &Rule) -> &'static str {
         Rule::path | Rule::root => "a field path like `change.kind`",
         Rule::segment => "a field name",
         Rule::cmp_op => "an operator",
-        Rule::kw_and => "`and`",
-        Rule::kw_or => "`or`",
-        Rule::kw_not | Rule::not_op => "`not`",
-        Rule::kw_match => "`match`",
-        Rule::kw_any => "`any`",
-        Rule::kw_all => "`all`",
+        Rule::not_op => Keyword::Not.quoted(),
         Rule::kw_count | Rule::kw_sum | Rule::agg_op => "`count` or `sum`",
-        Rule::kw_has => "`has`",
         Rule::integer => "an integer",
         Rule::boolean => "`true` or `false`",
         Rule::keyword => "a keyword",
-        _ => "something else",
+        Rule::schema_field => "a field like `ticket: string`",
+        Rule::optional_mark => "`?`",
+        Rule::colon => "`:`",
+        Rule::type_expr | Rule::type_name | Rule::list_type => {
+            "a type (`string`, `int`, `bool`, `object`, `any` or `list<TYPE>`)"
+        }
+        _ => keyword_of(rule).map_or("something else", Keyword::quoted),
     }
+}
+
+/// The keyword a grammar rule is named after: `kw_WORD`, `WORD_decl` or `WORD`
+/// itself (pest names the `Rule` variants after the grammar's rules).
+fn keyword_of(rule: &Rule) -> Option<Keyword> {
+    let name = format!("{rule:?}");
+    let word = name
+        .strip_prefix("kw_")
+        .or_else(|| name.strip_suffix("_decl"))
+        .unwrap_or(&name);
+    Keyword::from_word(word)
 }
 
 fn syntax_error(file: &SourceFile, base: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
@@ -692,6 +641,9 @@ impl Convert<'_> {
                     let mut next = parts.next()?;
                     let optional = next.as_rule() == Rule::optional_mark;
                     if optional {
+                        next = parts.next()?;
+                    }
+                    if next.as_rule() == Rule::colon {
                         next = parts.next()?;
                     }
                     fields.push(SchemaField {
