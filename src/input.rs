@@ -121,7 +121,7 @@ pub enum InputErrorKind {
 /// [`InputProblem::limit`] tells which limit a limit error broke.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
 #[non_exhaustive]
-pub enum InputProblem {
+pub(crate) enum InputProblem {
     /// The file could not be read: `changegate evaluate -c missing.json` when there
     /// is no such file, or `-c some-folder.json` naming a directory.
     #[error("cannot read `{name}`: {reason}")]
@@ -232,7 +232,7 @@ fn size_words(size: &Option<u64>) -> String {
 
 impl InputProblem {
     /// The problem's kind, without its details.
-    pub fn kind(&self) -> InputErrorKind {
+    pub(crate) fn kind(&self) -> InputErrorKind {
         match self {
             InputProblem::Io { .. } => InputErrorKind::Io,
             InputProblem::UnknownFormat { .. } => InputErrorKind::UnknownFormat,
@@ -252,7 +252,7 @@ impl InputProblem {
     /// Which limit the document broke, for a limit error. The limits a caller sets
     /// are named by [`crate::limits::Limit`]; a front end maps them to its own
     /// settings (the command line to its `--max-*` flags).
-    pub fn limit(&self) -> Option<crate::limits::Limit> {
+    pub(crate) fn limit(&self) -> Option<crate::limits::Limit> {
         use crate::limits::Limit;
         match self {
             InputProblem::TooLarge { .. } => Some(Limit::InputBytes),
@@ -300,7 +300,8 @@ impl InputError {
     }
 
     /// The problem, with its details.
-    pub fn problem(&self) -> &InputProblem {
+    #[cfg(test)]
+    pub(crate) fn problem(&self) -> &InputProblem {
         &self.0.problem
     }
 
@@ -537,9 +538,7 @@ pub(crate) fn read_bounded_from(
     Ok(bytes)
 }
 
-/// The deepest nesting a document may have whatever [`Limits::max_depth`] says: the
-/// readers recurse once per level, and 256 levels fit any thread's stack.
-pub const HARD_MAX_DEPTH: usize = 256;
+use crate::limits::HARD_MAX_DEPTH;
 
 impl Limits {
     /// The nesting limit in force: [`Limits::max_depth`], at most [`HARD_MAX_DEPTH`].

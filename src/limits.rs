@@ -1,5 +1,11 @@
 //! Resource limits on every input, each with a documented default a CLI flag can change.
 
+/// The deepest nesting a policy or a document may have whatever
+/// [`Limits::max_depth`] says: the parser and the document readers recurse once per
+/// level, and 256 levels fit any thread's stack (the parser runs on a thread of its
+/// own with room to spare).
+pub(crate) const HARD_MAX_DEPTH: usize = 256;
+
 /// Limits applied while reading policies, changes, inventories and other documents
 /// (JSON, YAML or TOML, read by [`crate::input`]): one set of bounds for every input.
 ///

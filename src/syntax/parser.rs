@@ -5,7 +5,7 @@
 //! the next line that starts an item, so one run reports every broken item.
 
 use pest::error::{ErrorVariant, InputLocation};
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest::Parser;
 
 use super::ast::*;
@@ -19,10 +19,7 @@ use crate::limits::Limits;
 #[grammar = "../grammar/changegate.pest"]
 struct Grammar;
 
-/// The deepest nesting a policy may have whatever `Limits::max_depth` says: the
-/// parser recurses, and 256 levels fit even the main thread's stack with room to
-/// spare, let alone [`PARSE_STACK_BYTES`].
-pub(crate) const HARD_MAX_DEPTH: usize = 256;
+use crate::limits::HARD_MAX_DEPTH;
 
 /// `limits` with `max_depth` no higher than [`HARD_MAX_DEPTH`].
 fn capped(limits: &Limits) -> std::borrow::Cow<'_, Limits> {
@@ -624,68 +621,12 @@ impl Convert<'_> {
                 inner.next();
                 Some(Item::Policy(self.string(inner.next()?)?, span))
             }
-            Rule::schema_decl => {
-                let mut fields = Vec::new();
-                for p in inner {
-                    if p.as_rule() != Rule::schema_field {
-                        continue;
-                    }
-                    let fspan = self.span(&p);
-                    let mut parts = p.into_inner();
-                    let seg = parts.next()?.into_inner().next()?;
-                    let name = if seg.as_rule() == Rule::string {
-                        self.string(seg)?.value
-                    } else {
-                        seg.as_str().to_owned()
-                    };
-                    let mut next = parts.next()?;
-                    let optional = next.as_rule() == Rule::optional_mark;
-                    if optional {
-                        next = parts.next()?;
-                    }
-                    if next.as_rule() == Rule::colon {
-                        next = parts.next()?;
-                    }
-                    fields.push(SchemaField {
-                        name,
-                        optional,
-                        ty: field_type(next)?,
-                        span: fspan,
-                    });
-                }
-                Some(Item::Schema(Schema { fields, span }))
-            }
+            Rule::schema_decl => self.schema(inner, span),
             Rule::import_decl => {
                 inner.next();
                 Some(Item::Import(self.string(inner.next()?)?, span))
             }
-            Rule::group_decl => {
-                inner.next();
-                let name = self.ident(inner.next()?);
-                let list = inner.next()?;
-                let list_span = self.span(&list);
-                let mut members = Vec::new();
-                for p in list.into_inner() {
-                    members.push(self.string(p)?);
-                }
-                if members.len() > self.limits.max_list_len {
-                    self.err(
-                        SyntaxError::TooLongList {
-                            len: members.len(),
-                            limit: self.limits.max_list_len,
-                        },
-                        list_span,
-                        "too long",
-                        "shorten it, or raise the limit",
-                    );
-                    return None;
-                }
-                Some(Item::Group(Group {
-                    name,
-                    members,
-                    span,
-                }))
-            }
+            Rule::group_decl => self.group(inner, span),
             Rule::window_decl => {
                 inner.next();
                 let name = self.ident(inner.next()?);
@@ -707,33 +648,100 @@ impl Convert<'_> {
                     span,
                 }))
             }
-            Rule::rule_decl => {
-                inner.next();
-                let name = self.string(inner.next()?)?;
-                let mut next = inner.next()?;
-                let advisory = next.as_rule() == Rule::advisory;
-                if advisory {
-                    next = inner.next()?;
-                }
-                debug_assert_eq!(next.as_rule(), Rule::lbrace);
-                inner.next(); // when
-                let when = self.expr(inner.next()?, 0)?;
-                inner.next(); // then
-                let then = self.outcome(inner.next()?)?;
-                Some(Item::Rule(Rule_ {
-                    name,
-                    advisory,
-                    when,
-                    then,
-                    span,
-                }))
-            }
+            Rule::rule_decl => self.rule(inner, span),
             Rule::default_decl => {
                 inner.next();
                 Some(Item::Default(self.outcome(inner.next()?)?, span))
             }
             _ => None,
         }
+    }
+
+    /// `schema { FIELD?: TYPE, … }`, from the pairs after its keyword.
+    fn schema(&mut self, inner: Pairs<'_, Rule>, span: Span) -> Option<Item> {
+        let mut fields = Vec::new();
+        for p in inner.filter(|p| p.as_rule() == Rule::schema_field) {
+            fields.push(self.schema_field(p)?);
+        }
+        Some(Item::Schema(Schema { fields, span }))
+    }
+
+    fn schema_field(&mut self, pair: Pair<'_, Rule>) -> Option<SchemaField> {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner();
+        let seg = parts.next()?.into_inner().next()?;
+        let name = if seg.as_rule() == Rule::string {
+            self.string(seg)?.value
+        } else {
+            seg.as_str().to_owned()
+        };
+        let mut next = parts.next()?;
+        let optional = next.as_rule() == Rule::optional_mark;
+        if optional {
+            next = parts.next()?;
+        }
+        if next.as_rule() == Rule::colon {
+            next = parts.next()?;
+        }
+        Some(SchemaField {
+            name,
+            optional,
+            ty: field_type(next)?,
+            span,
+        })
+    }
+
+    /// `group NAME = ["…", …]`, from the pairs from its keyword on.
+    fn group(&mut self, mut inner: Pairs<'_, Rule>, span: Span) -> Option<Item> {
+        inner.next();
+        let name = self.ident(inner.next()?);
+        let list = inner.next()?;
+        let list_span = self.span(&list);
+        let mut members = Vec::new();
+        for p in list.into_inner() {
+            members.push(self.string(p)?);
+        }
+        if members.len() > self.limits.max_list_len {
+            self.err(
+                SyntaxError::TooLongList {
+                    len: members.len(),
+                    limit: self.limits.max_list_len,
+                },
+                list_span,
+                "too long",
+                "shorten it, or raise the limit",
+            );
+            return None;
+        }
+        Some(Item::Group(Group {
+            name,
+            members,
+            span,
+        }))
+    }
+
+    /// `rule "NAME" advisory? { when EXPR then OUTCOME }`, from the pairs from its
+    /// keyword on.
+    fn rule(&mut self, mut inner: Pairs<'_, Rule>, span: Span) -> Option<Item> {
+        inner.next();
+        let name = self.string(inner.next()?)?;
+        let mut next = inner.next()?;
+        let advisory = next.as_rule() == Rule::advisory;
+        if advisory {
+            next = inner.next()?;
+        }
+        debug_assert_eq!(next.as_rule(), Rule::lbrace);
+        inner.next(); // when
+        let when = self.expr(inner.next()?, 0)?;
+        inner.next(); // then
+        let then = self.outcome(inner.next()?)?;
+        Some(Item::Rule(Rule_ {
+            name,
+            advisory,
+            when,
+            then,
+            span,
+        }))
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
@@ -814,53 +822,7 @@ impl Convert<'_> {
                     end: OnceEndSpec::For(d),
                 }
             }
-            _ => {
-                let mut p = shape_pair.into_inner();
-                let days_pair = p.next()?;
-                let days_span = self.span(&days_pair);
-                let mut items = Vec::new();
-                let mut daily = false;
-                for d in days_pair.into_inner() {
-                    if d.as_rule() == Rule::kw_daily {
-                        daily = true;
-                        continue;
-                    }
-                    let dspan = self.span(&d);
-                    let mut dd = d.into_inner();
-                    let from = weekday(dd.next()?.as_str())?;
-                    let to = match dd.next() {
-                        Some(t) => Some(weekday(t.as_str())?),
-                        None => None,
-                    };
-                    items.push(DayItem {
-                        from,
-                        to,
-                        span: dspan,
-                    });
-                }
-                let days = if daily {
-                    DaysSpec::Daily(days_span)
-                } else {
-                    DaysSpec::List(items)
-                };
-                let t = p.next()?;
-                let time = match t.as_rule() {
-                    Rule::time_range => {
-                        let mut tt = t.into_inner();
-                        let start = self.time(tt.next()?);
-                        let end = self.time(tt.next()?);
-                        TimeSpec::Range { start, end }
-                    }
-                    _ => {
-                        let mut tt = t.into_inner();
-                        let start = self.time(tt.next()?);
-                        tt.next(); // for
-                        let duration = self.duration(tt.next()?);
-                        TimeSpec::For { start, duration }
-                    }
-                };
-                ShapeSpec::Weekly { days, time }
-            }
+            _ => self.weekly(shape_pair)?,
         };
         let zone = {
             let zspan = self.span(&zone_pair);
@@ -872,6 +834,53 @@ impl Convert<'_> {
             }
         };
         Some(WindowSpec { shape, zone, span })
+    }
+
+    /// `DAYS TIME-TIME` or `DAYS TIME for DURATION`.
+    fn weekly(&mut self, pair: Pair<'_, Rule>) -> Option<ShapeSpec> {
+        let mut p = pair.into_inner();
+        let days = self.days(p.next()?)?;
+        let t = p.next()?;
+        let time = match t.as_rule() {
+            Rule::time_range => {
+                let mut tt = t.into_inner();
+                let start = self.time(tt.next()?);
+                let end = self.time(tt.next()?);
+                TimeSpec::Range { start, end }
+            }
+            _ => {
+                let mut tt = t.into_inner();
+                let start = self.time(tt.next()?);
+                tt.next(); // for
+                let duration = self.duration(tt.next()?);
+                TimeSpec::For { start, duration }
+            }
+        };
+        Some(ShapeSpec::Weekly { days, time })
+    }
+
+    /// `daily`, or days and day ranges: `mon..fri`, `sat,sun`.
+    fn days(&mut self, pair: Pair<'_, Rule>) -> Option<DaysSpec> {
+        let span = self.span(&pair);
+        let mut items = Vec::new();
+        for d in pair.into_inner() {
+            if d.as_rule() == Rule::kw_daily {
+                return Some(DaysSpec::Daily(span));
+            }
+            let dspan = self.span(&d);
+            let mut dd = d.into_inner();
+            let from = weekday(dd.next()?.as_str())?;
+            let to = match dd.next() {
+                Some(t) => Some(weekday(t.as_str())?),
+                None => None,
+            };
+            items.push(DayItem {
+                from,
+                to,
+                span: dspan,
+            });
+        }
+        Some(DaysSpec::List(items))
     }
 
     fn time(&self, pair: Pair<'_, Rule>) -> TimeLit {
