@@ -18,6 +18,7 @@ use crate::verdict::*;
 mod approvals;
 mod windows;
 
+use approvals::Seats;
 use windows::TimeState;
 
 /// An error while evaluating one expression.
@@ -93,6 +94,28 @@ impl Policy {
     ) -> Verdict {
         let inventory = inventory.into().unwrap_or_else(|| empty_inventory());
         Ctx::new(self, change, inventory).run(at)
+    }
+
+    /// The decision [`Policy::evaluate`] would give, and only that: the verdict's
+    /// reasons, locations and names are never built, so this is the cheaper call for
+    /// a caller that only gates on the answer. Always equal to
+    /// `self.evaluate(change, inventory, at).decision`.
+    ///
+    /// ```
+    /// use changegate::{Change, Decision, Policy};
+    /// let policy = Policy::parse("policy \"p\"\ndefault deploy\n", "p.gate")?;
+    /// let at = "2026-11-26T10:00:00Z".parse()?;
+    /// assert_eq!(policy.decide(&Change::builder("CHG-1").build(), None, at), Decision::Deploy);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decide<'i>(
+        &self,
+        change: &Change,
+        inventory: impl Into<Option<&'i Inventory>>,
+        at: DateTime<Utc>,
+    ) -> Decision {
+        let inventory = inventory.into().unwrap_or_else(|| empty_inventory());
+        Ctx::new(self, change, inventory).assess(at).decision
     }
 
     /// [`Policy::evaluate`] without the rule index: every rule is evaluated. The
@@ -258,6 +281,17 @@ struct Decided<'p> {
     errors: Vec<EvalError>,
 }
 
+/// What [`Ctx::assess`] found: the decision and what the verdict is built from.
+struct Assessed<'p> {
+    decision: Decision,
+    errors: Vec<EvalError>,
+    matched_rules: Vec<(u32, &'p RuleDef)>,
+    advisory: Vec<Advisory>,
+    asked: Asked,
+    seats: Seats,
+    time: TimeState,
+}
+
 impl<'a> Ctx<'a> {
     /// A context for evaluating conditions of `policy` on `change`.
     pub(crate) fn new(policy: &'a Policy, change: &'a Change, inventory: &'a Inventory) -> Ctx<'a> {
@@ -275,43 +309,22 @@ impl<'a> Ctx<'a> {
     }
 
     fn run(&self, at: DateTime<Utc>) -> Verdict {
+        let Assessed {
+            decision,
+            errors,
+            matched_rules,
+            advisory,
+            asked,
+            seats,
+            mut time,
+        } = self.assess(at);
         let at_secs = at.timestamp();
-        let mut errors = self.input_errors();
-
-        // The topology, before any rule or freeze: a policy that reads it never
-        // evaluates against targets it cannot place.
-        let topology_ok = self.check_topology(&mut errors);
-
-        let (matched_rules, advisory) = self.match_rules(topology_ok, &mut errors);
-        let mut asked = Asked::of(self.policy, &matched_rules, &errors);
-
-        // Approvals as seats.
-        let seats = self.seats(&asked.required);
-        let missing = seats.missing;
-        asked.reasons.extend(seats.reasons);
-        if !seats.never.is_empty() {
-            asked.denied = true;
-            asked.reasons.extend(seats.never);
-        }
-
-        // Time: windows named by the matched rules, and the freezes that apply.
-        let mut time = self.time(&asked.window_ids, at_secs, topology_ok, &mut errors);
-
         let Asked {
             default_applied,
-            denied,
             break_glass,
             mut reasons,
             ..
         } = asked;
-        let decision = decide(
-            denied,
-            &errors,
-            missing,
-            break_glass,
-            time.earliest,
-            at_secs,
-        );
         let lifted = self.last_reasons(
             &mut reasons,
             &errors,
@@ -342,6 +355,50 @@ impl<'a> Ctx<'a> {
                 errors,
             },
         )
+    }
+
+    /// Everything the decision rests on, and the decision: the topology, the matched
+    /// rules, the approvals as seats and the time. [`Ctx::run`] goes on to the
+    /// verdict; [`Policy::decide`] stops here.
+    fn assess(&self, at: DateTime<Utc>) -> Assessed<'a> {
+        let at_secs = at.timestamp();
+        let mut errors = self.input_errors();
+
+        // The topology, before any rule or freeze: a policy that reads it never
+        // evaluates against targets it cannot place.
+        let topology_ok = self.check_topology(&mut errors);
+
+        let (matched_rules, advisory) = self.match_rules(topology_ok, &mut errors);
+        let mut asked = Asked::of(self.policy, &matched_rules, &errors);
+
+        // Approvals as seats.
+        let mut seats = self.seats(&asked.required);
+        asked.reasons.append(&mut seats.reasons);
+        if !seats.never.is_empty() {
+            asked.denied = true;
+            asked.reasons.append(&mut seats.never);
+        }
+
+        // Time: windows named by the matched rules, and the freezes that apply.
+        let time = self.time(&asked.window_ids, at_secs, topology_ok, &mut errors);
+
+        let decision = decide(
+            asked.denied,
+            &errors,
+            seats.missing,
+            asked.break_glass,
+            time.earliest,
+            at_secs,
+        );
+        Assessed {
+            decision,
+            errors,
+            matched_rules,
+            advisory,
+            asked,
+            seats,
+            time,
+        }
     }
 
     /// The reasons that come last, in order: the count of errors first, then why

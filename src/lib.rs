@@ -62,7 +62,7 @@
 //!
 //! | Item | What it is |
 //! |---|---|
-//! | [`Policy`] | a compiled policy: [`Policy::parse`], [`Policy::from_file`], [`Policy::evaluate`], [`Policy::explain`], [`Policy::calendar`] |
+//! | [`Policy`] | a compiled policy: [`Policy::parse`], [`Policy::from_file`], [`Policy::evaluate`], [`Policy::decide`] (the decision alone, cheaper), [`Policy::explain`], [`Policy::calendar`] |
 //! | [`Change`], [`ChangeBuilder`], [`Approval`] | the change asking to deploy, from JSON or built field by field |
 //! | [`Inventory`], [`Blast`] | devices, sites and dependencies; the blast radius ([`topology`] has its errors) |
 //! | [`Verdict`], [`Decision`] | the answer ([`Verdict::is_error`] tells a failed evaluation from a `deny`); [`verdict`] holds its parts (approvals, window, freeze, errors) |

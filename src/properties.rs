@@ -301,6 +301,15 @@ proptest! {
     }
 
     #[test]
+    fn decide_is_the_verdicts_decision(rules in rules(), change in change(), at in instant()) {
+        let names: Vec<usize> = (0..rules.len()).collect();
+        let policy = compile(&source(&rules, &names));
+        let change = Change::from_json(change).unwrap();
+        let verdict = policy.evaluate(&change, &Inventory::empty(), at);
+        prop_assert_eq!(policy.decide(&change, None, at), verdict.decision);
+    }
+
+    #[test]
     fn formatting_never_changes_meaning(rules in rules(), change in change(), at in instant()) {
         let names: Vec<usize> = (0..rules.len()).collect();
         let src = source(&rules, &names);
