@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench instructions` prints the wall time per evaluation of each
 //! case; `cargo bench --bench instructions -- CASE` runs one (`w1000`, `firewall`,
-//! `lists1000`; `compile1000` and `compile10000` compile W(N) from its text). To
+//! `lists1000`; `decide1000` is `w1000` through `Policy::decide`; `compile1000` and
+//! `compile10000` compile W(N) from its text). To
 //! count instructions spent in evaluation (or compiling) alone:
 //!
 //! ```sh
@@ -34,8 +35,9 @@ use std::time::Instant;
 
 use changegate::{Change, Inventory, Policy};
 
-const CASES: [&str; 5] = [
+const CASES: [&str; 6] = [
     "w1000",
+    "decide1000",
     "firewall",
     "lists1000",
     "compile1000",
@@ -68,6 +70,17 @@ fn evaluate_once(
     black_box(policy.evaluate(black_box(change), inventory, at));
 }
 
+/// One decision alone ([`Policy::decide`]), never inlined (see [`evaluate_once`]).
+#[inline(never)]
+fn decide_once(
+    policy: &Policy,
+    change: &Change,
+    inventory: &Inventory,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    black_box(policy.decide(black_box(change), inventory, at));
+}
+
 /// One compile of a policy's text, never inlined (see [`evaluate_once`]).
 #[inline(never)]
 fn compile_once(text: &str) {
@@ -89,7 +102,7 @@ fn run(case: &str) -> (usize, std::time::Duration) {
             }
             (runs, start.elapsed())
         }
-        "w1000" => {
+        "w1000" | "decide1000" => {
             let w = workload::Workload::new(1000);
             let policy = Policy::parse(&workload::gate(&w.rules), "w.gate").unwrap();
             let changes: Vec<Change> = w
@@ -103,7 +116,12 @@ fn run(case: &str) -> (usize, std::time::Duration) {
             let runs = 20_000;
             let start = Instant::now();
             for i in 0..runs {
-                evaluate_once(&policy, &changes[i % changes.len()], &none, at);
+                let change = &changes[i % changes.len()];
+                if case == "w1000" {
+                    evaluate_once(&policy, change, &none, at);
+                } else {
+                    decide_once(&policy, change, &none, at);
+                }
             }
             (runs, start.elapsed())
         }
