@@ -195,7 +195,9 @@ impl Asked {
     fn of(policy: &Policy, matched_rules: &[(u32, &RuleDef)], errors: &[EvalError]) -> Asked {
         // When a rule failed, nobody knows whether it would have matched: the verdict
         // is `deny` for the error, and the default does not apply.
-        let rule_failed = errors.iter().any(|e| e.rule.as_deref() != Some("change"));
+        let rule_failed = errors
+            .iter()
+            .any(|e| !matches!(e.rule, Some(ErrorSource::Change)));
         let default_applied = matched_rules.is_empty() && !rule_failed;
         let outcomes: Vec<&OutcomeDef> = if default_applied {
             vec![&policy.default]
@@ -447,7 +449,7 @@ impl<'a> Ctx<'a> {
             .problems
             .iter()
             .map(|p| EvalError {
-                rule: Some("change".into()),
+                rule: Some(ErrorSource::Change),
                 location: None,
                 message: p.clone(),
             })
@@ -457,7 +459,7 @@ impl<'a> Ctx<'a> {
         if let Some(schema) = &self.policy.schema {
             for message in schema_errors(schema, &self.change.value) {
                 errors.push(EvalError {
-                    rule: Some("schema".into()),
+                    rule: Some(ErrorSource::Schema),
                     location: None,
                     message,
                 });
@@ -506,7 +508,7 @@ impl<'a> Ctx<'a> {
                     location: rule.location.clone(),
                     would: format!("nothing: its condition failed: {}", f.message),
                 }),
-                Err(f) => errors.push(self.error(Some(&rule.name), f)),
+                Err(f) => errors.push(self.error(ErrorSource::Rule(rule.name.clone()), f)),
             }
         }
         (matched_rules, advisory)
@@ -557,14 +559,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn error(&self, rule: Option<&str>, f: Fault) -> EvalError {
+    fn error(&self, source: ErrorSource, f: Fault) -> EvalError {
         let location = self
             .policy
             .files
             .get(f.expr_file as usize)
             .map(|file| file.location(f.expr_start));
         EvalError {
-            rule: rule.map(str::to_owned),
+            rule: Some(source),
             location,
             message: f.message,
         }
@@ -789,7 +791,7 @@ impl<'a> Ctx<'a> {
             Ok(()) => true,
             Err(message) => {
                 errors.push(EvalError {
-                    rule: Some("targets".into()),
+                    rule: Some(ErrorSource::Targets),
                     location: None,
                     message,
                 });

@@ -195,12 +195,60 @@ pub struct Advisory {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EvalError {
-    /// The rule (or freeze, or `change`) where it happened.
-    pub rule: Option<String>,
+    /// Where it happened: the rule, freeze or window, or the change itself. The
+    /// verdict JSON has it as a string ([`ErrorSource`]'s `Display`).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            with = "Option<String>",
+            description = "Where it happened: the rule's name, `freeze NAME`, `window NAME`, or `change`, `schema` or `targets` for the change itself."
+        )
+    )]
+    pub rule: Option<ErrorSource>,
     /// `file:line:col` of the failing expression, when there is one.
     pub location: Option<String>,
     /// What went wrong.
     pub message: String,
+}
+
+/// Where an evaluation error happened ([`EvalError::rule`]). The verdict JSON writes
+/// it as a string, as it always has: `change`, `schema`, `targets`, the rule's name,
+/// `freeze NAME` or `window NAME`. Evaluation tells them apart by variant, so a rule
+/// named `change` is still a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorSource {
+    /// The change itself: a field of the wrong type, an unreadable duration.
+    Change,
+    /// The change disagrees with the policy's `schema`.
+    Schema,
+    /// The change's targets cannot be placed in the inventory.
+    Targets,
+    /// A rule's condition failed: the rule's name.
+    Rule(String),
+    /// A freeze's `when` failed: the freeze's name.
+    Freeze(String),
+    /// A window cannot be placed (say, in an unknown zone): the window's name.
+    Window(String),
+}
+
+impl std::fmt::Display for ErrorSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ErrorSource::Change => f.write_str("change"),
+            ErrorSource::Schema => f.write_str("schema"),
+            ErrorSource::Targets => f.write_str("targets"),
+            ErrorSource::Rule(name) => f.write_str(name),
+            ErrorSource::Freeze(name) => write!(f, "freeze {name}"),
+            ErrorSource::Window(name) => write!(f, "window {name}"),
+        }
+    }
+}
+
+impl Serialize for ErrorSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The blast radius, summarised.
@@ -422,7 +470,7 @@ impl Verdict {
         for e in &self.errors {
             let _ = write!(out, "  - {}", esc(&e.message));
             if let Some(rule) = &e.rule {
-                let _ = write!(out, " (in {}", esc(rule));
+                let _ = write!(out, " (in {}", esc(&rule.to_string()));
                 if let Some(loc) = &e.location {
                     let _ = write!(out, " at {}", esc(loc));
                 }

@@ -353,7 +353,11 @@ default deploy
     for targets in bad_targets() {
         let v = eval(&p, with_targets(&targets), &inventory());
         assert_eq!(v.decision, Decision::Deny, "targets {targets}: {v:?}");
-        assert_eq!(v.errors[0].rule.as_deref(), Some("targets"), "{targets}");
+        assert_eq!(
+            v.errors[0].rule,
+            Some(changegate::verdict::ErrorSource::Targets),
+            "{targets}"
+        );
         assert!(v.matched.is_empty() && !v.default_applied, "{targets}");
     }
     // Valid targets: the rule reads the blast radius.

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use super::{format_duration, Ctx};
 use crate::policy::{Policy, WindowDef, ZoneDef};
 use crate::time::{self, Assessment, IntervalStream, WindowStream, ZonedWindow, Zones};
-use crate::verdict::{EvalError, FreezeStatus, WindowStatus};
+use crate::verdict::{ErrorSource, EvalError, FreezeStatus, WindowStatus};
 
 /// The time part of a verdict.
 pub(super) struct TimeState {
@@ -181,7 +181,7 @@ impl Ctx<'_> {
                         b
                     }
                     Err(fault) => {
-                        let mut e = self.error(Some(&format!("freeze {}", f.name)), fault);
+                        let mut e = self.error(ErrorSource::Freeze(f.name.clone()), fault);
                         e.location = e.location.or_else(|| Some(f.location.clone()));
                         errors.push(e);
                         true
@@ -236,7 +236,7 @@ impl Ctx<'_> {
                     // A window that cannot be placed is not open (fail closed).
                     out.unplaced = true;
                     errors.push(EvalError {
-                        rule: Some(format!("window {}", def.name)),
+                        rule: Some(ErrorSource::Window(def.name.clone())),
                         location: Some(def.location.clone()),
                         message,
                     })

@@ -79,7 +79,7 @@ fn errors(out: &mut String, v: &Verdict) {
     for e in &v.errors {
         let _ = write!(out, "- {}", esc(&e.message));
         if let Some(rule) = &e.rule {
-            let _ = write!(out, " (in {}", esc(rule));
+            let _ = write!(out, " (in {}", esc(&rule.to_string()));
             if let Some(loc) = &e.location {
                 let _ = write!(out, " at `{}`", loc.replace('`', "'"));
             }
