@@ -6,7 +6,11 @@
 
 use std::fmt;
 
-/// A byte range in a source file. Equality ignores spans (they always compare equal).
+/// A byte range in a source file.
+///
+/// Two spans always compare equal, whatever bytes they cover, so that the syntax
+/// trees holding them compare by meaning; compare `start` and `end` to compare places
+/// (a [`crate::diag::Label`]'s, say).
 #[derive(Clone, Copy, Default)]
 pub struct Span {
     /// First byte.
