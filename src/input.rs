@@ -305,7 +305,7 @@ impl InputError {
         &self.0.problem
     }
 
-    /// Which limit the document broke, for a limit error ([`InputProblem::limit`]).
+    /// Which limit the document broke, for a limit error.
     pub fn limit(&self) -> Option<crate::limits::Limit> {
         self.0.problem.limit()
     }
@@ -541,7 +541,7 @@ pub(crate) fn read_bounded_from(
 use crate::limits::HARD_MAX_DEPTH;
 
 impl Limits {
-    /// The nesting limit in force: [`Limits::max_depth`], at most [`HARD_MAX_DEPTH`].
+    /// The nesting limit in force: [`Limits::max_depth`], at most 256 whatever it says (the readers recurse once per level).
     pub fn depth_limit(&self) -> usize {
         self.max_depth.min(HARD_MAX_DEPTH)
     }
