@@ -237,6 +237,30 @@ fn policy_number_of_items() {
 }
 
 #[test]
+fn policy_number_of_items_stops_reading() {
+    // Items are parsed in batches; the first item over the limit is the last one read,
+    // so a broken item after it adds no diagnostic (as when items were read one by one).
+    let src = r#"policy "p"
+group ops = ["alice"]
+group more = ["bob"]
+rule "r" { when change.kind == "a string far too long" then deploy }
+default approve 1 from ops
+"#;
+    let diags = match parse_with(
+        src,
+        &small(|l| {
+            l.max_items = 2;
+            l.max_string_len = 8;
+        }),
+    ) {
+        Ok(_) => panic!("expected too_many_items"),
+        Err(d) => d,
+    };
+    let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["changegate::too_many_items"]);
+}
+
+#[test]
 fn policy_string_length() {
     let limits = small(|l| l.max_string_len = 4);
     let d = expect_error(

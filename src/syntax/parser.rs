@@ -274,6 +274,12 @@ fn parse_range(
                     limits,
                 };
                 for pair in pairs {
+                    // Past the item limit, read no further (the batch may hold more
+                    // items): what follows would only add diagnostics about items the
+                    // limit refuses anyway.
+                    if items.len() > limits.max_items {
+                        break;
+                    }
                     batch_end = offset + pair.as_span().end();
                     if let Some(item) = cx.item(pair) {
                         items.push(item);
