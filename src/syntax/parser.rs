@@ -299,22 +299,15 @@ fn parse_range(
     (items, diags)
 }
 
-/// Skips whitespace and comments. (`SourceFile` text has only LF line breaks; the
-/// others are handled as the grammar does, for raw text.)
-fn skip_trivia(src: &str, mut i: usize) -> usize {
-    let bytes = src.as_bytes();
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C => i += 1,
-            b'#' => {
-                while i < bytes.len() && !super::pieces::line_break_at(bytes, i) {
-                    i += 1;
-                }
-            }
-            _ => break,
-        }
-    }
-    i
+/// Skips white space and comments: the grammar's own trivia (`trivia`), so what
+/// the parser skips between items is exactly what pest skips between tokens.
+fn skip_trivia(src: &str, i: usize) -> usize {
+    let rest = src.get(i..).unwrap_or("");
+    let skipped = Grammar::parse(Rule::trivia, rest)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .map_or(0, |pair| pair.as_span().end());
+    i + skipped
 }
 
 /// Moves `end` back over trailing white space and comments: pest includes the

@@ -2,7 +2,7 @@
 //! bytes: what the bracket-depth pre-check and the formatter's comment collector both
 //! need, without running the grammar.
 //!
-//! Line breaks are the grammar's `line_break` (LF, CR, VT, FF, NEL, U+2028,
+//! Line breaks are the grammar's (LF, CR, VT, FF, NEL, U+2028,
 //! U+2029), so a comment never runs past a line an editor shows as ended.
 //! `SourceFile` text only holds LF; the other terminators matter on raw text.
 
