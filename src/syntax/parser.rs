@@ -690,6 +690,21 @@ impl Convert<'_> {
         })
     }
 
+    /// Whether a list of `len` elements at `span` (a group's members, a list literal)
+    /// is within `Limits::max_list_len`; reports it when it is not.
+    fn list_fits(&mut self, len: usize, span: Span) -> bool {
+        let limit = self.limits.max_list_len;
+        if len > limit {
+            self.err(
+                SyntaxError::TooLongList { len, limit },
+                span,
+                "too long",
+                "shorten it, or raise the limit",
+            );
+        }
+        len <= limit
+    }
+
     /// `group NAME = ["…", …]`, from the pairs from its keyword on.
     fn group(&mut self, mut inner: Pairs<'_, Rule>, span: Span) -> Option<Item> {
         inner.next();
@@ -700,16 +715,7 @@ impl Convert<'_> {
         for p in list.into_inner() {
             members.push(self.string(p)?);
         }
-        if members.len() > self.limits.max_list_len {
-            self.err(
-                SyntaxError::TooLongList {
-                    len: members.len(),
-                    limit: self.limits.max_list_len,
-                },
-                list_span,
-                "too long",
-                "shorten it, or raise the limit",
-            );
+        if !self.list_fits(members.len(), list_span) {
             return None;
         }
         Some(Item::Group(Group {
@@ -1120,16 +1126,7 @@ impl Convert<'_> {
                 for p in pair.into_inner() {
                     items.push(self.lit(p)?);
                 }
-                if items.len() > self.limits.max_list_len {
-                    self.err(
-                        SyntaxError::TooLongList {
-                            len: items.len(),
-                            limit: self.limits.max_list_len,
-                        },
-                        span(self),
-                        "too long",
-                        "shorten it, or raise the limit",
-                    );
+                if !self.list_fits(items.len(), span(self)) {
                     return None;
                 }
                 Some(Expr {
